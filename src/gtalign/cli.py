@@ -1,0 +1,51 @@
+"""The `gtalign` command line. Sub-commands only parse arguments and call the library.
+
+Each layer that offers commands has a `commands` module with `register(subparsers)`; this file only lists them.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+from gtalign import __version__
+from gtalign.errors import GtalignError
+
+COMMAND_MODULES = (
+    "gtalign.data.commands",
+    "gtalign.train.commands",
+    "gtalign.evaluate.commands",
+    "gtalign.apps.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gtalign", description="Global temporal alignment of videos.")
+    parser.add_argument("--version", action="version", version=f"gtalign {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:  # layer not built yet
+            continue
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except GtalignError as e:
+        print(f"gtalign {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gtalign {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

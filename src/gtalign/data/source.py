@@ -1,0 +1,119 @@
+"""Video sources: a dataset of videos that can read any frames of any video.
+
+`open_source(path, kind="auto")` picks a reader by `kind` (or guesses it from what is at `path`); readers register
+themselves with `register_source`. Every source exposes the same `VideoEntry` list as a manifest.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch.utils.data
+
+from gtalign.data.manifest import Manifest, VideoEntry, load_manifest
+from gtalign.errors import GtalignError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+class VideoSource(torch.utils.data.Dataset):
+    """A list of videos (`entries`) and a way to read their frames.
+
+    `source[i]` is the `VideoEntry` of video i; `read_frames(i, indices)` returns uint8 frames (n, H, W, 3).
+    Subclasses override `read_frames` (the default reads frame folders).
+    """
+
+    def __init__(self, manifest: Manifest):
+        self.manifest = manifest
+
+    @property
+    def entries(self) -> list[VideoEntry]:
+        return self.manifest.videos
+
+    @property
+    def classes(self) -> list[str]:
+        return self.manifest.classes
+
+    def __len__(self) -> int:
+        return len(self.manifest.videos)
+
+    def __getitem__(self, i: int) -> VideoEntry:
+        return self.manifest.videos[i]
+
+    def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
+        """Frames of video i at `indices` (all frames when None) as uint8 (n, H, W, 3)."""
+        return read_frame_folder(self.entries[i].path, indices)
+
+
+def list_frame_files(folder: Path) -> list[Path]:
+    """The image files of a frame folder, sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_frame_folder(folder: Path, indices: np.ndarray | None = None) -> np.ndarray:
+    """Decode the frames of a frame folder at `indices` (all when None) to uint8 (n, H, W, 3)."""
+    from PIL import Image
+
+    files = list_frame_files(folder)
+    if not files:
+        raise GtalignError(f"frame folder {folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    idx = np.arange(len(files)) if indices is None else np.asarray(indices, dtype=np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= len(files)):
+        raise GtalignError(f"frame indices {idx.min()}..{idx.max()} out of range for {folder} ({len(files)} frames)")
+    cache: dict[int, np.ndarray] = {}
+    out = []
+    for j in idx.tolist():
+        if j not in cache:
+            with Image.open(files[j]) as im:
+                cache[j] = np.asarray(im.convert("RGB"))
+        out.append(cache[j])
+    return np.stack(out)
+
+
+Opener = Callable[..., VideoSource]
+_OPENERS: dict[str, Opener] = {}
+_DETECTORS: list[tuple[str, Callable[[Path], bool]]] = []
+
+
+def register_source(kind: str, detect: Callable[[Path], bool] | None = None) -> Callable[[Opener], Opener]:
+    """Register `opener(path, split=None, **kw) -> VideoSource` under `kind`; `detect(path)` enables kind="auto"."""
+
+    def wrap(fn: Opener) -> Opener:
+        _OPENERS[kind] = fn
+        if detect is not None:
+            _DETECTORS.append((kind, detect))
+        return fn
+
+    return wrap
+
+
+def available_sources() -> list[str]:
+    return sorted(_OPENERS)
+
+
+def open_source(path: str | Path, kind: str = "auto", split: str | None = None, **kwargs) -> VideoSource:
+    """Open a dataset at `path` as a `VideoSource` of kind `kind` (see `available_sources()`)."""
+    path = Path(path)
+    if not path.exists():
+        raise GtalignError(f"dataset path does not exist: {path}")
+    if kind == "auto":
+        for name, detect in _DETECTORS:
+            if detect(path):
+                kind = name
+                break
+        else:
+            raise GtalignError(f"cannot tell what kind of dataset {path} is; pass kind= one of {available_sources()}")
+    if kind not in _OPENERS:
+        raise GtalignError(f"unknown dataset kind {kind!r}; expected one of {available_sources()}")
+    return _OPENERS[kind](path, split=split, **kwargs)
+
+
+def _is_manifest(path: Path) -> bool:
+    return (path.is_file() and path.suffix == ".json") or (path / "manifest.json").is_file()
+
+
+@register_source("manifest", detect=_is_manifest)
+def open_manifest(path: Path, split: str | None = None) -> VideoSource:
+    """A gtalign manifest (a `manifest.json` file or a folder holding one)."""
+    return VideoSource(load_manifest(path).split(split))
