@@ -21,11 +21,12 @@ class VideoSource(torch.utils.data.Dataset):
     """A list of videos (`entries`) and a way to read their frames.
 
     `source[i]` is the `VideoEntry` of video i; `read_frames(i, indices)` returns uint8 frames (n, H, W, 3).
-    Subclasses override `read_frames` (the default reads frame folders).
+    Subclasses override `read_frames` (the default reads frame folders and video files).
     """
 
-    def __init__(self, manifest: Manifest):
+    def __init__(self, manifest: Manifest, skipped: list | None = None):
         self.manifest = manifest
+        self.skipped = list(skipped or [])  # videos left out when opening (gtalign.data.scan.Skipped)
 
     @property
     def entries(self) -> list[VideoEntry]:
@@ -43,7 +44,7 @@ class VideoSource(torch.utils.data.Dataset):
 
     def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
         """Frames of video i at `indices` (all frames when None) as uint8 (n, H, W, 3)."""
-        return read_frame_folder(self.entries[i].path, indices)
+        return read_path_frames(self.entries[i].path, indices)
 
 
 def list_frame_files(folder: Path) -> list[Path]:
@@ -69,6 +70,15 @@ def read_frame_folder(folder: Path, indices: np.ndarray | None = None) -> np.nda
                 cache[j] = np.asarray(im.convert("RGB"))
         out.append(cache[j])
     return np.stack(out)
+
+
+def read_path_frames(path: Path, indices: np.ndarray | None = None) -> np.ndarray:
+    """Frames of a frame folder or a video file at `indices` (all when None) as uint8 (n, H, W, 3)."""
+    if Path(path).is_dir():
+        return read_frame_folder(path, indices)
+    from gtalign.data.video import read_video
+
+    return read_video(path, indices)
 
 
 Opener = Callable[..., VideoSource]

@@ -1,0 +1,210 @@
+"""Video files: probe, decode and write them with PyAV.
+
+Decoding is sequential from the start (or from a keyframe before `start_s` for time segments), which is exact
+for variable-frame-rate videos: frame i is the i-th decoded frame, whatever its timestamp.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from gtalign.errors import GtalignError
+from gtalign.io import atomic_path
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg")
+
+
+def is_video_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What `probe_video` learns: the exact decoded frame count, the mean frame rate and the frame size."""
+
+    num_frames: int
+    fps: float
+    height: int
+    width: int
+
+
+def _open(path: Path):
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as e:
+        raise GtalignError(f"cannot open video {path}: {e}") from e
+    if not container.streams.video:
+        container.close()
+        raise GtalignError(f"video {path} has no video stream")
+    return container
+
+
+def _stream_fps(stream) -> float:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    return float(rate) if rate else 30.0
+
+
+def _decode(path: Path, start_s: float | None = None) -> Iterator:
+    """Yield the decoded `av.VideoFrame`s of `path` in order (from a keyframe before `start_s` when given)."""
+    import av
+
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if start_s is not None and start_s > 0 and stream.time_base:
+            container.seek(int(start_s / stream.time_base), stream=stream, backward=True, any_frame=False)
+        try:
+            yield from container.decode(stream)
+        except av.error.FFmpegError as e:
+            raise GtalignError(f"cannot decode video {path}: {e}") from e
+    finally:
+        container.close()
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Count the frames of a video by decoding it (metadata counts are often missing or wrong)."""
+    path = Path(path)
+    count, height, width = 0, 0, 0
+    for frame in _decode(path):
+        count += 1
+        height, width = frame.height, frame.width
+    container = _open(path)
+    try:
+        fps = _stream_fps(container.streams.video[0])
+    finally:
+        container.close()
+    return VideoInfo(num_frames=count, fps=fps, height=height, width=width)
+
+
+def _checked_indices(path: Path, indices: np.ndarray | None) -> np.ndarray | None:
+    if indices is None:
+        return None
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size and idx.min() < 0:
+        raise GtalignError(f"frame indices must be >= 0 for {path}, got {int(idx.min())}")
+    return idx
+
+
+def read_video(path: str | Path, indices: np.ndarray | None = None) -> np.ndarray:
+    """Frames of a video file at `indices` (all frames when None) as uint8 (n, H, W, 3), in the order asked.
+
+    Decodes sequentially and stops after the largest index; repeated indices are decoded once.
+    """
+    path = Path(path)
+    idx = _checked_indices(path, indices)
+    wanted = None if idx is None else set(idx.tolist())
+    last = None if idx is None else (int(idx.max()) if idx.size else -1)
+    kept: dict[int, np.ndarray] = {}
+    order: list[np.ndarray] = []
+    if last == -1:
+        return np.zeros((0, 0, 0, 3), np.uint8)
+    for i, frame in enumerate(_decode(path)):
+        if wanted is None:
+            order.append(frame.to_ndarray(format="rgb24"))
+        elif i in wanted:
+            kept[i] = frame.to_ndarray(format="rgb24")
+        if last is not None and i >= last:
+            break
+    if idx is None:
+        if not order:
+            raise GtalignError(f"video {path} has no decodable frames")
+        return np.stack(order)
+    missing = sorted(wanted - kept.keys())
+    if missing:
+        raise GtalignError(f"frame indices {missing[:5]} out of range for {path} ({len(kept) and max(kept) + 1} "
+                           f"frames decoded)")
+    return np.stack([kept[j] for j in idx.tolist()])
+
+
+def read_video_segment(path: str | Path, start_s: float, end_s: float, fps: float | None = None) -> np.ndarray:
+    """Frames whose timestamps lie in [start_s, end_s) as uint8 (n, H, W, 3).
+
+    With `fps`, frames are resampled to that rate (nearest earlier frame at times start_s + k / fps);
+    otherwise every decoded frame in the interval is kept.
+    """
+    path = Path(path)
+    if not end_s > start_s:
+        raise GtalignError(f"segment of {path} must have end_s > start_s, got [{start_s}, {end_s})")
+    times: list[float] = []
+    frames: list[np.ndarray] = []
+    for frame in _decode(path, start_s):
+        t = float(frame.time) if frame.time is not None else 0.0
+        if t >= end_s:
+            break
+        if fps is not None or t >= start_s:  # resampling needs the last frame before start_s too
+            times.append(t)
+            frames.append(frame.to_ndarray(format="rgb24"))
+    if fps is None:
+        if not frames:
+            raise GtalignError(f"no frames of {path} in [{start_s:.3f}, {end_s:.3f}) s")
+        return np.stack(frames)
+    return resample_by_time(np.asarray(times), frames, start_s, end_s, fps, what=str(path))
+
+
+def resample_by_time(times: np.ndarray, frames: list[np.ndarray], start_s: float, end_s: float, fps: float,
+                     what: str = "video") -> np.ndarray:
+    """Pick, for each target time start_s + k / fps in [start_s, end_s), the last frame shown at that time.
+
+    times: (n,) increasing frame timestamps in seconds; returns uint8 (K, H, W, 3), K = ceil((end - start) fps).
+    """
+    if not fps > 0:
+        raise GtalignError(f"fps must be > 0, got {fps}")
+    if not frames:
+        raise GtalignError(f"no frames of {what} in [{start_s:.3f}, {end_s:.3f}) s")
+    count = max(1, math.ceil((end_s - start_s) * fps - 1e-9))
+    targets = start_s + np.arange(count) / fps
+    pick = np.clip(np.searchsorted(times, targets + 1e-6, side="right") - 1, 0, len(frames) - 1)
+    return np.stack([frames[j] for j in pick.tolist()])
+
+
+def write_video(path: str | Path, frames: np.ndarray, fps: float = 30.0, codec: str = "mpeg4",
+                quality: int = 2) -> Path:
+    """Encode uint8 frames (n, H, W, 3) to a video file atomically (H and W are cropped to even sizes).
+
+    `quality` is the mpeg4 quantizer (1 best .. 31 worst); other codecs use their defaults.
+    """
+    from fractions import Fraction
+
+    import av
+
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
+        raise GtalignError(f"frames must be a non-empty uint8 array (n, H, W, 3), got {frames.dtype} "
+                           f"{frames.shape}")
+    h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
+    if h == 0 or w == 0:
+        raise GtalignError(f"frames must be at least 2x2 pixels, got {frames.shape[1]}x{frames.shape[2]}")
+    rate = Fraction(fps).limit_denominator(1001)
+    with atomic_path(path) as tmp:
+        with av.open(str(tmp), mode="w") as out:
+            stream = out.add_stream(codec, rate=rate)
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            if codec == "mpeg4":
+                stream.codec_context.qmin = stream.codec_context.qmax = quality
+            for image in frames[:, :h, :w]:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+    return Path(path)
+
+
+def video_duration(path: str | Path) -> float:
+    """The duration of a video file in seconds from its container or stream metadata (0.0 when unknown)."""
+    import av
+
+    container = _open(Path(path))
+    try:
+        if container.duration:
+            return float(container.duration / av.time_base)
+        stream = container.streams.video[0]
+        return float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
+    finally:
+        container.close()
