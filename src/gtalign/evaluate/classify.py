@@ -1,0 +1,146 @@
+"""Per-frame phase classification with a linear SVM (supplement Tables 1-3) and its few-shot variant.
+
+The classifier is scikit-learn's `LinearSVC` (one-vs-rest, squared hinge, C=1 as in TCC's evaluation code) on
+standardized per-frame embeddings. Over several classes the target is the global `(class, phase)` label
+(`gtalign.evaluate.labels.GlobalLabels`); validation frames whose pair never occurs in the training videos can
+only be counted wrong. Accuracy is per frame, over all labelled validation frames, as a fraction in [0, 1].
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import numpy as np
+from scipy import stats
+from tqdm import tqdm
+
+from gtalign.evaluate.embeddings import EmbeddingSet
+from gtalign.evaluate.labels import GlobalLabels, stack_frames
+from gtalign.errors import GtalignError
+
+SVM_C = 1.0
+
+
+def svm_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
+                 C: float = SVM_C) -> float:
+    """Per-frame accuracy on `(val_x (N, D), val_y (N,))` of a linear SVM fit on `(train_x (M, D), train_y (M,))`."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    if len(train_y) == 0 or len(val_y) == 0:
+        raise GtalignError(f"the SVM needs labelled frames in both splits, got {len(train_y)} train and "
+                           f"{len(val_y)} val frames")
+    seen = np.unique(train_y)
+    if seen.size == 1:  # one label only: every frame gets it
+        return float(np.mean(val_y == seen[0]))
+    model = make_pipeline(StandardScaler(), LinearSVC(C=C, dual=False, max_iter=2000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(train_x, train_y)
+    return float(np.mean(model.predict(val_x) == val_y))
+
+
+def _check_labelled(name: str, videos: EmbeddingSet) -> EmbeddingSet:
+    labelled = videos.labelled()
+    if not len(labelled):
+        raise GtalignError(f"{name}: expected videos with per-frame labels, got {len(videos)} video(s) without")
+    return labelled
+
+
+def _check_fractions(fractions: Sequence[float]) -> list[float]:
+    out = [float(f) for f in fractions]
+    if not out or any(not 0.0 < f <= 1.0 for f in out):
+        raise GtalignError(f"fractions must be a non-empty list of values in (0, 1], got {list(fractions)}")
+    return out
+
+
+def fraction_of_videos(videos: EmbeddingSet, fraction: float, seed: int) -> EmbeddingSet:
+    """`fraction` of each class's videos (at least one), drawn once per seed; smaller fractions are subsets."""
+    chosen = []
+    for group in videos.by_class().values():
+        order = np.random.default_rng([seed, len(group)]).permutation(len(group))
+        count = max(1, int(fraction * len(group) + 1e-9))
+        chosen.extend(group[int(i)] for i in order[:count])
+    return EmbeddingSet(chosen, videos.checkpoint, videos.dataset, videos.root)
+
+
+def _fraction_accuracies(train: EmbeddingSet, val: EmbeddingSet, fractions: list[float], seed: int,
+                         C: float, desc: str) -> dict[str, float]:
+    numbering = GlobalLabels(train, val)
+    val_x, val_y = stack_frames(val, numbering)
+    out = {}
+    for f in tqdm(fractions, desc=desc, leave=False, disable=None):
+        train_x, train_y = stack_frames(fraction_of_videos(train, f, seed), numbering)
+        out[str(f)] = svm_accuracy(train_x, train_y, val_x, val_y, C)
+    return out
+
+
+def evaluate_svm(train: EmbeddingSet, val: EmbeddingSet, fractions: Sequence[float] = (0.1, 0.5, 1.0),
+                 per_event: bool = False, seed: int = 0, C: float = SVM_C) -> dict:
+    """Linear-SVM phase classification with `fractions` of the labelled training videos (of each class).
+
+    `per_event=False`: one SVM over all classes (global labels); `accuracy[fraction]`.
+    `per_event=True`: one SVM per class (a FineGym event); `per_event[class][fraction]`, and `accuracy[fraction]`
+    their mean over classes.
+    """
+    train, val = _check_labelled("train", train), _check_labelled("val", val)
+    fractions = _check_fractions(fractions)
+    result: dict = {"fractions": fractions, "seed": seed, "C": C, "per_event_svm": per_event}
+    if not per_event:
+        result["accuracy"] = _fraction_accuracies(train, val, fractions, seed, C, "svm")
+        return result
+    val_by_class = val.by_class()
+    events = {c: _fraction_accuracies(group, val_by_class[c], fractions, seed, C, f"svm {c}")
+              for c, group in train.by_class().items() if c in val_by_class}
+    if not events:
+        raise GtalignError(f"per-event SVM: no class has both train and val videos (train {train.classes}, "
+                           f"val {val.classes})")
+    result["per_event"] = events
+    result["accuracy"] = {str(f): float(np.mean([e[str(f)] for e in events.values()])) for f in fractions}
+    return result
+
+
+def sample_episodes(train: EmbeddingSet, shots: int, episodes: int, seed: int) -> list[list[str]]:
+    """`episodes` draws of `shots` labelled videos per class (ids), reproducible by `(seed, shots)`."""
+    rng = np.random.default_rng([seed, shots])
+    groups = [[v.id for v in group] for group in train.by_class().values()]
+    return [[g[int(i)] for g in groups for i in rng.choice(len(g), min(shots, len(g)), replace=False)]
+            for _ in range(episodes)]
+
+
+def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and half-width of its 95% Student-t confidence interval (NaN for fewer than two values)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:
+        return float(values.mean()) if values.size else float("nan"), float("nan")
+    return float(values.mean()), float(stats.t.ppf(0.975, values.size - 1) * stats.sem(values))
+
+
+def evaluate_fewshot(train: EmbeddingSet, val: EmbeddingSet, shots: Sequence[int] = tuple(range(1, 11)),
+                     episodes: int = 50, seed: int = 0, C: float = SVM_C) -> dict:
+    """Few-shot phase classification: per episode, a linear SVM on `k` labelled videos per class.
+
+    Returns, per `k` in `shots`, the mean validation accuracy over `episodes` random episodes and the
+    half-width of its 95% confidence interval (`shots[k] = {"mean", "ci95"}`).
+    """
+    train, val = _check_labelled("train", train), _check_labelled("val", val)
+    shots = [int(k) for k in shots]
+    if not shots or min(shots) < 1 or episodes < 1:
+        raise GtalignError(f"shots must be positive integers and episodes >= 1, got shots={shots}, "
+                           f"episodes={episodes}")
+    numbering = GlobalLabels(train, val)
+    val_x, val_y = stack_frames(val, numbering)
+    by_id = {v.id: v for v in train}
+    result: dict = {"episodes": episodes, "seed": seed, "C": C, "shots": {}}
+    for k in shots:
+        accs = []
+        for ids in tqdm(sample_episodes(train, k, episodes, seed), desc=f"few-shot k={k}", leave=False,
+                        disable=None):
+            chosen = EmbeddingSet([by_id[i] for i in ids])
+            train_x, train_y = stack_frames(chosen, numbering)
+            accs.append(svm_accuracy(train_x, train_y, val_x, val_y, C))
+        mean, ci = mean_ci95(accs)
+        result["shots"][str(k)] = {"mean": mean, "ci95": ci}
+    return result

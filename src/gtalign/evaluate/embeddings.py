@@ -1,0 +1,121 @@
+"""Reading embedding folders written by `gtalign embed` (see docs/architecture.md, "Embedding files").
+
+An `EmbeddingSet` is a list of `VideoEmbedding`s (per-frame embeddings `(T, D)` of one video with its class,
+split, per-frame labels and meta) that the protocols split by `split` and group by class.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from gtalign.errors import GtalignError, check_finite
+from gtalign.io import read_json
+
+FORMAT = "gtalign-embeddings"
+VERSION = 1
+
+
+@dataclass
+class VideoEmbedding:
+    """Per-frame embeddings of one video.
+
+    `emb` is float32 `(T, D)`; `labels` is int64 `(T,)` (per-class phase labels, -1 where unknown) or None.
+    """
+
+    id: str
+    emb: np.ndarray
+    class_name: str = ""
+    split: str = "val"
+    labels: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    fps: float = 30.0
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.emb.shape[0])
+
+
+@dataclass
+class EmbeddingSet:
+    """The embedded videos of a dataset, with where they came from (`checkpoint`, `dataset`)."""
+
+    videos: list[VideoEmbedding]
+    checkpoint: str = ""
+    dataset: str = ""
+    root: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def __iter__(self) -> Iterator[VideoEmbedding]:
+        return iter(self.videos)
+
+    def __getitem__(self, i: int) -> VideoEmbedding:
+        return self.videos[i]
+
+    @property
+    def dim(self) -> int:
+        return int(self.videos[0].emb.shape[1]) if self.videos else 0
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names in order of first appearance."""
+        return list(dict.fromkeys(v.class_name for v in self.videos))
+
+    def _with(self, videos: list[VideoEmbedding]) -> "EmbeddingSet":
+        return EmbeddingSet(videos, self.checkpoint, self.dataset, self.root)
+
+    def split(self, name: str) -> "EmbeddingSet":
+        """The videos whose `split` is `name`."""
+        return self._with([v for v in self.videos if v.split == name])
+
+    def by_class(self) -> dict[str, "EmbeddingSet"]:
+        """One `EmbeddingSet` per class, in order of first appearance."""
+        return {c: self._with([v for v in self.videos if v.class_name == c]) for c in self.classes}
+
+    def labelled(self) -> "EmbeddingSet":
+        """The videos that carry per-frame labels."""
+        return self._with([v for v in self.videos if v.labels is not None])
+
+
+def _video_from_json(item: Any, root: Path, dim: int, where: str) -> VideoEmbedding:
+    if not isinstance(item, dict) or "id" not in item:
+        raise GtalignError(f"{where}: expected an object with an 'id', got {item!r:.80}")
+    file = root / str(item.get("file", f"{item['id']}.npy"))
+    if not file.is_file():
+        raise GtalignError(f"{where}: embedding file not found: {file}")
+    emb = np.load(file).astype(np.float32, copy=False)
+    if emb.ndim != 2 or (dim and emb.shape[1] != dim):
+        raise GtalignError(f"{file}: expected embeddings of shape (num_frames, {dim or 'D'}), got {emb.shape}")
+    if "num_frames" in item and int(item["num_frames"]) != emb.shape[0]:
+        raise GtalignError(f"{file}: index says num_frames={item['num_frames']} but the file holds {emb.shape[0]}")
+    check_finite(str(file), emb)
+    labels = item.get("labels")
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.int64)
+        if labels.shape != (emb.shape[0],):
+            raise GtalignError(f"{where}: labels has {labels.size} values, expected one per frame ({emb.shape[0]})")
+    return VideoEmbedding(id=str(item["id"]), emb=emb, class_name=str(item.get("class", "")),
+                          split=str(item.get("split", "val")), labels=labels, meta=dict(item.get("meta") or {}),
+                          fps=float(item.get("fps", 30.0)))
+
+
+def load_embeddings(path: str | Path) -> EmbeddingSet:
+    """Read an embedding folder (or its `index.json`) into an `EmbeddingSet`."""
+    path = Path(path)
+    index_path = path / "index.json" if path.is_dir() or path.suffix != ".json" else path
+    data = read_json(index_path, "embedding index")
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise GtalignError(f"{index_path} is not an embedding index (expected \"format\": \"{FORMAT}\")")
+    if int(data.get("version", 0)) > VERSION:
+        raise GtalignError(f"{index_path} has version {data.get('version')}; this gtalign reads up to {VERSION}")
+    root = index_path.parent
+    dim = int(data.get("dim", 0))
+    videos = [_video_from_json(v, root, dim, f"{index_path}: videos[{i}]") for i, v in enumerate(data.get("videos", []))]
+    if not videos:
+        raise GtalignError(f"{index_path} lists no videos")
+    return EmbeddingSet(videos, checkpoint=str(data.get("checkpoint") or ""), dataset=str(data.get("dataset") or ""),
+                        root=root)
