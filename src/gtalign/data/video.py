@@ -208,3 +208,17 @@ def video_duration(path: str | Path) -> float:
         return float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
     finally:
         container.close()
+
+
+def resize_short_side(frames: np.ndarray, size: int | None) -> np.ndarray:
+    """Resize uint8 frames (n, H, W, 3) so that min(H, W) == size, keeping the aspect ratio (None: unchanged)."""
+    if size is None or min(frames.shape[1:3]) == size:
+        return frames
+    if size < 1:
+        raise GtalignError(f"size must be a positive number of pixels, got {size}")
+    from PIL import Image
+
+    h, w = frames.shape[1:3]
+    scale = size / min(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    return np.stack([np.asarray(Image.fromarray(f).resize((new_w, new_h), Image.BILINEAR)) for f in frames])

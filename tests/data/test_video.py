@@ -1,0 +1,94 @@
+"""Video decoding with PyAV: exact frame counts, frame order, time-based resampling, variable frame rate."""
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from gtalign.data.video import (probe_video, read_video, read_video_segment, resample_by_time, resize_short_side,
+                                write_video)
+from gtalign.errors import GtalignError
+
+
+def ramp(n: int, h: int = 32, w: int = 48) -> np.ndarray:
+    """Frame j is a flat colour (8 j, 255 - 8 j, 128): easy to recognise after lossy coding."""
+    frames = np.zeros((n, h, w, 3), np.uint8)
+    for j in range(n):
+        frames[j] = (8 * j, 255 - 8 * j, 128)
+    return frames
+
+
+def frame_ids(frames: np.ndarray) -> np.ndarray:
+    return np.round(frames[:, :, :, 0].mean(axis=(1, 2)) / 8).astype(int)
+
+
+def test_write_probe_read_roundtrip(tmp_path):
+    path = write_video(tmp_path / "a.mp4", ramp(20), fps=25)
+    info = probe_video(path)
+    assert (info.num_frames, info.height, info.width) == (20, 32, 48)
+    assert info.fps == pytest.approx(25.0)
+    frames = read_video(path)
+    assert frames.shape == (20, 32, 48, 3) and frames.dtype == np.uint8
+    assert np.abs(frames.astype(int) - ramp(20).astype(int)).mean() < 4
+    np.testing.assert_array_equal(frame_ids(frames), np.arange(20))
+
+
+def test_read_indices_in_order_with_repeats(tmp_path):
+    path = write_video(tmp_path / "a.mp4", ramp(12), fps=10)
+    np.testing.assert_array_equal(frame_ids(read_video(path, [7, 2, 7, 0])), [7, 2, 7, 0])
+    with pytest.raises(GtalignError, match="out of range"):
+        read_video(path, [3, 12])
+    with pytest.raises(GtalignError, match=">= 0"):
+        read_video(path, [-1])
+
+
+def write_vfr(path, times):
+    """A variable-frame-rate video: frame j shown from times[j] (seconds), millisecond time base."""
+    frames = ramp(len(times))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 48, 32, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for t, image in zip(times, frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = int(round(t * 1000)), Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def test_variable_frame_rate_counts_and_resamples_by_time(tmp_path):
+    times = [0.0, 0.1, 0.15, 0.4, 0.45, 0.9, 1.0]
+    path = tmp_path / "vfr.mp4"
+    write_vfr(path, times)
+    assert probe_video(path).num_frames == len(times)
+    got = frame_ids(read_video_segment(path, 0.05, 0.95, fps=10))
+    # independent: at each target time the frame on screen is the last one that started at or before it
+    targets = 0.05 + np.arange(9) / 10
+    expected = [max(j for j, t in enumerate(times) if t <= target + 1e-9) for target in targets]
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(frame_ids(read_video_segment(path, 0.12, 0.5)), [2, 3, 4])
+
+
+def test_resample_by_time_matches_loop():
+    rng = np.random.default_rng(0)
+    times = np.sort(rng.uniform(0, 5, 40))
+    frames = [np.full((1, 1, 3), j, np.uint8) for j in range(40)]
+    out = resample_by_time(times, frames, 1.0, 3.0, fps=7.0)[:, 0, 0, 0]
+    expected = []
+    for k in range(14):
+        t = 1.0 + k / 7.0
+        before = [j for j in range(40) if times[j] <= t + 1e-6]
+        expected.append(before[-1] if before else 0)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_resize_short_side_and_bad_input(tmp_path):
+    small = resize_short_side(ramp(3, 40, 80), 20)
+    assert small.shape == (3, 20, 40, 3)
+    with pytest.raises(GtalignError, match="uint8"):
+        write_video(tmp_path / "x.mp4", np.zeros((2, 8, 8, 3), np.float32))
+    with pytest.raises(GtalignError, match="cannot open"):
+        (tmp_path / "bad.mp4").write_bytes(b"not a video at all" * 10)
+        probe_video(tmp_path / "bad.mp4")
