@@ -1,0 +1,114 @@
+"""The embedding network of TCC and GTA (METHOD.md Sec. 5).
+
+Every output step is embedded from its frame and `k` context frames before it (C = k + 1 frames, oldest first):
+trunk conv4 maps of the C frames, stacked in time -> 3D convs (kernel 3, BN, ReLU) -> global 3D max pooling ->
+FC layers (ReLU, dropout) -> linear to D -> L2 normalisation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gtalign.errors import GtalignError, describe
+from gtalign.models.regimes import apply_regime, check_regime
+from gtalign.models.trunks import build_trunk
+
+
+class ContextEmbedder(nn.Module):
+    """3D conv embedder over the conv4 maps of C context frames.
+
+    Input (N, C, F, h, w) -> output (N, D), L2-normalised.
+    """
+
+    def __init__(self, in_channels: int, conv_channels: int = 512, num_conv: int = 2, fc_channels: int = 512,
+                 num_fc: int = 2, dropout: float = 0.1, embedding_dim: int = 128):
+        super().__init__()
+        convs: list[nn.Module] = []
+        for i in range(num_conv):
+            convs += [nn.Conv3d(in_channels if i == 0 else conv_channels, conv_channels, 3, padding=1, bias=False),
+                      nn.BatchNorm3d(conv_channels), nn.ReLU(inplace=True)]
+        self.convs = nn.Sequential(*convs)
+        fcs: list[nn.Module] = []
+        width = conv_channels if num_conv else in_channels
+        for _ in range(num_fc):
+            fcs += [nn.Linear(width, fc_channels), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+            width = fc_channels
+        self.fcs = nn.Sequential(*fcs)
+        self.projection = nn.Linear(width, embedding_dim)
+
+    def conv_maps(self, feats: torch.Tensor) -> torch.Tensor:
+        """The last 3D conv's maps: (N, C, F, h, w) -> (N, K, C, h, w), K = conv channels."""
+        return self.convs(feats.transpose(1, 2))
+
+    def embed_maps(self, maps: torch.Tensor) -> torch.Tensor:
+        """Max-pool conv maps (N, K, C, h, w) and project to L2-normalised embeddings (N, D)."""
+        pooled = torch.amax(maps, dim=(2, 3, 4))
+        return F.normalize(self.projection(self.fcs(pooled)), dim=-1)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.embed_maps(self.conv_maps(feats))
+
+
+class Embedder(nn.Module):
+    """Frames (B, T, C, 3, H, W) -> L2-normalised frame embeddings (B, T, D).
+
+    `trunk_features` and `embed_features` split the network so that a frozen trunk's features can be cached.
+    `config` holds the constructor arguments (checkpoints rebuild the network from it).
+    """
+
+    def __init__(self, trunk: str = "resnet50", weights: str | Path | None = None, regime: str = "train_all",
+                 embedding_dim: int = 128, conv_channels: int = 512, num_conv: int = 2, fc_channels: int = 512,
+                 num_fc: int = 2, dropout: float = 0.1):
+        super().__init__()
+        check_regime(regime, weights)
+        self.config: dict[str, Any] = dict(trunk=trunk, weights=None if weights is None else str(weights),
+                                           regime=regime, embedding_dim=embedding_dim, conv_channels=conv_channels,
+                                           num_conv=num_conv, fc_channels=fc_channels, num_fc=num_fc, dropout=dropout)
+        self.regime = regime
+        self.trunk, self.feature_channels = build_trunk(trunk, weights)
+        apply_regime(self.trunk, regime)
+        self.head = ContextEmbedder(self.feature_channels, conv_channels, num_conv, fc_channels, num_fc, dropout,
+                                    embedding_dim)
+        self.embedding_dim = embedding_dim
+
+    @property
+    def trunk_frozen(self) -> bool:
+        return self.regime == "frozen"
+
+    def train(self, mode: bool = True) -> "Embedder":
+        super().train(mode)
+        if self.trunk_frozen:
+            self.trunk.eval()  # a frozen trunk keeps its BatchNorm statistics
+        return self
+
+    def trunk_features(self, frames: torch.Tensor) -> torch.Tensor:
+        """Conv4 maps of single frames: (N, 3, H, W) -> (N, F, h, w)."""
+        if frames.dim() != 4 or frames.shape[1] != 3:
+            raise GtalignError(f"frames must have shape (N, 3, H, W), got {describe(frames)}")
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.trunk_frozen):
+            return self.trunk(frames)
+
+    def embed_features(self, feats: torch.Tensor, return_maps: bool = False
+                       ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Embeddings from trunk maps: (B, T, C, F, h, w) -> (B, T, D).
+
+        With `return_maps`, also the last conv layer's maps (B, T, K, C, h, w) (for CAM).
+        """
+        if feats.dim() != 6 or feats.shape[3] != self.feature_channels:
+            raise GtalignError(f"feats must have shape (B, T, C, {self.feature_channels}, h, w), got {describe(feats)}")
+        b, t = feats.shape[:2]
+        maps = self.head.conv_maps(feats.flatten(0, 1).to(self.head.projection.weight.dtype))
+        embs = self.head.embed_maps(maps).unflatten(0, (b, t))
+        return (embs, maps.unflatten(0, (b, t))) if return_maps else embs
+
+    def forward(self, frames: torch.Tensor, return_maps: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Frames (B, T, C, 3, H, W) -> embeddings (B, T, D) (and conv maps (B, T, K, C, h, w) with `return_maps`)."""
+        if frames.dim() != 6 or frames.shape[3] != 3:
+            raise GtalignError(f"frames must have shape (B, T, C, 3, H, W), got {describe(frames)}")
+        feats = self.trunk_features(frames.flatten(0, 2))
+        return self.embed_features(feats.unflatten(0, frames.shape[:3]), return_maps)
