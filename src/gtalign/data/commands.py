@@ -21,13 +21,15 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
 
 def _open(args: argparse.Namespace, path: str):
     from gtalign.data import open_source
+    from gtalign.data.source import detect_kind
 
     options = {"phases": args.phases, "videos": args.videos, "label_set": args.label_set, "fps": args.fps}
     kwargs = {k: v for k, v in options.items() if v is not None}
-    if args.kind not in ("manifest",):
+    kind = detect_kind(path) if args.kind == "auto" else args.kind
+    if kind != "manifest":
         kwargs["workers"] = args.workers
     try:
-        return open_source(path, kind=args.kind, split=args.split, **kwargs)
+        return open_source(path, kind=kind, split=args.split, **kwargs)
     except TypeError as e:
         given = ", ".join(f"--{k.replace('_', '-')}" for k in options if options[k] is not None)
         raise GtalignError(f"option(s) {given} do not apply to this kind of dataset ({e})") from e
@@ -38,7 +40,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     source = _open(args, args.src)
     path = convert(source, args.out, mode=args.mode, size=args.size, name=args.name, workers=args.workers)
-    print(f"wrote {path}: {len(source)} videos read, {len(source.skipped)} skipped")
+    print(f"wrote {path} ({len(source)} videos; {len(source.skipped)} skipped as unreadable)")
     return 0
 
 

@@ -102,18 +102,24 @@ def available_sources() -> list[str]:
     return sorted(_OPENERS)
 
 
-def open_source(path: str | Path, kind: str = "auto", split: str | None = None, **kwargs) -> VideoSource:
-    """Open a dataset at `path` as a `VideoSource` of kind `kind` (see `available_sources()`)."""
+def detect_kind(path: str | Path) -> str:
+    """The kind of dataset at `path` (the first registered reader whose detector accepts it)."""
     path = Path(path)
     if not path.exists():
         raise GtalignError(f"dataset path does not exist: {path}")
+    for name, detect in _DETECTORS:
+        if detect(path):
+            return name
+    raise GtalignError(f"cannot tell what kind of dataset {path} is; pass kind= one of {available_sources()}")
+
+
+def open_source(path: str | Path, kind: str = "auto", split: str | None = None, **kwargs) -> VideoSource:
+    """Open a dataset at `path` as a `VideoSource` of kind `kind` (see `available_sources()`)."""
+    path = Path(path)
     if kind == "auto":
-        for name, detect in _DETECTORS:
-            if detect(path):
-                kind = name
-                break
-        else:
-            raise GtalignError(f"cannot tell what kind of dataset {path} is; pass kind= one of {available_sources()}")
+        kind = detect_kind(path)
+    elif not path.exists():
+        raise GtalignError(f"dataset path does not exist: {path}")
     if kind not in _OPENERS:
         raise GtalignError(f"unknown dataset kind {kind!r}; expected one of {available_sources()}")
     return _OPENERS[kind](path, split=split, **kwargs)
