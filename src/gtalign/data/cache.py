@@ -15,7 +15,7 @@ import numpy as np
 
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.scan import keep_readable
-from gtalign.data.source import VideoSource
+from gtalign.data.source import VideoSource, checked_indices
 from gtalign.data.video import resize_short_side
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
@@ -57,13 +57,7 @@ class CachedSource(VideoSource):
 
     def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
         frames = self.frames(i)
-        if indices is None:
-            return np.array(frames)
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= len(frames)):
-            raise GtalignError(f"frame indices {idx.min()}..{idx.max()} out of range for {self.entries[i].id} "
-                               f"({len(frames)} frames)")
-        return np.array(frames[idx])
+        return np.array(frames if indices is None else frames[checked_indices(indices, len(frames), self.entries[i].id)])
 
     def prepare(self, workers: int = 2) -> int:
         """Decode every video not yet cached (worker pool, progress bar); returns how many were decoded.

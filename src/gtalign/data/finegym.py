@@ -28,7 +28,7 @@ import numpy as np
 
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.scan import Skipped, keep_readable
-from gtalign.data.source import VideoSource, register_source
+from gtalign.data.source import VideoSource, checked_indices, register_source
 from gtalign.data.video import VIDEO_SUFFIXES, read_video_segment, video_duration
 from gtalign.errors import GtalignError
 from gtalign.io import read_json
@@ -186,13 +186,7 @@ class FineGymSource(VideoSource):
         frames = frames[: entry.num_frames]
         if len(frames) < entry.num_frames:  # the video ends early: repeat the last frame
             frames = np.concatenate([frames, np.repeat(frames[-1:], entry.num_frames - len(frames), axis=0)])
-        if indices is None:
-            return frames
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= entry.num_frames):
-            raise GtalignError(f"frame indices {idx.min()}..{idx.max()} out of range for {entry.id} "
-                               f"({entry.num_frames} frames)")
-        return frames[idx]
+        return frames if indices is None else frames[checked_indices(indices, entry.num_frames, entry.id)]
 
 
 def _is_finegym(path: Path) -> bool:

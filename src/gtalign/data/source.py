@@ -47,6 +47,14 @@ class VideoSource(torch.utils.data.Dataset):
         return read_path_frames(self.entries[i].path, indices)
 
 
+def checked_indices(indices: np.ndarray | None, num_frames: int, what: str) -> np.ndarray:
+    """Frame indices as int64 (n,) (all frames when None); GtalignError when one is outside [0, num_frames)."""
+    idx = np.arange(num_frames) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= num_frames):
+        raise GtalignError(f"frame indices {idx.min()}..{idx.max()} out of range for {what} ({num_frames} frames)")
+    return idx
+
+
 def list_frame_files(folder: Path) -> list[Path]:
     """The image files of a frame folder, sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -59,9 +67,7 @@ def read_frame_folder(folder: Path, indices: np.ndarray | None = None) -> np.nda
     files = list_frame_files(folder)
     if not files:
         raise GtalignError(f"frame folder {folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-    idx = np.arange(len(files)) if indices is None else np.asarray(indices, dtype=np.int64)
-    if idx.size and (idx.min() < 0 or idx.max() >= len(files)):
-        raise GtalignError(f"frame indices {idx.min()}..{idx.max()} out of range for {folder} ({len(files)} frames)")
+    idx = checked_indices(indices, len(files), str(folder))
     cache: dict[int, np.ndarray] = {}
     out = []
     for j in idx.tolist():

@@ -24,7 +24,7 @@ import numpy as np
 from gtalign.data.manifest import SPLITS, Manifest, VideoEntry
 from gtalign.data.scan import Skipped, parallel_map, report_skipped
 from gtalign.data.sequence_example import SequenceExample, decode_sequence_example, encode_sequence_example
-from gtalign.data.source import VideoSource, register_source
+from gtalign.data.source import VideoSource, checked_indices, register_source
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
 
@@ -246,10 +246,7 @@ class TFRecordSource(VideoSource):
     def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
         entry = self.entries[i]
         jpegs = _jpegs(decode_sequence_example(read_record_at(entry.path, entry.meta["tfrecord_offset"])))
-        idx = np.arange(len(jpegs)) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= len(jpegs)):
-            raise GtalignError(f"frame indices {idx.min()}..{idx.max()} out of range for {entry.id} "
-                               f"({len(jpegs)} frames)")
+        idx = checked_indices(indices, len(jpegs), entry.id)
         decoded = {j: _decode_jpeg(jpegs[j]) for j in set(idx.tolist())}
         return np.stack([decoded[j] for j in idx.tolist()])
 
