@@ -17,7 +17,15 @@ COMMAND_MODULES = (
     "gtalign.train.commands",
     "gtalign.evaluate.commands",
     "gtalign.apps.commands",
+    "gtalign.apps.demo.commands",
 )
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gtalign {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is None:  # layer not built yet
+        if not _exists(name):  # layer not built yet
             continue
         importlib.import_module(name).register(subparsers)
     return parser
