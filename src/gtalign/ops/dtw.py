@@ -1,0 +1,162 @@
+"""Differentiable DTW ("smoothDTW", METHOD.md Sec. 3): public functions, validation and backend dispatch.
+
+``R[0, 0] = 0``, ``R[0, j>0] = R[i>0, 0] = +inf`` and
+``R[i, j] = C[i-1, j-1] + softmin(R[i, j-1], R[i-1, j-1], R[i-1, j])`` with softmin one of
+:data:`~gtalign.ops.smoothmin.RELAXATIONS`. The score of a pair is ``R[len_x, len_y]``.
+
+The analytic backward (a custom autograd Function) uses the local softmin derivatives stored in the forward
+sweep, so gradients are exact in float32 even for large costs and tiny gamma, and the table is differentiable
+with respect to every cell. Backends are a small table: ``"numba"`` (compiled CPU kernel) and ``"torch"``
+(vectorized anti-diagonals, any device); ``backend="auto"`` picks the first that fits the cost's device.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable, NamedTuple, Sequence
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.ops.smoothmin import check_gamma, check_relaxation
+
+
+class Backend(NamedTuple):
+    """A DTW implementation: ``module`` provides ``forward(cost, len_x, len_y, gamma, relaxation, table)
+    -> (out, state)`` and ``backward(state, grad) -> grad_cost``; ``supports(device)`` says where it runs."""
+
+    module: str
+    supports: Callable[[torch.device], bool]
+    available: Callable[[], bool]
+
+
+def _has_numba() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+#: Backends in order of preference for ``backend="auto"``.
+BACKENDS: dict[str, Backend] = {
+    "numba": Backend("gtalign.ops.dtw_numba", lambda device: device.type == "cpu", _has_numba),
+    "torch": Backend("gtalign.ops.dtw_torch", lambda device: True, lambda: True),
+}
+
+
+def _pick_backend(name: str, device: torch.device):
+    if name == "auto":
+        for candidate, backend in BACKENDS.items():
+            if backend.supports(device) and backend.available():
+                return importlib.import_module(backend.module)
+        raise GtalignError(f"no DTW backend runs on device {device}")  # pragma: no cover - torch runs anywhere
+    if name not in BACKENDS:
+        raise GtalignError(f"backend must be 'auto' or one of {tuple(BACKENDS)}, got {name!r}")
+    backend = BACKENDS[name]
+    if not backend.supports(device) or not backend.available():
+        raise GtalignError(f"backend {name!r} cannot run on device {device}"
+                           + ("" if backend.available() else " (not installed)"))
+    return importlib.import_module(backend.module)
+
+
+class _SmoothDTW(torch.autograd.Function):
+    """Autograd wrapper: the forward and the analytic backward of one backend."""
+
+    @staticmethod
+    def forward(ctx, cost, len_x, len_y, gamma, relaxation, backend, table):
+        out, ctx.state = backend.forward(cost.detach().contiguous(), len_x, len_y, gamma, relaxation, table)
+        ctx.backend = backend
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        grad_cost = ctx.backend.backward(ctx.state, grad.contiguous())
+        return grad_cost, None, None, None, None, None, None
+
+
+def _check_cost(cost) -> torch.Tensor:
+    if not isinstance(cost, torch.Tensor) or not cost.is_floating_point():
+        raise GtalignError(f"cost must be a floating-point torch.Tensor of shape (N, M) or (B, N, M), "
+                           f"got {describe(cost)}")
+    if cost.dim() not in (2, 3):
+        raise GtalignError(f"cost must have shape (N, M) or (B, N, M), got {describe(cost)}")
+    if cost.numel() == 0:
+        raise GtalignError(f"cost must be non-empty (B, N, M >= 1), got {describe(cost)}")
+    check_finite("cost", cost)
+    return cost
+
+
+def _check_lengths(lengths, batch: int, n: int, m: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(len_x, len_y)``, each ``(B,)`` int64 on ``device``; full lengths when ``lengths`` is None."""
+    if lengths is None:
+        full = torch.ones(batch, dtype=torch.long, device=device)
+        return full * n, full * m
+    if not isinstance(lengths, (tuple, list)) or len(lengths) != 2:
+        raise GtalignError(f"lengths must be a pair (len_x, len_y) of (B,) integer tensors, got {describe(lengths)}")
+    out = []
+    for name, value, limit in (("len_x", lengths[0], n), ("len_y", lengths[1], m)):
+        t = torch.as_tensor(value, device=device)
+        if t.is_floating_point() or t.is_complex() or t.reshape(-1).shape != (batch,):
+            raise GtalignError(f"lengths {name} must be an integer tensor of shape ({batch},), got {describe(t)}")
+        t = t.reshape(batch).long()
+        if bool((t < 1).any()) or bool((t > limit).any()):
+            raise GtalignError(f"lengths {name} must lie in 1..{limit}, got {t.tolist()}")
+        out.append(t)
+    return out[0], out[1]
+
+
+def _run(cost, gamma, relaxation, lengths, backend, table: bool) -> torch.Tensor:
+    cost = _check_cost(cost)
+    gamma = check_gamma(gamma)
+    relaxation = check_relaxation(relaxation)
+    if gamma == 0:
+        relaxation = "hard"
+    if relaxation == "hard":
+        gamma = 1.0  # unused by the hard minimum; keeps the kernels free of 1/0
+    impl = _pick_backend(backend, cost.device)
+    if cost.dtype not in (torch.float32, torch.float64):  # half precision: computed in float32
+        return _run(cost.float(), gamma, relaxation, lengths, backend, table).to(cost.dtype)
+    unbatched = cost.dim() == 2
+    batch_cost = cost.unsqueeze(0) if unbatched else cost
+    len_x, len_y = _check_lengths(lengths, *batch_cost.shape, cost.device)
+    out = _SmoothDTW.apply(batch_cost, len_x, len_y, gamma, relaxation, impl, table)
+    return out.squeeze(0) if unbatched else out
+
+
+def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "smoothmin",
+               lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+    """The DTW alignment score ``R[len_x, len_y]`` of each pair.
+
+    Args:
+        cost: ``(B, N, M)`` or ``(N, M)`` finite frame costs (padded entries too).
+        gamma: ``gamma_s >= 0``; 0 gives the hard DTW.
+        relaxation: ``"smoothmin"`` (GTA, default), ``"min_gamma"`` (soft-DTW / D3TW) or ``"hard"``.
+        lengths: optional ``(len_x, len_y)``, two ``(B,)`` integer tensors for padded batches.
+        backend: ``"auto"``, ``"numba"`` (CPU) or ``"torch"`` (any device).
+    Returns:
+        ``(B,)`` scores, or a scalar for an unbatched cost. Differentiable with respect to ``cost``.
+    """
+    return _run(cost, gamma, relaxation, lengths, backend, table=False)
+
+
+def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "smoothmin",
+                     lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+    """The whole DTW table ``R``, differentiable with respect to every cell.
+
+    Arguments as for :func:`smooth_dtw`. Returns ``(B, N+1, M+1)`` (or ``(N+1, M+1)``) with ``R[:, 0, 0] = 0``
+    and ``+inf`` on the border (row 0 and column 0) and on padded cells (``i > len_x`` or ``j > len_y``);
+    gradients arriving at those cells are ignored.
+    """
+    return _run(cost, gamma, relaxation, lengths, backend, table=True)
+
+
+def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "smoothmin",
+                   lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+    """The expected alignment matrix: the gradient of :func:`smooth_dtw`'s score with respect to the cost.
+
+    Arguments as for :func:`smooth_dtw`. Returns ``(B, N, M)`` (or ``(N, M)``), zero on padded cells; for
+    ``"hard"`` it is the 0/1 matrix of the optimal path. Not differentiable itself.
+    """
+    with torch.enable_grad():
+        leaf = _check_cost(cost).detach().requires_grad_(True)
+        score = smooth_dtw(leaf, gamma, relaxation, lengths, backend)
+        (grad,) = torch.autograd.grad(score.sum(), leaf)
+    return grad

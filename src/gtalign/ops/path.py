@@ -1,0 +1,36 @@
+"""The hard optimal DTW warping path, by backtracking through the hard DTW table."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from gtalign.errors import GtalignError, describe
+from gtalign.ops.dtw import smooth_dtw_table
+
+
+def dtw_path(cost: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """Optimal (hard DTW) warping path of one cost matrix.
+
+    Args:
+        cost: ``(N, M)`` finite costs (torch tensor or numpy array).
+    Returns:
+        ``(P, 2)`` int64 index pairs ``(i, j)`` from ``(0, 0)`` to ``(N-1, M-1)``, each step moving by
+        ``(0, 1)``, ``(1, 1)`` or ``(1, 0)``; same array type as ``cost``. Ties prefer the diagonal step, then up,
+        then left. The sum of ``cost`` over the path is the hard DTW score.
+    """
+    is_numpy = isinstance(cost, np.ndarray)
+    tensor = torch.from_numpy(cost) if is_numpy else cost
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() != 2:
+        raise GtalignError(f"cost must be a (N, M) matrix, got {describe(cost)}")
+    if not tensor.is_floating_point():
+        tensor = tensor.double()
+    table = smooth_dtw_table(tensor.detach(), gamma=0.0, relaxation="hard").cpu().numpy()
+    i, j = table.shape[0] - 1, table.shape[1] - 1
+    steps = [(i - 1, j - 1)]
+    while (i, j) != (1, 1):
+        # predecessors in order of preference on ties: diagonal, up, left (border cells are +inf)
+        moves = ((i - 1, j - 1), (i - 1, j), (i, j - 1))
+        i, j = min(moves, key=lambda ij: table[ij])
+        steps.append((i - 1, j - 1))
+    path = np.asarray(steps[::-1], dtype=np.int64)
+    return path if is_numpy else torch.from_numpy(path).to(cost.device)
