@@ -1,0 +1,92 @@
+"""Checkpoints: `{run_dir}/ckpt_{step}.pt` and a copy `last.pt`, written atomically.
+
+A checkpoint holds everything needed to continue exactly where training stopped: the config, model and loss-head
+weights, optimizer, schedule, gradient scaler, the random number generators of every process and the data sampler's
+position. RNG states are stored as tensors and lists so that checkpoints load with `weights_only=True` (loading
+never runs pickled code).
+"""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gtalign.errors import GtalignError
+from gtalign.io import atomic_path, atomic_save
+
+FORMAT = "gtalign-checkpoint"
+VERSION = 1
+LAST = "last.pt"
+_STEP_FILE = re.compile(r"ckpt_(\d+)\.pt$")
+
+
+def rng_state() -> dict[str, Any]:
+    """The python, numpy, torch (and CUDA) generator states of this process."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": [version, list(internal), gauss],
+             "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what `rng_state` returned."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
+
+
+def checkpoint_path(run_dir: str | Path, step: int) -> Path:
+    return Path(run_dir) / f"ckpt_{step}.pt"
+
+
+def save_checkpoint(run_dir: str | Path, step: int, state: dict[str, Any], keep: int = 3) -> Path:
+    """Write `state` to `ckpt_{step}.pt` and `last.pt` atomically; keep the newest `keep` step files.
+
+    Returns the path of `ckpt_{step}.pt`.
+    """
+    run_dir = Path(run_dir)
+    path = checkpoint_path(run_dir, step)
+    payload = {"format": FORMAT, "version": VERSION, "step": step} | state
+    atomic_save(path, lambda tmp: torch.save(payload, tmp))
+    with atomic_path(run_dir / LAST) as tmp:
+        shutil.copyfile(path, tmp)
+    for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else list_checkpoints(run_dir)[:-1]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def list_checkpoints(run_dir: str | Path) -> list[Path]:
+    """The `ckpt_{step}.pt` files of a run, oldest step first."""
+    files = [p for p in Path(run_dir).glob("ckpt_*.pt") if _STEP_FILE.search(p.name)]
+    return sorted(files, key=lambda p: int(_STEP_FILE.search(p.name).group(1)))
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint file (or a run folder's `last.pt`), checking that it is one of ours."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / LAST
+    if not path.is_file():
+        raise GtalignError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for corrupt or foreign files
+        raise GtalignError(f"checkpoint {path} could not be read: {e}") from e
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise GtalignError(f"{path} is not a gtalign checkpoint (expected format {FORMAT!r})")
+    if int(state.get("version", 0)) > VERSION:
+        raise GtalignError(f"checkpoint {path} has version {state['version']}; this gtalign reads up to {VERSION}")
+    return state

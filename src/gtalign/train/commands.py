@@ -1,0 +1,59 @@
+"""`gtalign train` and `gtalign embed`: parse arguments, call the training layer."""
+from __future__ import annotations
+
+import argparse
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gtalign.train.config import load_config
+    from gtalign.train.trainer import Trainer
+
+    config = load_config(args.config, args.overrides)
+    trainer = Trainer(config, resume=args.resume, progress=not args.quiet)
+    if trainer.info.is_main:
+        where = f"resuming at step {trainer.step}" if args.resume else "starting"
+        print(f"run folder {trainer.run_dir.resolve()} ({where}; {config.train.max_steps} steps, loss "
+              f"{config.loss['name']}, trunk {config.model.trunk} {config.model.regime}, device {trainer.device}, "
+              f"{trainer.info.world_size} process(es))")
+    last = trainer.fit()
+    if trainer.info.is_main:
+        print(f"checkpoint: {last}")
+    return 0
+
+
+def _embed(args: argparse.Namespace) -> int:
+    from gtalign.train.embed import embed_dataset
+
+    index = embed_dataset(args.checkpoint, args.data if args.data is not None else args.videos, args.out,
+                          split=args.split, chunk=args.chunk, kind=args.kind, device=args.device,
+                          progress=not args.quiet)
+    print(f"embeddings: {index}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("train", help="train an embedding network",
+                              description="Train an embedding network from a YAML config. Overrides use the "
+                                          "config's section names, e.g. data.root=DIR train.max_steps=100 "
+                                          "train.log_dir=DIR. Several processes: torchrun --nproc-per-node N "
+                                          "-m gtalign train ...")
+    p.add_argument("--config", required=True, help="YAML config file (see configs/)")
+    p.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
+    p.add_argument("--resume", action="store_true", help="continue from {train.log_dir}/last.pt")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("embed", help="embed every frame of a dataset's videos with a checkpoint",
+                              description="Write one <video id>.npy (num_frames, D) per video and index.json to "
+                                          "OUT; videos already embedded are skipped.")
+    p.add_argument("checkpoint", help="a checkpoint file (ckpt_N.pt, last.pt) or a run folder")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="a dataset (manifest, folder, TFRecords, ...)")
+    source.add_argument("--videos", nargs="+", help="video files or frame folders")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--split", choices=["train", "val", "test"], default=None, help="only this split of --data")
+    p.add_argument("--kind", default="auto", help="dataset kind of --data (default: guessed)")
+    p.add_argument("--chunk", type=int, default=64, help="frames per forward pass (default 64)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_embed)

@@ -1,0 +1,75 @@
+"""The training and validation clips of a config: sources, clip sampling, augmentation, optional feature cache."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from gtalign.data import open_source
+from gtalign.data.augment import VideoAugment
+from gtalign.data.sampling import ClipDataset, ClipSampler, collate_clips
+from gtalign.data.source import VideoSource
+from gtalign.errors import GtalignError
+from gtalign.models import Embedder
+from gtalign.train.config import Config
+from gtalign.train.distributed import ProcessInfo, is_distributed
+from gtalign.train.features import FeatureCache, FeatureClipDataset, collate_features
+
+
+@dataclass
+class TrainingData:
+    train: torch.utils.data.Dataset
+    val: torch.utils.data.Dataset | None
+    collate: Callable[[list[dict[str, Any]]], dict[str, Any]]
+
+
+def open_split(config: Config, split: str | None) -> VideoSource:
+    if config.data.root is None:
+        raise GtalignError("data.root is not set; give the dataset path in the config or as data.root=DIR")
+    return open_source(config.data.root, kind=config.data.kind, split=split)
+
+
+def build_augment(config: Config) -> VideoAugment | None:
+    a = config.augment
+    if not a.enabled:
+        return None
+    return VideoAugment(flip=a.flip, brightness=a.brightness, contrast=tuple(a.contrast),
+                        crop_scale=None if a.crop_scale is None else tuple(a.crop_scale))
+
+
+def clip_sampler(config: Config) -> ClipSampler:
+    d = config.data
+    return ClipSampler(d.num_steps, d.num_context, d.frame_stride, mode=d.sampling)
+
+
+def _feature_clips(config: Config, source: VideoSource, embedder: Embedder, device: torch.device,
+                   info: ProcessInfo) -> FeatureClipDataset:
+    cache_dir = config.model.cache_dir or Path(config.train.log_dir).parent / "feature_cache"
+    cache = FeatureCache(cache_dir, source, embedder, config.data.image_size)
+    if info.is_main:
+        cache.build(device)
+    if is_distributed():
+        torch.distributed.barrier()
+    return FeatureClipDataset(cache, clip_sampler(config), config.train.seed)
+
+
+def build_data(config: Config, embedder: Embedder, device: torch.device, info: ProcessInfo) -> TrainingData:
+    """Training clips (augmented) and validation clips (not augmented; None without a validation split)."""
+    train = open_split(config, config.data.train_split)
+    if len(train) == 0:
+        raise GtalignError(f"no training videos in {config.data.root} (split {config.data.train_split!r})")
+    val = open_split(config, config.data.val_split) if config.data.val_split else None
+    val = val if val is not None and len(val) >= config.data.batch_size else None
+    if config.model.cache_features:
+        if config.augment.enabled:
+            warnings.warn("model.cache_features: augmentations are not applied to cached trunk features")
+        return TrainingData(_feature_clips(config, train, embedder, device, info),
+                            None if val is None else _feature_clips(config, val, embedder, device, info),
+                            collate_features)
+    size, seed = config.data.image_size, config.train.seed
+    return TrainingData(ClipDataset(train, clip_sampler(config), build_augment(config), size, "imagenet", seed),
+                        None if val is None else ClipDataset(val, clip_sampler(config), None, size, "imagenet", seed),
+                        collate_clips)

@@ -1,0 +1,99 @@
+"""The frozen-trunk feature cache: trunk maps of every frame computed once, then the embedder trains on them.
+
+Features of video `id` are stored as float16 `(num_frames, F, h, w)` in
+`{cache_dir}/{dataset}/{trunk}-{weights digest}-{image_size}px/{id}.npy` (written atomically), so a cache is
+reused only for the same dataset, video, trunk, trunk weights and image size. Augmentations cannot be applied to
+cached features: clips are drawn exactly as `ClipDataset` draws them, from un-augmented frames.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, step_labels
+from gtalign.data.source import VideoSource
+from gtalign.io import atomic_save
+from gtalign.models import Embedder
+
+
+def weights_digest(module: torch.nn.Module) -> str:
+    """A short digest of a module's parameters and buffers (different weights, different cache)."""
+    h = hashlib.sha1()
+    for name, tensor in module.state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset"
+
+
+class FeatureCache:
+    """Trunk features of the videos of `source`, computed on demand by `build` and read back memory-mapped."""
+
+    def __init__(self, cache_dir: str | Path, source: VideoSource, embedder: Embedder, image_size: int):
+        self.source, self.embedder, self.image_size = source, embedder, image_size
+        key = f"{embedder.config['trunk']}-{weights_digest(embedder.trunk)}-{image_size}px"
+        self.folder = Path(cache_dir) / _safe(source.manifest.name) / key
+
+    def path(self, i: int) -> Path:
+        return self.folder / f"{_safe(self.source.entries[i].id)}.npy"
+
+    @torch.no_grad()
+    def compute(self, i: int, device: torch.device, chunk: int = 64) -> np.ndarray:
+        """Trunk maps (num_frames, F, h, w) float16 of every frame of video i."""
+        self.embedder.trunk.eval()
+        parts = []
+        for _, frames in iter_video_chunks(self.source, i, chunk, num_context=0, frame_stride=1,
+                                           image_size=self.image_size, normalize="imagenet"):
+            feats = self.embedder.trunk_features(frames[:, 0].to(device))
+            parts.append(feats.half().cpu().numpy())
+        return np.concatenate(parts)
+
+    def build(self, device: torch.device, progress: bool = True) -> None:
+        """Compute and store the features of every video not cached yet."""
+        todo = [i for i in range(len(self.source)) if not self.path(i).is_file()]
+        for i in tqdm(todo, desc=f"trunk features -> {self.folder}", unit="video", disable=not progress):
+            feats = self.compute(i, device)
+            atomic_save(self.path(i), lambda tmp, feats=feats: np.save(tmp, feats))
+
+    def load(self, i: int) -> np.ndarray:
+        return np.load(self.path(i), mmap_mode="r")
+
+
+class FeatureClipDataset(torch.utils.data.Dataset):
+    """`ClipDataset` on cached trunk features: item i holds `features` float16 (T, C, F, h, w) instead of frames,
+    with the same steps, labels, length and video_index (same random choices from (seed, epoch, i))."""
+
+    def __init__(self, cache: FeatureCache, sampler: ClipSampler, seed: int = 0):
+        self.cache, self.sampler, self.seed = cache, sampler, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.cache.source)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        feats = self.cache.load(i)
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        steps, frame_indices = self.sampler.indices(feats.shape[0], rng)
+        length = self.sampler.valid_length(feats.shape[0])
+        return {"features": torch.from_numpy(np.ascontiguousarray(feats[frame_indices])),
+                "steps": torch.from_numpy(steps),
+                "labels": torch.from_numpy(step_labels(self.cache.source, i, steps, length)),
+                "length": torch.tensor(length, dtype=torch.int64), "video_index": torch.tensor(i, dtype=torch.int64)}
+
+
+def collate_features(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """`collate_clips` for feature clips: `features` (B, T, C, F, h, w) padded like frames."""
+    batch = collate_clips([{**item, "frames": item["features"]} for item in items])
+    batch["features"] = batch.pop("frames")
+    return batch
