@@ -123,8 +123,9 @@ ACTIONS: tuple[Action, ...] = (
                           r_upper_arm=(175, 0), r_forearm=(160, 0)),
         "right": make_pose(torso=(-28, 180), arms=(150, 0), forearms=(140, 0), thighs=(10, 0), shins=(10, 0),
                            l_upper_arm=(175, 0), l_forearm=(160, 0)),
+        "front": make_pose(arms=(5, 95), forearms=(5, 100), thighs=(6, 0), shins=(6, 0)),
     }, ("raise", ("neutral", "up")), ("bend_left", ("up", "left", "up")), ("bend_right", ("up", "right", "up")),
-        ("lower", ("up", "neutral"))),
+        ("lower", ("up", "front", "neutral"))),
 )
 ACTION_NAMES = tuple(a.name for a in ACTIONS)
 
