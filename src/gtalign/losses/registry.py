@@ -1,0 +1,49 @@
+"""The loss registry: a config names a loss by string, ``create(name, **kwargs)`` builds it.
+
+Loss modules register themselves with the :func:`register` decorator when ``gtalign.losses`` is imported.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Callable, TypeVar
+
+from torch import nn
+
+from gtalign.errors import GtalignError
+
+_LOSSES: dict[str, type[nn.Module]] = {}
+
+L = TypeVar("L", bound=type)
+
+
+def register(name: str) -> Callable[[L], L]:
+    """Class decorator: make the loss class available as ``create(name)`` and set its ``name`` attribute."""
+
+    def add(cls: L) -> L:
+        if name in _LOSSES and _LOSSES[name] is not cls:
+            raise GtalignError(f"loss name {name!r} is already registered by {_LOSSES[name].__name__}")
+        cls.name = name
+        _LOSSES[name] = cls
+        return cls
+
+    return add
+
+
+def available() -> list[str]:
+    """The registered loss names, sorted."""
+    return sorted(_LOSSES)
+
+
+def create(name: str, **kwargs) -> nn.Module:
+    """Build the loss registered as ``name`` with keyword arguments ``kwargs`` (e.g. from a YAML config).
+
+    Raises GtalignError for an unknown name or an argument the loss does not take, listing what it accepts.
+    """
+    if name not in _LOSSES:
+        raise GtalignError(f"unknown loss {name!r}; expected one of {available()}")
+    cls = _LOSSES[name]
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise GtalignError(f"loss {name!r} got unknown argument(s) {unknown}; it accepts {accepted}")
+    return cls(**kwargs)
