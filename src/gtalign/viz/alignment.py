@@ -1,0 +1,78 @@
+"""The alignment plot: a cost matrix as an image with the warping path drawn over it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.io import atomic_path
+
+
+def check_path(path_pairs: np.ndarray, n: int, m: int, name: str = "path") -> np.ndarray:
+    """Index pairs as int64 (P, 2) with 0 <= i < n and 0 <= j < m; GtalignError otherwise."""
+    pairs = np.asarray(path_pairs)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or len(pairs) == 0 or not np.issubdtype(pairs.dtype, np.integer):
+        raise GtalignError(f"{name} must be a non-empty integer array of index pairs (P, 2), got {describe(pairs)}")
+    if pairs[:, 0].min() < 0 or pairs[:, 0].max() >= n or pairs[:, 1].min() < 0 or pairs[:, 1].max() >= m:
+        raise GtalignError(f"{name} indices must lie in [0, {n}) x [0, {m}), got rows {pairs[:, 0].min()}.."
+                           f"{pairs[:, 0].max()} and columns {pairs[:, 1].min()}..{pairs[:, 1].max()}")
+    return pairs.astype(np.int64)
+
+
+def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, title: str = "",
+                   labels: tuple[str, str] = ("video A frame", "video B frame"),
+                   span: tuple[tuple[int, int], tuple[int, int]] | None = None) -> Path:
+    """Save the cost matrix `cost` (N, M) as an image (rows: frames of A) with `path` (P, 2) drawn over it.
+
+    `span`, ((a_first, a_last), (b_first, b_last)), outlines the matched part of both videos. Returns `out_png`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.ndim != 2 or cost.size == 0:
+        raise GtalignError(f"cost must be a non-empty (N, M) matrix, got {describe(cost)}")
+    check_finite("cost", cost)
+    pairs = check_path(path, *cost.shape)
+    n, m = cost.shape
+    fig, ax = plt.subplots(figsize=(6.0, 6.0 * min(max(n / m, 0.4), 2.5)), dpi=100)
+    try:
+        image = ax.imshow(cost, origin="upper", aspect="auto", cmap="viridis", interpolation="nearest",
+                          extent=(-0.5, m - 0.5, n - 0.5, -0.5))
+        fig.colorbar(image, ax=ax, label="frame cost")
+        ax.plot(pairs[:, 1], pairs[:, 0], color="red", linewidth=1.5, label="alignment path")
+        if span is not None:
+            (a0, a1), (b0, b1) = span
+            ax.add_patch(matplotlib.patches.Rectangle((b0 - 0.5, a0 - 0.5), b1 - b0 + 1, a1 - a0 + 1, fill=False,
+                                                      edgecolor="white", linestyle="--", label="matched span"))
+        ax.set_xlabel(labels[1])
+        ax.set_ylabel(labels[0])
+        ax.set_title(title or f"alignment of {n} x {m} frames")
+        ax.legend(loc="lower left", fontsize="small")
+        fig.tight_layout()
+        with atomic_path(out_png) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
+    return Path(out_png)
+
+
+def path_to_mapping(path: np.ndarray, n: int) -> np.ndarray:
+    """For each row i of a warping path (P, 2) covering rows 0..n-1, the mean column matched to it: float64 (n,).
+
+    A DTW path matches every frame of A to one or more consecutive frames of B; their mean is where A's frame
+    lies on B's timeline.
+    """
+    pairs = np.asarray(path)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or len(pairs) == 0:
+        raise GtalignError(f"path must be index pairs (P, 2), got {describe(pairs)}")
+    rows = pairs[:, 0].astype(np.int64)
+    if rows.min() < 0 or rows.max() >= n:
+        raise GtalignError(f"path rows must lie in [0, {n}), got {rows.min()}..{rows.max()}")
+    counts = np.bincount(rows, minlength=n)
+    if (counts == 0).any():
+        raise GtalignError(f"path must match every row 0..{n - 1}; row {int(np.argmin(counts))} is missing")
+    return np.bincount(rows, weights=pairs[:, 1].astype(np.float64), minlength=n) / counts

@@ -1,0 +1,88 @@
+"""Videos for people: browser-playable encoding and the side-by-side view of two aligned videos."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gtalign.errors import GtalignError, describe
+from gtalign.viz.alignment import check_path, path_to_mapping
+
+BAR_HEIGHT = 8  # pixels of the progress bar under each video
+
+
+@lru_cache(maxsize=1)
+def browser_codec() -> tuple[str, str]:
+    """(codec, suffix) that Chromium plays: H.264 in mp4 when PyAV's ffmpeg has libx264, else VP9 in webm."""
+    import av
+
+    for codec, suffix in (("libx264", ".mp4"), ("libvpx-vp9", ".webm")):
+        try:
+            av.codec.Codec(codec, "w")
+            return codec, suffix
+        except Exception:  # av raises UnknownCodecError (a ValueError) or FFmpegError by version
+            continue
+    raise GtalignError("PyAV's ffmpeg can encode neither H.264 (libx264) nor VP9 (libvpx-vp9); "
+                       "install a PyAV wheel with its bundled ffmpeg")
+
+
+def write_browser_video(frames: np.ndarray, out: str | Path, fps: float) -> Path:
+    """Encode uint8 frames (T, H, W, 3) so a browser plays them; returns the file written.
+
+    The suffix of `out` is replaced by the codec's container (.mp4 for H.264, .webm for VP9).
+    """
+    from gtalign.data.video import write_video
+
+    codec, suffix = browser_codec()
+    return write_video(Path(out).with_suffix(suffix), frames, fps=fps, codec=codec)
+
+
+def _resize_to_height(frames: np.ndarray, height: int) -> np.ndarray:
+    from PIL import Image
+
+    if frames.shape[1] == height:
+        return frames
+    width = max(2, round(frames.shape[2] * height / frames.shape[1]))
+    return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.BILINEAR)) for f in frames])
+
+
+def _bar(width: int, fraction: float, color: tuple[int, int, int]) -> np.ndarray:
+    bar = np.full((BAR_HEIGHT, width, 3), 40, np.uint8)
+    bar[:, : int(round(np.clip(fraction, 0.0, 1.0) * width))] = color
+    return bar
+
+
+def side_by_side_frames(frames_a: np.ndarray, frames_b: np.ndarray, path_pairs: np.ndarray) -> np.ndarray:
+    """Frames of A next to the frames of B matched to them, each with a progress bar under it.
+
+    frames_a: uint8 (N, H, W, 3); frames_b: uint8 (M, H', W', 3) (resized to height H); path_pairs: (P, 2) with
+    rows covering 0..N-1. Frame i shows A's frame i and B's frame nearest to the mean of B's frames matched to i.
+    Returns uint8 (N, H + BAR_HEIGHT, W + W_b, 3).
+    """
+    for name, f in (("frames_a", frames_a), ("frames_b", frames_b)):
+        if f.ndim != 4 or f.shape[-1] != 3 or f.dtype != np.uint8 or len(f) == 0:
+            raise GtalignError(f"{name} must be non-empty uint8 (T, H, W, 3), got {describe(f)}")
+    n, m = len(frames_a), len(frames_b)
+    pairs = check_path(path_pairs, n, m, "path_pairs")
+    b_index = np.rint(path_to_mapping(pairs, n)).astype(np.int64)
+    frames_b = _resize_to_height(frames_b, frames_a.shape[1])
+    out = []
+    for i in tqdm(range(n), desc="side-by-side", unit="frame", leave=False):
+        j = int(b_index[i])
+        a = np.concatenate([frames_a[i], _bar(frames_a.shape[2], (i + 1) / n, (230, 80, 60))], axis=0)
+        b = np.concatenate([frames_b[j], _bar(frames_b.shape[2], (j + 1) / m, (60, 160, 230))], axis=0)
+        out.append(np.concatenate([a, b], axis=1))
+    return np.stack(out)
+
+
+def write_side_by_side(frames_a: np.ndarray, frames_b: np.ndarray, path_pairs: np.ndarray, out: str | Path,
+                       fps: float) -> Path:
+    """Write the side-by-side video (B re-timed to A, see `side_by_side_frames`) at A's frame rate `fps`.
+
+    It has exactly N = len(frames_a) frames; returns the file written (suffix as in `write_browser_video`).
+    """
+    if not fps > 0:
+        raise GtalignError(f"fps must be > 0, got {fps!r}")
+    return write_browser_video(side_by_side_frames(frames_a, frames_b, path_pairs), out, fps)

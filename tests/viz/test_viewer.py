@@ -1,0 +1,74 @@
+"""The viewer page: its inline data, and in a real headless Chromium, that seeking A moves B to the aligned time."""
+import json
+import re
+
+import numpy as np
+import pytest
+
+from gtalign.errors import GtalignError
+from gtalign.viz.video import write_browser_video
+from gtalign.viz.viewer import render_viewer, viewer_data, write_viewer
+
+FPS_A, FPS_B = 10.0, 15.0
+N, M = 30, 45
+
+
+def coded_frames(count: int) -> np.ndarray:
+    """Frame j is a solid colour whose red channel encodes j (5 levels apart, survives lossy coding)."""
+    return np.stack([np.full((64, 80, 3), (5 * j + 10, 128, 250 - 5 * j), np.uint8) for j in range(count)])
+
+
+def warped_alignment():
+    """A non-linear alignment: B (at 15 fps) runs slowly, then fast, then holds its last frame."""
+    time_a = np.arange(N) / FPS_A
+    frame_b = np.minimum(M - 1, np.round((np.arange(N) / (N - 1)) ** 1.5 * (M + 5)))
+    return time_a, frame_b / FPS_B, np.linspace(0.2, 1.0, N)
+
+
+def test_viewer_data_round_trips_through_the_page():
+    ta, tb, cost = warped_alignment()
+    data = viewer_data(ta, tb, cost, FPS_A, FPS_B, verdict="same </script> process")
+    page = render_viewer("a.mp4", "b&c.mp4", data, title="<pair>")
+    inline = re.search(r'<script type="application/json" id="alignment">(.*?)</script>', page, re.S).group(1)
+    parsed = json.loads(inline)
+    np.testing.assert_allclose(parsed["time_b"], tb, atol=1e-6)
+    assert parsed["verdict"] == "same </script> process"
+    assert 'src="b&amp;c.mp4"' in page and "&lt;pair&gt;" in page
+    assert "http://" not in page and "https://" not in page  # self-contained: nothing fetched from the network
+
+
+def test_viewer_data_checks_lengths():
+    with pytest.raises(GtalignError, match="time_b must be .* of length 3"):
+        viewer_data([0, 1, 2], [0, 1], [0, 0, 0], 1, 1)
+    with pytest.raises(GtalignError, match="strictly increasing"):
+        viewer_data([0, 0, 1], [0, 1, 2], [0, 0, 0], 1, 1)
+
+
+def test_seeking_a_moves_b_in_a_browser(tmp_path, chrome):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ta, tb, cost = warped_alignment()
+    video_a = write_browser_video(coded_frames(N), tmp_path / "a.mp4", FPS_A)
+    video_b = write_browser_video(coded_frames(M), tmp_path / "b.mp4", FPS_B)
+    write_viewer(tmp_path / "viewer.html", video_a, video_b, viewer_data(ta, tb, cost, FPS_A, FPS_B))
+    chrome.get((tmp_path / "viewer.html").as_uri())
+    wait = WebDriverWait(chrome, 20, poll_frequency=0.05)
+    wait.until(lambda d: d.execute_script(
+        "const a = document.getElementById('videoA'), b = document.getElementById('videoB');"
+        "return window.gtalignViewer && a.readyState >= 2 && b.readyState >= 2;"))
+    errors = chrome.execute_script("return [document.getElementById('videoA').error,"
+                                   " document.getElementById('videoB').error];")
+    assert errors == [None, None], f"Chromium could not play the videos: {errors}"
+    read_b = ("const b = document.getElementById('videoB'), c = document.createElement('canvas');"
+              "c.width = 8; c.height = 8; const g = c.getContext('2d'); g.drawImage(b, 0, 0, 8, 8);"
+              "return [b.currentTime, b.seeking, g.getImageData(4, 4, 1, 1).data[0]];")
+    for t in (0.0, 0.55, 1.23, 2.05, 2.9):
+        chrome.execute_script(f"document.getElementById('videoA').currentTime = {t};")
+        expected = float(np.interp(t, ta, tb))
+        wait.until(lambda d: (lambda s: abs(s[0] - expected) < 1e-3 and not s[1])(d.execute_script(read_b)))
+        current, _, red = chrome.execute_script(read_b)
+        frame_shown = (red - 10) / 5
+        # B shows the frame on screen at the aligned time (within a frame: seeks land on frame boundaries)
+        assert abs(frame_shown - expected * FPS_B) <= 1.0, (t, expected, frame_shown)
+        assert chrome.execute_script("return Number(document.getElementById('scrubber').value);") == int(
+            np.floor(t * FPS_A + 1e-6))
