@@ -40,11 +40,16 @@ def resize_frames(frames: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(frames, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
 
 
-def normalize_frames(frames: torch.Tensor, normalize: str = "imagenet") -> torch.Tensor:
-    """Frames (N, 3, H, W) in [0, 1] normalised for a backbone: `(x - mean) / std` per channel."""
+def check_normalize(normalize: str) -> str:
+    """`normalize` if it names a known normalisation, else a GtalignError."""
     if normalize not in NORMALIZATIONS:
         raise GtalignError(f"normalize must be one of {sorted(NORMALIZATIONS)}, got {normalize!r}")
-    mean, std = NORMALIZATIONS[normalize]
+    return normalize
+
+
+def normalize_frames(frames: torch.Tensor, normalize: str = "imagenet") -> torch.Tensor:
+    """Frames (N, 3, H, W) in [0, 1] normalised for a backbone: `(x - mean) / std` per channel."""
+    mean, std = NORMALIZATIONS[check_normalize(normalize)]
     if normalize == "none":
         return frames
     shape = (1, 3, 1, 1)

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 import torch.utils.data
 
-from gtalign.data.augment import NORMALIZATIONS, VideoAugment, normalize_frames, resize_frames, to_float_frames
+from gtalign.data.augment import (VideoAugment, check_normalize, normalize_frames, resize_frames,
+                                  to_float_frames)
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 
@@ -85,12 +86,6 @@ class ClipSampler:
         return steps, context_indices(steps, num_frames, self.num_context, self.frame_stride)
 
 
-def _check_normalize(normalize: str) -> str:
-    if normalize not in NORMALIZATIONS:
-        raise GtalignError(f"normalize must be one of {sorted(NORMALIZATIONS)}, got {normalize!r}")
-    return normalize
-
-
 def load_frames(source: VideoSource, i: int, frame_indices: np.ndarray, image_size: int, normalize: str,
                 augment: VideoAugment | None = None, rng: np.random.Generator | None = None) -> torch.Tensor:
     """Frames of video i at `frame_indices` (any shape S), preprocessed: float32 (*S, 3, size, size).
@@ -140,7 +135,7 @@ class ClipDataset(torch.utils.data.Dataset):
         self.sampler = sampler
         self.augment = augment
         self.image_size = _positive_int("image_size", image_size)
-        self.normalize = _check_normalize(normalize)
+        self.normalize = check_normalize(normalize)
         self.seed = _positive_int("seed", seed, 0)
         self.epoch = 0
 
@@ -201,7 +196,7 @@ def iter_video_chunks(source: VideoSource, i: int, chunk: int = 64, num_context:
     Frames shared by consecutive chunks (context reaching back) are read once and kept.
     """
     chunk = _positive_int("chunk", chunk)
-    _check_normalize(normalize)
+    check_normalize(normalize)
     sampler = ClipSampler(None, num_context, frame_stride, mode="all", stride=stride)
     steps, frame_indices = sampler.indices(_num_frames(source, i), np.random.default_rng(0))
     cache: dict[int, torch.Tensor] = {}
