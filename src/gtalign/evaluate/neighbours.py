@@ -8,7 +8,7 @@ import numpy as np
 from gtalign.errors import GtalignError
 
 METRICS = ("sqeuclidean", "cosine")
-# Upper bound on the float64 cells of one block of distances (about 256 MiB).
+# Upper bound on the cells of one block of distances (about 256 MiB in float64).
 BLOCK_CELLS = 32 * 2**20
 
 
@@ -19,13 +19,15 @@ def check_metric(metric: str) -> str:
 
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray, metric: str = "sqeuclidean") -> np.ndarray:
-    """Distances `(..., N, M)` between every row of `a (..., N, D)` and of `b (..., M, D)`, in float64.
+    """Distances `(..., N, M)` between every row of `a (..., N, D)` and of `b (..., M, D)`.
 
     "sqeuclidean": `|a - b|^2`; "cosine": `1 - a.b / (|a| |b|)` (as `scipy.spatial.distance.cdist`).
+    Computed in float32 when both inputs are float32 (embedding files are), else in float64.
     """
     check_metric(metric)
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    dtype = np.float32 if np.asarray(a).dtype == np.asarray(b).dtype == np.float32 else np.float64
+    a = np.asarray(a, dtype=dtype)
+    b = np.asarray(b, dtype=dtype)
     if metric == "cosine":
         a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
         b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-12)
@@ -35,9 +37,10 @@ def pairwise_distances(a: np.ndarray, b: np.ndarray, metric: str = "sqeuclidean"
 
 
 def pad_videos(embs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Stack videos `[(T_i, D)]` into `(V, T_max, D)` (zero padding) and their lengths `(V,)`."""
+    """Stack videos `[(T_i, D)]` into `(V, T_max, D)` (zero padding, dtype of the first) and their lengths `(V,)`."""
     lengths = np.array([len(e) for e in embs], dtype=np.int64)
-    out = np.zeros((len(embs), int(lengths.max(initial=0)), embs[0].shape[1] if embs else 0), dtype=np.float64)
+    out = np.zeros((len(embs), int(lengths.max(initial=0)), embs[0].shape[1] if embs else 0),
+                   dtype=np.result_type(*embs) if embs else np.float64)
     for i, e in enumerate(embs):
         out[i, : len(e)] = e
     return out, lengths

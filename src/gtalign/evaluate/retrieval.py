@@ -24,13 +24,12 @@ from gtalign.errors import GtalignError
 
 def nearest_k(queries: np.ndarray, database: np.ndarray, k: int, metric: str) -> np.ndarray:
     """Indices `(Q, k)` of the k nearest database rows `(N, D)` of each query `(Q, D)`, nearest first."""
+    import torch
+
     out = np.empty((len(queries), k), dtype=np.int64)
     for block in query_blocks(len(queries), len(database)):
-        dist = pairwise_distances(queries[block], database, metric)
-        top = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < dist.shape[1] else np.tile(
-            np.arange(dist.shape[1]), (dist.shape[0], 1))
-        order = np.argsort(np.take_along_axis(dist, top, 1), axis=1, kind="stable")
-        out[block] = np.take_along_axis(top, order, 1)
+        dist = torch.from_numpy(pairwise_distances(queries[block], database, metric))
+        out[block] = torch.topk(dist, k, dim=1, largest=False, sorted=True).indices.numpy()
     return out
 
 
