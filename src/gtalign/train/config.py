@@ -29,7 +29,8 @@ class DataConfig:
     num_steps: int = 20              # T, frames per clip
     num_context: int = 2             # k, context frames before each step
     frame_stride: int = 15           # frames between context frames
-    sampling: str = "random"         # how the T steps are drawn (gtalign.data.sampling.ClipSampler)
+    sampling: str = "random"         # how the T steps are drawn: random, uniform, stride (ClipSampler modes)
+    step_stride: int = 1             # frames between steps in `stride` sampling (SpeedNet's normal speed)
     batch_size: int = 4              # videos per step, over all processes
     workers: int = 2                 # data-loading processes per training process
 
@@ -181,7 +182,8 @@ def config_from_dict(values: dict[str, Any]) -> Config:
 def check_values(config: Config) -> None:
     """Range checks that the types alone do not express."""
     positive = {"data.image_size": config.data.image_size, "data.num_steps": config.data.num_steps,
-                "data.frame_stride": config.data.frame_stride, "data.batch_size": config.data.batch_size,
+                "data.frame_stride": config.data.frame_stride,
+                "data.step_stride": config.data.step_stride, "data.batch_size": config.data.batch_size,
                 "train.max_steps": config.train.max_steps, "train.checkpoint_every": config.train.checkpoint_every,
                 "train.val_every": config.train.val_every, "train.log_every": config.train.log_every,
                 "optim.lr": config.optim.lr}

@@ -26,6 +26,17 @@ class TrainingData:
     collate: Callable[[list[dict[str, Any]]], dict[str, Any]]
 
 
+def video_lengths(dataset: torch.utils.data.Dataset) -> torch.Tensor:
+    """Frame counts (N,) int64 of a clip dataset's videos (the `seq_lens` TCC normalises steps by)."""
+    source = dataset.cache.source if isinstance(dataset, FeatureClipDataset) else dataset.source
+    return torch.tensor([int(e.num_frames) for e in source.entries], dtype=torch.int64)
+
+
+def with_video_lengths(batch: dict[str, Any], lengths: torch.Tensor) -> dict[str, Any]:
+    """The batch with `seq_lens` (B,): the full length of each clip's video."""
+    return batch | {"seq_lens": lengths[batch["video_index"]]}
+
+
 def open_split(config: Config, split: str | None) -> VideoSource:
     if config.data.root is None:
         raise GtalignError("data.root is not set; give the dataset path in the config or as data.root=DIR")
@@ -42,7 +53,7 @@ def build_augment(config: Config) -> VideoAugment | None:
 
 def clip_sampler(config: Config) -> ClipSampler:
     d = config.data
-    return ClipSampler(d.num_steps, d.num_context, d.frame_stride, mode=d.sampling)
+    return ClipSampler(d.num_steps, d.num_context, d.frame_stride, mode=d.sampling, stride=d.step_stride)
 
 
 def _feature_clips(config: Config, source: VideoSource, embedder: Embedder, device: torch.device,

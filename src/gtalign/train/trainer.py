@@ -8,6 +8,7 @@ checkpoint to resume from.
 """
 from __future__ import annotations
 
+import inspect
 import random
 import signal
 import threading
@@ -26,9 +27,9 @@ from gtalign.models import Embedder
 from gtalign.train import checkpoint as ckpt
 from gtalign.train.batches import SamplerState, epoch_loader
 from gtalign.train.config import Config, dump_config
-from gtalign.train.data import TrainingData, build_data
+from gtalign.train.data import TrainingData, build_data, video_lengths, with_video_lengths
 from gtalign.train.distributed import ProcessInfo, convert_batchnorm, init_processes, is_distributed
-from gtalign.train.optim import build_optimizer, build_scheduler, parameter_groups
+from gtalign.train.optim import build_optimizer, build_scheduler, lr_factor, parameter_groups
 from gtalign.train.scalars import ScalarLog
 from gtalign.train.step import EmbedAndLoss
 
@@ -44,12 +45,14 @@ def build_embedder(config: Config) -> Embedder:
 
 
 def build_loss(config: Config) -> torch.nn.Module:
+    """The loss of the `loss` section; a loss with a head on the embeddings gets `dim=model.embedding_dim`."""
     from gtalign import losses
 
-    try:
-        return losses.create(config.loss["name"], **config.loss_kwargs())
-    except TypeError as e:  # an unknown keyword argument
-        raise GtalignError(f"loss section {config.loss} does not fit loss {config.loss['name']!r}: {e}") from e
+    kwargs = config.loss_kwargs()
+    cls = losses.registry._LOSSES.get(config.loss["name"])
+    if cls is not None and "dim" in inspect.signature(cls.__init__).parameters:
+        kwargs.setdefault("dim", config.model.embedding_dim)
+    return losses.create(config.loss["name"], **kwargs)
 
 
 def choose_device(name: str) -> torch.device:
@@ -135,6 +138,8 @@ class Trainer:
                 broadcast_buffers=False)
         self.step, self.sampler = 0, SamplerState()
         self.data: TrainingData = build_data(config, embedder, self.device, self.info)
+        self.seq_lens = {"train": video_lengths(self.data.train),
+                         "val": None if self.data.val is None else video_lengths(self.data.val)}
         if resume:
             self._restore(ckpt.load_checkpoint(self.run_dir / ckpt.LAST))
 
@@ -168,6 +173,9 @@ class Trainer:
         self.module.loss.load_state_dict(state["loss"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        for group, base in zip(self.optimizer.param_groups, self.scheduler.base_lrs):
+            # the schedule of THIS config (train.max_steps may have grown since the checkpoint)
+            group["lr"] = base * lr_factor(self.scheduler.last_epoch, self.config.optim, self.config.train.max_steps)
         self.scaler.load_state_dict(state["scaler"])
         ckpt.set_rng_state(state["rng"])
         self.sampler = SamplerState(**state["sampler"])
@@ -179,7 +187,7 @@ class Trainer:
         """One optimisation step on this process's share of a global batch; returns the global-batch loss."""
         self.module.train()
         with self._autocast():
-            loss = self.forward(to_device(batch, self.device))
+            loss = self.forward(to_device(with_video_lengths(batch, self.seq_lens["train"]), self.device))
         value = float(loss.detach())
         if not np.isfinite(value):
             last = self.run_dir / ckpt.LAST
@@ -210,6 +218,7 @@ class Trainer:
         losses = []
         for batch in loader:
             with self._autocast():
+                batch = with_video_lengths(batch, self.seq_lens["val"])
                 losses.append(float(self.forward(to_device(batch, self.device))))
             if len(losses) == self.config.train.val_batches:
                 break

@@ -1,0 +1,137 @@
+"""Embed every frame of every video with a trained checkpoint: one `<id>.npy` (num_frames, D) per video plus
+`index.json` (docs/architecture.md, "Embedding files").
+
+Videos whose file is already there (with the right shape, from the same checkpoint) are skipped, so an interrupted
+run continues where it stopped. `.checkpoint.json` in the folder records which checkpoint (SHA-1 of the file) the
+embeddings come from; another checkpoint's embeddings are replaced, never mixed in.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from gtalign.data import open_source
+from gtalign.data.manifest import Manifest, VideoEntry
+from gtalign.data.sampling import iter_video_chunks
+from gtalign.data.scan import check_entry
+from gtalign.data.source import VideoSource
+from gtalign.errors import GtalignError
+from gtalign.io import atomic_save, read_json, write_json
+from gtalign.models import Embedder
+from gtalign.train.checkpoint import load_checkpoint
+from gtalign.train.config import Config, config_from_dict
+from gtalign.train.trainer import choose_device
+
+FORMAT = "gtalign-embeddings"
+VERSION = 1
+STATE_FILE = ".checkpoint.json"
+
+
+def load_embedder(checkpoint: str | os.PathLike) -> tuple[Embedder, Config]:
+    """The trained embedder of a checkpoint (eval mode, on CPU) and the config it was trained with."""
+    state = load_checkpoint(checkpoint)
+    config = config_from_dict(state["config"])
+    m = config.model
+    model = Embedder(m.trunk, None, m.regime, m.embedding_dim, m.conv_channels, m.num_conv, m.fc_channels, m.num_fc,
+                     m.dropout)  # the checkpoint holds every weight, pretrained ones included
+    model.load_state_dict(state["model"])
+    return model.eval(), config
+
+
+def file_sha1(path: str | os.PathLike) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_name(video_id: str) -> str:
+    """A file name for a video id: the id itself when it is safe, else a cleaned id with a short hash."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", video_id)
+    if safe == video_id and not video_id.startswith("."):
+        return f"{video_id}.npy"
+    return f"{safe.lstrip('.')}-{hashlib.sha1(video_id.encode()).hexdigest()[:8]}.npy"
+
+
+def videos_source(paths: Sequence[str | os.PathLike]) -> VideoSource:
+    """A source of loose video files or frame folders (ids are their names, counted frames)."""
+    entries = [check_entry(VideoEntry(id=Path(p).stem if Path(p).is_file() else Path(p).name,
+                                      path=Path(p).resolve(), split="test")) for p in paths]
+    ids = [e.id for e in entries]
+    if len(set(ids)) != len(ids):
+        raise GtalignError(f"videos must have distinct names, got {ids}")
+    return VideoSource(Manifest(name="videos", videos=entries))
+
+
+def _open(data: Any, split: str | None, kind: str) -> tuple[VideoSource, str]:
+    if isinstance(data, VideoSource):
+        return data, data.manifest.name
+    if isinstance(data, (list, tuple)):
+        return videos_source(data), "videos"
+    return open_source(data, kind=kind, split=split), str(Path(data).resolve())
+
+
+@torch.no_grad()
+def embed_video(model: Embedder, config: Config, source: VideoSource, i: int, chunk: int,
+                device: torch.device) -> np.ndarray:
+    """Embeddings (num_frames, D) float32 of every frame of video i, each with its training context frames."""
+    d = config.data
+    parts = [model(frames[None].to(device))[0].float().cpu().numpy()
+             for _, frames in iter_video_chunks(source, i, chunk, d.num_context, d.frame_stride, d.image_size,
+                                                "imagenet")]
+    return np.concatenate(parts)
+
+
+def _entry_json(entry: VideoEntry, name: str, num_frames: int) -> dict[str, Any]:
+    labels = None if entry.labels is None else [int(x) for x in entry.labels]
+    return {"id": entry.id, "file": name, "class": entry.class_name, "split": entry.split, "num_frames": num_frames,
+            "fps": float(entry.fps), "labels": labels, "meta": entry.meta}
+
+
+def _reusable(path: Path, shape: tuple[int, int]) -> bool:
+    try:
+        return path.is_file() and np.load(path, mmap_mode="r").shape == shape
+    except (ValueError, OSError):
+        return False
+
+
+def embed_dataset(checkpoint: str | os.PathLike, source_or_path: Any, out_dir: str | os.PathLike,
+                  split: str | None = None, chunk: int = 64, kind: str = "auto", device: str = "auto",
+                  progress: bool = True) -> Path:
+    """Embed every frame of every video of a dataset (a path, a `VideoSource`, or a list of video files / frame
+    folders) into `out_dir`; returns the path of `index.json`."""
+    if chunk < 1:
+        raise GtalignError(f"chunk must be >= 1 frames, got {chunk}")
+    out = Path(out_dir)
+    source, dataset = _open(source_or_path, split, kind)
+    model, config = load_embedder(checkpoint)
+    dev = choose_device(device)
+    model.to(dev)
+    digest = file_sha1(Path(checkpoint) / "last.pt" if Path(checkpoint).is_dir() else checkpoint)
+    state_path = out / STATE_FILE
+    same_checkpoint = state_path.is_file() and read_json(state_path, "embedding state").get("sha1") == digest
+    write_json(state_path, {"checkpoint": str(checkpoint), "sha1": digest})
+    videos = []
+    for i in tqdm(range(len(source)), desc=f"embed -> {out}", unit="video", disable=not progress):
+        entry = source.entries[i]
+        name = file_name(entry.id)
+        if not (same_checkpoint and entry.num_frames > 0
+                and _reusable(out / name, (entry.num_frames, model.embedding_dim))):
+            emb = embed_video(model, config, source, i, chunk, dev)
+            atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
+            entry_frames = emb.shape[0]
+        else:
+            entry_frames = entry.num_frames
+        videos.append(_entry_json(entry, name, entry_frames))
+    index = out / "index.json"
+    write_json(index, {"format": FORMAT, "version": VERSION, "dim": model.embedding_dim,
+                       "checkpoint": str(checkpoint), "dataset": dataset, "videos": videos})
+    return index
