@@ -58,6 +58,7 @@ def test_run_protocols_python_api_matches_single_calls(folder):
 
 def test_names_from_checkpoint_and_dataset(tmp_path):
     assert method_name("runs/gta_pennaction/last.pt", tmp_path) == "gta_pennaction"
+    assert method_name("/abs/runs/tcc", tmp_path) == "tcc"  # a run folder
     assert method_name("", tmp_path / "emb") == "emb"
     assert dataset_label("data/finegym101/manifest.json") == "finegym101"
     assert dataset_label("/data/PennAction/") == "PennAction"
@@ -82,13 +83,18 @@ def test_checkpoint_is_embedded_once_then_reused(tmp_path, rng, monkeypatch, cap
     assert calls == [(str(checkpoint), "data/synth", str(expected_dir))]
     assert (tmp_path / "results" / "gta__synth__progression.json").is_file()
     # A newer checkpoint invalidates the embeddings.
-    os.utime(checkpoint, (expected_dir.joinpath("index.json").stat().st_mtime + 10,) * 2)
+    os.utime(expected_dir / "index.json", (checkpoint.stat().st_mtime - 10,) * 2)
     ensure_embeddings(checkpoint, "data/synth")
     assert len(calls) == 2
     # Embeddings of another checkpoint in the folder asked for are not silently reused.
     write_folder(tmp_path / "other", separable_set(rng), checkpoint="runs/other/last.pt")
     with pytest.raises(GtalignError, match="another --embed-dir"):
         ensure_embeddings(checkpoint, "data/synth", tmp_path / "other")
+    # The run folder names the same checkpoint (its last.pt).
+    assert ensure_embeddings(checkpoint.parent, "data/synth") == expected_dir
+    assert len(calls) == 2
     assert main(["evaluate", "--checkpoint", str(checkpoint), "--protocol", "kendall"]) == 2
     assert "--dataset" in capsys.readouterr().err
+    with pytest.raises(GtalignError, match="checkpoint not found"):
+        ensure_embeddings(tmp_path / "nothing.pt", "data/synth")
     assert len(calls) == 2

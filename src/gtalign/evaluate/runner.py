@@ -18,28 +18,37 @@ def dataset_label(dataset: str) -> str:
 
 
 def method_name(checkpoint: str, embeddings_dir: Path) -> str:
-    """The run name of a checkpoint (`runs/<name>/last.pt` gives `<name>`), else the embedding folder's name."""
+    """The run name of a checkpoint (`runs/<name>/last.pt` or the run folder `runs/<name>` gives `<name>`), else
+    the embedding folder's name."""
     if checkpoint:
-        parent = Path(checkpoint).parent.name
-        return parent or Path(checkpoint).stem
+        path = Path(checkpoint)
+        return (path.parent.name if path.suffix else path.name) or path.stem
     return embeddings_dir.resolve().name
 
 
-def ensure_embeddings(checkpoint: str | Path, dataset: str | Path, embed_dir: str | Path | None = None) -> Path:
-    """The embedding folder of `checkpoint` on `dataset`, running `gtalign embed` unless a fresh one exists.
+def checkpoint_file(checkpoint: str | Path) -> Path:
+    """The checkpoint file of a checkpoint path or of a run folder (its `last.pt`), checked to exist."""
+    path = Path(checkpoint)
+    file = path / "last.pt" if path.is_dir() else path
+    if not file.is_file():
+        raise GtalignError(f"checkpoint not found: {file} (expected a checkpoint file or a run folder with last.pt)")
+    return file.resolve()
 
-    Default folder: `<checkpoint folder>/embeddings/<dataset name>`. An existing index is reused when it was
-    written from the same checkpoint file after that file last changed.
+
+def ensure_embeddings(checkpoint: str | Path, dataset: str | Path, embed_dir: str | Path | None = None) -> Path:
+    """The embedding folder of `checkpoint` (a file or a run folder) on `dataset`, running `gtalign embed` unless a
+    fresh one exists.
+
+    Default folder: `<run folder>/embeddings/<dataset name>`. An existing index is reused when it was written from
+    the same checkpoint file after that file last changed.
     """
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        raise GtalignError(f"checkpoint not found: {checkpoint}")
-    embed_dir = Path(embed_dir) if embed_dir else checkpoint.parent / "embeddings" / dataset_label(str(dataset))
+    file = checkpoint_file(checkpoint)
+    embed_dir = Path(embed_dir) if embed_dir else file.parent / "embeddings" / dataset_label(str(dataset))
     index = embed_dir / "index.json"
     if index.is_file():
         recorded = str(read_json(index, "embedding index").get("checkpoint") or "")
-        same = recorded and Path(recorded).resolve() == checkpoint.resolve()
-        if same and index.stat().st_mtime >= checkpoint.stat().st_mtime:
+        same = bool(recorded) and Path(recorded).exists() and checkpoint_file(recorded) == file
+        if same and index.stat().st_mtime >= file.stat().st_mtime:
             return embed_dir
         if not same:
             raise GtalignError(f"{index} holds embeddings of checkpoint {recorded!r}, not {str(checkpoint)!r}; "
