@@ -40,7 +40,7 @@ def smoothed_nll(log_probs: torch.Tensor, valid: torch.Tensor, target: torch.Ten
     Returns:
         ``(R,)`` losses ``-sum_k target[k] log_probs[k]`` (rows without valid classes give 0).
     """
-    classes = valid.sum(-1, keepdim=True).clamp_min(1)
+    classes = valid.sum(-1, keepdim=True).clamp_min(1).to(log_probs.dtype)
     onehot = torch.zeros_like(log_probs).scatter_(-1, target[:, None], 1.0)
     weights = ((1.0 - smoothing) * onehot + smoothing / classes) * valid
     return -(weights * log_probs.masked_fill(~valid, 0.0)).sum(-1)
