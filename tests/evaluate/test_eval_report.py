@@ -31,7 +31,7 @@ def test_tables_have_methods_as_rows_and_datasets_as_columns(tmp_path):
     _write(tmp_path, "gta", "FineGym290", "svm", svm(0.4349))
     _write(tmp_path, "gta", "PennAction", "kendall", {"tau": 0.7829})
     tables = build_tables(load_results([tmp_path]))
-    assert [t.protocol for t in tables] == ["svm", "kendall"]  # files are read in name order, equal times
+    assert [t.protocol for t in tables] == ["svm", "kendall"]  # registry order
     svm_table = tables[0]
     assert svm_table.methods == ["gta", "tcc"]
     assert svm_table.columns == ["FineGym101 100%", "FineGym290 100%"]
@@ -50,12 +50,14 @@ def test_per_event_svm_columns_are_events(tmp_path):
 
 
 def test_render_report_writes_markdown_and_png(tmp_path):
-    _write(tmp_path / "r", "gta", "synth", "fewshot", {"shots": {"1": {"mean": 0.5, "ci95": 0.1}}})
     _write(tmp_path / "r", "gta", "synth", "alignment", {"nn": {"mae_frames": 3.0, "tau": 0.9},
                                                          "dtw": {"mae_frames": 1.0, "tau": 0.99}})
+    _write(tmp_path / "r", "gta", "synth", "fewshot", {"shots": {"1": {"mean": 0.5, "ci95": 0.1}}})
     report = render_report(load_results([tmp_path / "r"]), tmp_path / "out")
     text = report.read_text()
     assert "| gta | 50.00 |" in text and "| gta | 3.00 | 0.90 | 1.00 | 0.99 |" in text
+    assert "| Method | synth NN error | synth NN tau | synth DTW error | synth DTW tau |" in text
+    assert text.index("Few-shot") < text.index("Alignment")  # registry order, not file order
     for name in ("fewshot.png", "alignment.png"):
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

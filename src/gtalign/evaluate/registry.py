@@ -65,8 +65,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     Protocol("retrieval", evaluate_retrieval, True, lambda n: {f"AP@{k}": v for k, v in n["ap"].items()},
              "Fine-grained frame retrieval", "AP@K, %"),
     Protocol("alignment", evaluate_alignment, False,
-             lambda n: {f"{kind.upper()} {m}": n[kind][m] for kind in ("nn", "dtw") for m in ("mae_frames", "tau")},
-             "Alignment to ground-truth warps", "mean absolute error in frames; Kendall's tau", scale=1.0),
+             lambda n: {f"{kind.upper()} {label}": n[kind][m] for kind in ("nn", "dtw")
+                        for m, label in (("mae_frames", "error"), ("tau", "tau"))},
+             "Alignment to ground-truth warps", "error in frames; Kendall's tau", scale=1.0),
 )}
 
 

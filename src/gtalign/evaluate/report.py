@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from gtalign.evaluate.registry import get_protocol
+from gtalign.evaluate.registry import PROTOCOLS, get_protocol
 from gtalign.io import atomic_path, atomic_write_text
 
 
@@ -40,7 +40,7 @@ def _column(dataset: str, setting: str) -> str:
 
 
 def build_tables(records: list[dict]) -> list[Table]:
-    """One `Table` per protocol, in order of first appearance; a later record replaces an earlier equal cell."""
+    """One `Table` per protocol, in registry order; a later record replaces an earlier one's cell."""
     tables: dict[str, Table] = {}
     for r in records:
         protocol = get_protocol(r["protocol"])
@@ -52,7 +52,7 @@ def build_tables(records: list[dict]) -> list[Table]:
             if column not in table.columns:
                 table.columns.append(column)
             table.values[(r["method"], column)] = float("nan") if value is None else value * protocol.scale
-    return list(tables.values())
+    return sorted(tables.values(), key=lambda t: list(PROTOCOLS).index(t.protocol))
 
 
 def plot_table(table: Table, path: Path) -> Path:
@@ -69,13 +69,14 @@ def plot_table(table: Table, path: Path) -> Path:
     for i, m in enumerate(table.methods):
         heights = [table.values.get((m, c), float("nan")) for c in table.columns]
         ax.bar(x + (i - (len(table.methods) - 1) / 2) * width, heights, width, label=m)
-    ax.set_xticks(x, table.columns, rotation=30 if len(table.columns) > 4 else 0, ha="right")
-    ax.set_ylabel(table.unit)
+    crowded = len(table.columns) > 4 or max(map(len, table.columns), default=0) > 12
+    ax.set_xticks(x, table.columns, rotation=30 if crowded else 0, ha="right" if crowded else "center")
+    ax.set_ylabel(table.unit, fontsize="small")
     ax.set_title(table.title)
     ax.legend(fontsize="small")
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
 
