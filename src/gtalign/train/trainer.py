@@ -134,8 +134,7 @@ class Trainer:
         self.forward = self.module
         if is_distributed():
             self.forward = torch.nn.parallel.DistributedDataParallel(
-                self.module, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                broadcast_buffers=False)
+                self.module, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.step, self.sampler = 0, SamplerState()
         self.data: TrainingData = build_data(config, embedder, self.device, self.info)
         self.seq_lens = {"train": video_lengths(self.data.train),
