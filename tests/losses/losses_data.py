@@ -58,3 +58,13 @@ def alignment_tau(embs: torch.Tensor) -> float:
                 nn_index = torch.cdist(embs[i], embs[j]).argmin(1).numpy()
                 taus.append(kendalltau(np.arange(len(nn_index)), nn_index).statistic)
     return float(np.nanmean(taus))
+
+
+def with_distractors(rng: np.random.Generator, curve, videos: int, frames: int, distractors: int = 28,
+                     noise: float = 0.05) -> torch.Tensor:
+    """``(videos, frames, curve dims + distractors)`` raw inputs: time-warped copies of ``curve`` plus
+    distractor dimensions of unit Gaussian noise that an embedder must learn to ignore."""
+    seqs = np.stack([curve(random_warp(rng, frames)) for _ in range(videos)])
+    seqs = seqs + noise * rng.normal(size=seqs.shape)
+    junk = rng.normal(size=(videos, frames, distractors))
+    return torch.tensor(np.concatenate([seqs, junk], -1), dtype=torch.float32)

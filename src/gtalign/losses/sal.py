@@ -19,7 +19,8 @@ class ShuffleLearnLoss(FrameLoss):
     Per video, ``tuples_per_video`` times: five frames ``a < b < c < d < e`` are drawn; the positive (ordered)
     triplet is ``(b, c, d)``, the negative (shuffled) one ``(b, a, d)`` or ``(b, e, d)`` (the middle frame from
     outside the interval, as in the paper). A head (``TupleHead``: MLP over the concatenated three embeddings)
-    predicts ``p(ordered)``; ``L = binary cross-entropy`` over all triplets (half positive, half negative).
+    gives a logit ``h``; ``L = -mean[y log sigmoid(h) + (1 - y) log(1 - sigmoid(h))]`` over all triplets,
+    ``y = 1`` for ordered ones (half of them) and 0 for shuffled ones.
 
     The head is learnable (``loss.parameters()``); ``dim`` must equal the embedding size D. Needs T >= 5.
     """

@@ -19,8 +19,9 @@ class SpeedNetLoss(FrameLoss):
     Per video two clips of ``clip_length`` steps are cut from the batch's T steps: a normal clip (consecutive
     steps, stride 1) and a sped-up clip (stride ``s`` uniform in ``2..max_speed``, limited by the video's
     length), each at a random start. A head (``ClipHead``: temporal conv over the clip's frame embeddings,
-    global max pooling over time, linear) predicts ``p(sped up)``; ``L`` = binary cross-entropy over the 2B
-    clips. The trainer should sample the steps at a fixed stride for "speed" to mean playback speed.
+    global max pooling over time, linear) gives a logit ``h``;
+    ``L = -mean[y log sigmoid(h) + (1 - y) log(1 - sigmoid(h))]`` over the 2B clips, ``y = 1`` for sped-up ones.
+    The trainer should sample the steps at a fixed stride for "speed" to mean playback speed.
 
     The head is learnable (``loss.parameters()``); ``dim`` must equal D. Needs ``T >= 2 * clip_length - 1``.
     """

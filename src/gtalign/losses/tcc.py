@@ -33,16 +33,16 @@ def _huber(error: torch.Tensor, delta: float) -> torch.Tensor:
 class TCCLoss(FrameLoss):
     r"""Temporal cycle-consistency loss (Dwibedi, Aytar, Tompson, Sermanet, Zisserman, CVPR 2019).
 
-    For every ordered pair (U, V), ``i != j``, of the batch and every frame u_i of U:
+    For every ordered pair (U, V) of different videos of the batch and every frame u_i of U:
 
     - soft nearest neighbour ``v~ = sum_j alpha_j v_j``, ``alpha = softmax_j(sim(u_i, v_j))``;
     - cycle back: ``beta = softmax_k(sim(v~, u_k))`` with ``sim(a, b) = -|a - b|^2 / D / temperature`` (``"l2"``)
       or ``a . b / D / temperature`` (``"cosine"``).
 
-    Losses (mean over all frames of all pairs):
+    ``L = mean over all frames i of all pairs`` of one of:
 
     - ``"classification"``: cross-entropy of beta against frame i, label smoothing 0.1;
-    - ``"regression_mse"``: ``(i - mu)^2`` with ``mu = sum_k beta_k t_k``;
+    - ``"regression_mse"``: ``(t_i - mu)^2`` with ``mu = sum_k beta_k t_k``;
     - ``"regression_mse_var"`` (default): ``(t_i - mu)^2 / sigma^2 + lambda log sigma^2``,
       ``sigma^2 = sum_k beta_k (t_k - mu)^2``, ``lambda = 0.001``;
     - ``"regression_huber"``: Huber loss of ``t_i - mu`` (delta 0.1).

@@ -25,7 +25,7 @@ class TCNLoss(FrameLoss):
       ``-log( exp(a.p / tau) / (exp(a.p / tau) + sum_n exp(a.n / tau)) )``, ``tau = temperature``;
     - ``form="triplet"``: for every (a, p, n), ``max(0, |a - p|^2 - |a - n|^2 + margin)``.
 
-    Mean over all tuples of all videos; 0 (still connected to the graph) when the batch holds none.
+    ``L = mean`` over all tuples of all videos; 0 (still connected to the graph) when the batch holds none.
     Needs extra ``steps (B, T)``.
     """
 

@@ -1,0 +1,126 @@
+"""Properties every loss must have: finite values and gradients, time-consistent pairs cost less than pairs
+where one video is shuffled in time, padding does not change the loss, bad input raises clearly."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gtalign.errors import GtalignError
+from gtalign.losses import available, create
+from losses_data import shuffle_one, warped_copies
+
+DIM = 16
+OPTIONS = {"sal": dict(dim=DIM, seed=0), "speednet": dict(dim=DIM, seed=0), "d3tw": dict(seed=0),
+           "tcn": dict(positive_window=6, negative_margin=12)}
+PAIRWISE = ("gta", "softdtw", "d3tw", "tcc")
+HEADS = ("sal", "speednet")
+
+
+def build(name):
+    return create(name, **OPTIONS.get(name, {}))
+
+
+def steps_for(embs):
+    return (torch.arange(embs.shape[1]) * 3).expand(embs.shape[:2])
+
+
+def test_every_loss_is_covered():
+    assert set(available()) == {"gta", "softdtw", "d3tw", "tcc", "tcn", "sal", "speednet"}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS.keys() | set(PAIRWISE)))
+def test_finite_value_and_gradients(name):
+    embs = F.normalize(torch.randn(4, 20, DIM, generator=torch.Generator().manual_seed(0)), dim=-1)
+    embs.requires_grad_(True)
+    loss = build(name)
+    value = loss(embs, torch.tensor([20, 17, 20, 12]), steps=steps_for(embs))
+    value.backward()
+    assert value.dim() == 0 and bool(torch.isfinite(value))
+    assert bool(torch.isfinite(embs.grad).all()) and float(embs.grad.abs().sum()) > 0
+    for p in loss.parameters():
+        assert bool(torch.isfinite(p.grad).all())
+
+
+def train_head(loss, rng, iterations=150):
+    """Fit a loss's head on time-consistent data (the embeddings themselves are fixed)."""
+    optimizer = torch.optim.Adam(loss.parameters(), lr=3e-3)
+    for _ in range(iterations):
+        embs = warped_copies(rng, 4, 20, DIM)
+        value = loss(embs, steps=steps_for(embs))
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS.keys() | set(PAIRWISE)))
+def test_time_consistent_pairs_cost_less_than_shuffled(name):
+    rng = np.random.default_rng(1)
+    loss = build(name)
+    if name in HEADS:
+        train_head(loss, rng)
+    consistent, shuffled = [], []
+    with torch.no_grad():
+        for _ in range(5):
+            embs = warped_copies(rng, 4, 20, DIM)
+            consistent.append(float(loss(embs, steps=steps_for(embs))))
+            mixed = shuffle_one(embs, rng)
+            shuffled.append(float(loss(mixed, steps=steps_for(mixed))))
+    assert np.mean(consistent) < np.mean(shuffled)
+    assert sum(c < s for c, s in zip(consistent, shuffled)) >= 4
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS.keys() | set(PAIRWISE)))
+def test_padding_does_not_change_the_loss(name):
+    g = torch.Generator().manual_seed(2)
+    embs = F.normalize(torch.randn(3, 14, DIM, generator=g, dtype=torch.float64), dim=-1)
+    lengths = torch.tensor([14, 10, 12])
+    steps = (torch.arange(14) * 2).expand(3, 14)
+    junk = embs.clone()
+    for b, n in enumerate(lengths.tolist()):
+        junk[b, n:] = F.normalize(torch.randn(14 - n, DIM, generator=g, dtype=torch.float64), dim=-1)
+    a, b = build(name).double(), build(name).double()
+    b.load_state_dict(a.state_dict())
+    torch.testing.assert_close(a(embs, lengths, steps=steps), b(junk, lengths, steps=steps), rtol=1e-9, atol=0)
+    # equal lengths: padding a batch with extra frames equals the unpadded batch
+    short = embs[:, :10]
+    c = build(name).double()
+    c.load_state_dict(a.state_dict())
+    d = build(name).double()
+    d.load_state_dict(a.state_dict())
+    torch.testing.assert_close(c(short, steps=steps[:, :10]),
+                               d(junk, torch.tensor([10, 10, 10]), steps=steps), rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(PAIRWISE))
+def test_pairwise_loss_rejects_a_single_video(name):
+    with pytest.raises(GtalignError, match="at least 2 videos"):
+        build(name)(F.normalize(torch.randn(1, 10, DIM), dim=-1))
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS.keys() | set(PAIRWISE)))
+def test_bad_inputs_raise(name):
+    loss = build(name)
+    good = F.normalize(torch.randn(3, 20, DIM), dim=-1)
+    steps = steps_for(good)
+    with pytest.raises(GtalignError, match="at least"):
+        loss(good[:, :1], steps=steps[:, :1])                          # T = 1
+    nan = good.clone()
+    nan[1, 3, 0] = float("nan")
+    with pytest.raises(GtalignError, match="NaN"):
+        loss(nan, steps=steps)
+    with pytest.raises(GtalignError, match="shape"):
+        loss(good[0], steps=steps)                                     # (T, D) instead of (B, T, D)
+    with pytest.raises(GtalignError, match="lengths"):
+        loss(good, torch.tensor([20, 21, 5]), steps=steps)
+    with pytest.raises(GtalignError, match="lengths"):
+        loss(good, torch.tensor([20.0, 20.0, 20.0]), steps=steps)
+
+
+def test_missing_or_malformed_extras_raise():
+    embs = F.normalize(torch.randn(2, 10, DIM), dim=-1)
+    with pytest.raises(GtalignError, match="needs extra argument"):
+        build("tcn")(embs)
+    with pytest.raises(GtalignError, match="steps"):
+        build("tcn")(embs, steps=torch.zeros(2, 9, dtype=torch.long))
+    with pytest.raises(GtalignError, match="dim=16"):
+        build("sal")(F.normalize(torch.randn(2, 10, 8), dim=-1))
