@@ -107,7 +107,9 @@ def time_method(fn: Callable, cost: torch.Tensor, reps: int, budget_s: float) ->
         return f"failed: {type(err).__name__}: {str(err)[:120]}"
 
 
-def speed_rows(batches: list[int], lengths: list[int], dim: int, reps: int, budget_s: float) -> list[dict]:
+def speed_rows(batches: list[int], lengths: list[int], dim: int, reps: int, budget_s: float,
+               report: Callable[[list[dict]], None]) -> list[dict]:
+    """One row per (B, N): milliseconds per method; ``report(rows)`` after every row."""
     rows = []
     configs = [(b, n) for b in batches for n in lengths]
     for b, n in tqdm(configs, desc="dtw speed (GPU)"):
@@ -118,6 +120,7 @@ def speed_rows(batches: list[int], lengths: list[int], dim: int, reps: int, budg
         del cost
         torch.cuda.empty_cache()
         rows.append(row)
+        report(rows)
     return rows
 
 
@@ -173,19 +176,23 @@ def main() -> None:
     if not torch.cuda.is_available():
         raise SystemExit("dtw_speed_gpu.py needs a CUDA GPU")
     started = time.perf_counter()
-    header = f"# dtw_speed_gpu: forward + backward, float32, gamma {GAMMA}; {device_line()}"
-    rows = speed_rows(args.batches, args.lengths, args.dim, args.reps, args.budget)
-    text = header + "\n\n" + speed_markdown(rows) + "\n"
+    header = f"# dtw_speed_gpu: forward + backward, float32, gamma {GAMMA}; {device_line()}\n\n"
+
+    def report(rows: list[dict], tuned: list[dict] = ()) -> str:
+        text = header + speed_markdown(rows) + "\n"
+        if tuned:
+            text += "\n| B | N=M | block | num_warps | ms | default |\n|---:|---:|---:|---:|---:|---|\n"
+            text += "\n".join(f"| {r['batch']} | {r['n']} | {r['block']} | {r['num_warps']} | {fmt(r['ms'])} | "
+                              f"{'yes' if r['default'] else ''} |" for r in tuned) + "\n"
+        text += f"\n({time.perf_counter() - started:.0f} s)\n"
+        if args.out is not None:
+            atomic_write_text(args.out / "dtw_speed_gpu.md", text)
+            write_json(args.out / "dtw_speed_gpu.json", {"device": device_line(), "speed": rows, "tune": list(tuned)})
+        return text
+
+    rows = speed_rows(args.batches, args.lengths, args.dim, args.reps, args.budget, report)
     tuned = tune_rows([256, 1024], max(args.batches), args.dim, args.reps) if args.tune else []
-    if tuned:
-        text += "\n| B | N=M | block | num_warps | ms | default |\n|---:|---:|---:|---:|---:|---|\n"
-        text += "\n".join(f"| {r['batch']} | {r['n']} | {r['block']} | {r['num_warps']} | {fmt(r['ms'])} | "
-                          f"{'yes' if r['default'] else ''} |" for r in tuned) + "\n"
-    text += f"\n({time.perf_counter() - started:.0f} s)\n"
-    print(text)
-    if args.out is not None:
-        atomic_write_text(args.out / "dtw_speed_gpu.md", text)
-        write_json(args.out / "dtw_speed_gpu.json", {"device": device_line(), "speed": rows, "tune": tuned})
+    print(report(rows, tuned))
 
 
 if __name__ == "__main__":

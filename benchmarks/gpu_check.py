@@ -162,8 +162,9 @@ def main() -> int:
         return 2
     name = torch.cuda.get_device_properties(0).name if DEVICE == "cuda" else "CPU (Triton interpreter)"
     device = f"{name}, torch {torch.__version__}"
-    results = []
-    for seed, case in enumerate(tqdm(cases(args.quick), desc="gpu_check")):
+    results: list[dict] = []
+    specs = cases(args.quick)
+    for seed, case in enumerate(tqdm(specs, desc="gpu_check")):
         try:
             results.append(run_case(case, seed))
         except Exception as err:  # noqa: BLE001 - report every case, then fail
@@ -171,12 +172,11 @@ def main() -> int:
         if DEVICE == "cuda":
             torch.cuda.empty_cache()
         print(results[-1], flush=True)
-    text = markdown(results, device)
-    print(text)
-    if args.out is not None:
-        atomic_write_text(args.out / "gpu_check.md", text)
-        write_json(args.out / "gpu_check.json", {"device": device, "cases": [
-            {**r, "spec": asdict(c) | {"dtype": str(c.dtype)}} for r, c in zip(results, cases(args.quick))]})
+        if args.out is not None:  # after every case, so a run cut short still leaves its results
+            atomic_write_text(args.out / "gpu_check.md", markdown(results, device))
+            write_json(args.out / "gpu_check.json", {"device": device, "cases": [
+                {**r, "spec": asdict(c) | {"dtype": str(c.dtype)}} for r, c in zip(results, specs)]})
+    print(markdown(results, device))
     return 0 if all(r["pass"] for r in results) else 1
 
 
