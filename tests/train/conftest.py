@@ -41,7 +41,7 @@ def _losses_logged(run_dir: Path, tag: str = "train/loss") -> dict[int, float]:
         return {int(r["step"]): float(r["value"]) for r in csv.DictReader(f) if r["tag"] == tag}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_config():
     """`tiny_config(root, log_dir, *overrides) -> Config`: the tiny setting above."""
     return _tiny_config
