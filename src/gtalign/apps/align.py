@@ -1,0 +1,116 @@
+"""`gtalign align`: align videos to the first one and write what a person looks at.
+
+Per aligned pair (A = the first video, B = another) in its folder: `correspondence.csv` (one row per frame of A:
+its frame and time, B's aligned frame and time, the frame cost), `alignment.png` (cost matrix and path),
+`side_by_side.mp4` (B re-timed to A), `viewer.html` with its two videos, and in the top folder `summary.json`
+(matched spans, costs and the same-process test of every pair).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gtalign.apps.alignment import Alignment, align_embeddings
+from gtalign.apps.encoders import FrameEncoder, encode_all
+from gtalign.apps.inputs import read_display_frames
+from gtalign.apps.sameness import SamenessTest, sameness_test
+from gtalign.data.source import VideoSource
+from gtalign.io import atomic_write_text, write_json
+from gtalign.viz.alignment import plot_alignment
+from gtalign.viz.video import write_browser_video, write_side_by_side
+from gtalign.viz.viewer import viewer_data, write_viewer
+
+CSV_COLUMNS = ("frame_a", "time_a_s", "frame_b", "time_b_s", "cost")
+
+
+@dataclass
+class PairResult:
+    """The alignment of video `index` (B) to the first video (A) and where its files are."""
+
+    index: int
+    alignment: Alignment
+    test: SamenessTest
+    folder: Path
+
+
+def correspondence_csv(alignment: Alignment, fps_a: float, fps_b: float) -> str:
+    """The CSV text: a header and one row per frame of A (B's time is fractional for soft alignments)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for i, (j, pos, c) in enumerate(zip(alignment.frame_b, alignment.b_of_a, alignment.frame_cost)):
+        writer.writerow([i, f"{i / fps_a:.6f}", int(j), f"{pos / fps_b:.6f}", f"{c:.6f}"])
+    return out.getvalue()
+
+
+def span_json(alignment: Alignment, fps_a: float, fps_b: float) -> dict[str, Any]:
+    (a0, a1), (b0, b1) = alignment.span
+    n, m = alignment.cost.shape
+    return {"a_frames": [a0, a1], "b_frames": [b0, b1],
+            "a_seconds": [a0 / fps_a, (a1 + 1) / fps_a], "b_seconds": [b0 / fps_b, (b1 + 1) / fps_b],
+            "a_extra_frames": [a0, n - 1 - a1], "b_extra_frames": [b0, m - 1 - b1]}
+
+
+def span_message(alignment: Alignment, names: tuple[str, str], fps: tuple[float, float]) -> str:
+    """A sentence on the matched span, naming leading/trailing content that only one video has."""
+    (a0, a1), (b0, b1) = alignment.span
+    n, m = alignment.cost.shape
+    text = (f"matched span: {names[0]} frames {a0}-{a1} ({a0 / fps[0]:.2f}-{(a1 + 1) / fps[0]:.2f} s) with "
+            f"{names[1]} frames {b0}-{b1} ({b0 / fps[1]:.2f}-{(b1 + 1) / fps[1]:.2f} s)")
+    extra = [f"{name} has {k} extra frame(s) at its {where}" for name, k, where in
+             ((names[0], a0, "start"), (names[0], n - 1 - a1, "end"), (names[1], b0, "start"),
+              (names[1], m - 1 - b1, "end")) if k > 0]
+    return text + ("; " + ", ".join(extra) if extra else "")
+
+
+def write_pair(source: VideoSource, index: int, alignment: Alignment, test: SamenessTest, folder: Path,
+               frames_a: np.ndarray, max_side: int) -> None:
+    """Write the CSV, plot, side-by-side video and viewer of video `index` aligned to video 0 into `folder`."""
+    a, b = source.entries[0], source.entries[index]
+    atomic_write_text(folder / "correspondence.csv", correspondence_csv(alignment, a.fps, b.fps))
+    plot_alignment(alignment.cost, alignment.display_path() if alignment.soft else alignment.path,
+                   folder / "alignment.png", title=f"{a.id} (rows) vs {b.id} (columns)",
+                   labels=(f"{a.id} frame", f"{b.id} frame"), span=alignment.span)
+    frames_b = read_display_frames(source, index, max_side)
+    write_side_by_side(frames_a, frames_b, alignment.display_path(), folder / "side_by_side.mp4", a.fps)
+    video_a = write_browser_video(frames_a, folder / "video_a.mp4", a.fps)
+    video_b = write_browser_video(frames_b, folder / "video_b.mp4", b.fps)
+    data = viewer_data(np.arange(len(frames_a)) / a.fps, alignment.b_of_a / b.fps, alignment.frame_cost, a.fps,
+                       b.fps, duration_b=b.num_frames / b.fps, verdict=test.message(),
+                       same_process=test.same_process)
+    write_viewer(folder / "viewer.html", video_a, video_b, data, title=f"{a.id} <-> {b.id}", names=(a.id, b.id))
+
+
+def align_videos(source: VideoSource, encoder: FrameEncoder, out_dir: str | Path, soft: bool = False,
+                 gamma: float = 0.1, max_side: int = 480, progress: bool = True) -> dict[str, Any]:
+    """Align every video of `source` after the first to the first; write the files (module docstring).
+
+    With two videos the pair's files go to `out_dir` itself, with more to `out_dir/<index>_<id>/`.
+    Returns the summary also written to `out_dir/summary.json`.
+    """
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    embeddings = encode_all(encoder, source, progress)
+    frames_a = read_display_frames(source, 0, max_side)
+    a = source.entries[0]
+    pairs = []
+    for k in tqdm(range(1, len(source)), desc="align", unit="pair", disable=not progress):
+        b = source.entries[k]
+        alignment = align_embeddings(embeddings[0], embeddings[k], soft=soft, gamma=gamma)
+        test = sameness_test(alignment.cost)
+        folder = out if len(source) == 2 else out / f"{k:02d}_{b.id}"
+        write_pair(source, k, alignment, test, folder, frames_a, max_side)
+        pairs.append({"a": a.id, "b": b.id, "folder": str(folder), "frames": [a.num_frames, b.num_frames],
+                      "fps": [a.fps, b.fps], "soft": soft, "mean_cost": alignment.mean_cost,
+                      "span": span_json(alignment, a.fps, b.fps),
+                      "span_message": span_message(alignment, (a.id, b.id), (a.fps, b.fps)),
+                      "same_process": test.to_json()})
+    summary = {"reference": a.id, "encoder": encoder.description, "pairs": pairs}
+    write_json(out / "summary.json", summary)
+    return summary

@@ -1,0 +1,108 @@
+"""Aligning two sequences of frame embeddings: the DTW path, where each frame of A lies on B's timeline, the
+per-frame cost and the matched span.
+
+Costs are squared Euclidean distances between L2-normalised embeddings (in [0, 4]). The hard alignment is the
+optimal DTW path; the soft one (`soft=True`) is smoothDTW's expected alignment (the gradient of the smoothDTW
+score with respect to the cost, METHOD.md Sec. 3), whose row-wise mean column gives B's position for each frame of A.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.ops import dtw_path, soft_alignment, sqeuclidean_cost
+from gtalign.viz.alignment import path_to_mapping
+
+Span = tuple[tuple[int, int], tuple[int, int]]
+
+
+@dataclass
+class Alignment:
+    """A aligned to B. N frames of A, M of B, P path steps."""
+
+    cost: np.ndarray          # (N, M) frame costs
+    path: np.ndarray          # (P, 2) int64 hard DTW path (i, j) from (0, 0) to (N-1, M-1)
+    b_of_a: np.ndarray        # (N,) float64: position of each frame of A on B's frame axis
+    span: Span                # ((first, last) frame of A, (first, last) frame of B) that match each other
+    soft: bool
+
+    @property
+    def frame_b(self) -> np.ndarray:
+        """(N,) int64: the frame of B shown with each frame of A."""
+        return np.rint(self.b_of_a).astype(np.int64)
+
+    @property
+    def best_match(self) -> np.ndarray:
+        """(N,) int64: for each frame of A, the cheapest frame of B among those the hard path matches to it
+        (the soft alignment's nearest frame when `soft`)."""
+        if self.soft:
+            return self.frame_b
+        order = np.lexsort((self.cost[self.path[:, 0], self.path[:, 1]], self.path[:, 0]))
+        rows = self.path[order, 0]
+        first = np.r_[True, rows[1:] != rows[:-1]]
+        return self.path[order[first], 1]
+
+    @property
+    def frame_cost(self) -> np.ndarray:
+        """(N,) cost between each frame of A and its frame of B."""
+        return self.cost[np.arange(len(self.cost)), self.frame_b]
+
+    @property
+    def mean_cost(self) -> float:
+        """Mean cost per step of the hard path (the length-normalised DTW score)."""
+        return float(self.cost[self.path[:, 0], self.path[:, 1]].mean())
+
+    def display_path(self) -> np.ndarray:
+        """(N, 2) pairs (i, frame_b[i]): one matched frame of B per frame of A (for plots and videos)."""
+        return np.stack([np.arange(len(self.b_of_a)), self.frame_b], axis=1)
+
+
+def check_embeddings(name: str, emb: np.ndarray) -> np.ndarray:
+    emb = np.asarray(emb)
+    if emb.ndim != 2 or emb.shape[0] == 0 or not np.issubdtype(emb.dtype, np.floating):
+        raise GtalignError(f"{name} must be float embeddings (frames, D) with at least one frame, got {describe(emb)}")
+    check_finite(name, emb)
+    return emb
+
+
+def cost_matrix(emb_a: np.ndarray, emb_b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean costs (N, M) float64 between embeddings (N, D) and (M, D)."""
+    a = torch.from_numpy(np.ascontiguousarray(check_embeddings("emb_a", emb_a), dtype=np.float64))
+    b = torch.from_numpy(np.ascontiguousarray(check_embeddings("emb_b", emb_b), dtype=np.float64))
+    if a.shape[1] != b.shape[1]:
+        raise GtalignError(f"emb_a and emb_b must have the same dimension D, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return sqeuclidean_cost(a, b).numpy()
+
+
+def matched_span(path: np.ndarray, n: int, m: int) -> Span:
+    """The part of both videos that the path matches frame to frame.
+
+    A DTW path must start at (0, 0) and end at (N-1, M-1); content of one video that the other lacks shows up as
+    a run along the border: leading frames of A all matched to B's first frame (A has extra content at its start),
+    and so on. The span drops those runs but the last frame of each (which is the first real match).
+    """
+    i, j = path[:, 0], path[:, 1]
+    a_first = int(i[j == 0].max())
+    b_first = int(j[i == 0].max())
+    a_last = int(i[j == m - 1].min())
+    b_last = int(j[i == n - 1].min())
+    return (a_first, max(a_first, a_last)), (b_first, max(b_first, b_last))
+
+
+def soft_positions(cost: np.ndarray, gamma: float) -> np.ndarray:
+    """Expected frame of B for each frame of A under smoothDTW's soft alignment: (N,) float64."""
+    weights = soft_alignment(torch.from_numpy(cost), gamma=gamma).numpy()  # (N, M), rows sum to >= 1
+    weights = np.clip(weights, 0.0, None)
+    rows = weights.sum(axis=1, keepdims=True)
+    return (weights / np.where(rows > 0, rows, 1.0)) @ np.arange(cost.shape[1], dtype=np.float64)
+
+
+def align_embeddings(emb_a: np.ndarray, emb_b: np.ndarray, soft: bool = False, gamma: float = 0.1) -> Alignment:
+    """Align A (N, D) to B (M, D); see the module docstring. `gamma` is smoothDTW's temperature (soft only)."""
+    cost = cost_matrix(emb_a, emb_b)
+    path = np.asarray(dtw_path(cost), dtype=np.int64)
+    b_of_a = soft_positions(cost, gamma) if soft else path_to_mapping(path, len(cost))
+    return Alignment(cost=cost, path=path, b_of_a=b_of_a, span=matched_span(path, *cost.shape), soft=soft)

@@ -1,0 +1,210 @@
+"""`gtalign align | cam | retrieve | progress | transfer`: parse arguments, call the applications."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from gtalign.errors import GtalignError
+
+
+def _common(p: argparse.ArgumentParser, checkpoint_help: str) -> None:
+    p.add_argument("--checkpoint", default=None, help=checkpoint_help)
+    p.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (default 30; video files "
+                                                           "keep their own)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+CKPT_HELP = "a gtalign checkpoint (default: ImageNet MobileNetV2 features from the local weights folder)"
+
+
+def _with_videos(source, dirs: list[str]):
+    """`source` plus the videos of the datasets `dirs` (ids prefixed so they stay distinct)."""
+    from gtalign.data import open_source
+    from gtalign.data.manifest import Manifest
+    from gtalign.data.source import VideoSource
+
+    entries = list(source.entries)
+    for k, d in enumerate(dirs):
+        extra = open_source(d)
+        entries += [dataclasses.replace(e, id=f"with{k}_{e.id}") for e in extra.entries]
+    return VideoSource(Manifest(name="videos", videos=entries))
+
+
+def _align(args: argparse.Namespace) -> int:
+    from gtalign.apps.align import align_videos
+    from gtalign.apps.encoders import CheckpointEncoder, make_encoder
+    from gtalign.apps.fit import FitSettings, fit_embedder
+    from gtalign.apps.inputs import open_videos
+
+    if args.checkpoint and args.fit:
+        raise GtalignError("give either --checkpoint or --fit, not both")
+    if args.with_dirs and not args.fit:
+        raise GtalignError("--with adds training videos for --fit; it needs --fit")
+    source = open_videos(args.videos, args.fps, minimum=2, what="align needs two or more videos")
+    out = Path(args.out)
+    if args.fit:
+        checkpoint = fit_embedder(_with_videos(source, args.with_dirs or []), out / "fit",
+                                  FitSettings(steps=args.fit_steps, device=args.device), progress=not args.quiet)
+        print(f"fitted embedder: {checkpoint}")
+        encoder = CheckpointEncoder(checkpoint, args.device)
+    else:
+        encoder = make_encoder(args.checkpoint, args.device)
+    summary = align_videos(source, encoder, out, soft=args.soft, gamma=args.gamma, max_side=args.max_side,
+                           progress=not args.quiet)
+    for pair in summary["pairs"]:
+        print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
+        print(f"  {pair['span_message']}")
+        print(f"  {pair['same_process']['message']}")
+        if not pair["same_process"]["same_process"]:
+            print(f"gtalign align: {pair['b']}: {pair['same_process']['message']}", file=sys.stderr)
+    print(f"summary: {out / 'summary.json'}")
+    return 0
+
+
+def _cam(args: argparse.Namespace) -> int:
+    from gtalign.apps.cam import write_cam
+    from gtalign.apps.encoders import make_encoder
+    from gtalign.apps.inputs import open_videos
+
+    source = open_videos([args.video], args.fps)
+    written = write_cam(make_encoder(args.checkpoint, args.device), source, 0, args.out, args.frames)
+    print("\n".join(f"{k}: {v}" for k, v in written.items()))
+    return 0
+
+
+def _retrieve(args: argparse.Namespace) -> int:
+    from gtalign.apps.encoders import make_encoder
+    from gtalign.apps.inputs import open_videos, parse_frame_ref
+    from gtalign.apps.retrieve import build_index, default_index_dir, hits_json, nearest_frames
+    from gtalign.apps.retrieve_sheet import retrieval_sheet
+    from gtalign.data import open_source
+    from gtalign.io import write_json
+
+    video, frame = parse_frame_ref(args.query)
+    query = open_videos([video], args.fps, what="--query")
+    if not 0 <= frame < query.entries[0].num_frames:
+        raise GtalignError(f"--query frame {frame} is outside {video} ({query.entries[0].num_frames} frames)")
+    corpus = open_source(args.corpus)
+    encoder = make_encoder(args.checkpoint, args.device)
+    index_dir = Path(args.index) if args.index else default_index_dir(args.corpus, encoder)
+    index = build_index(encoder, corpus, index_dir, progress=not args.quiet)
+    own = next((e.id for e in corpus.entries if Path(e.path).resolve() == Path(video).resolve()), None)
+    emb = next((v.emb for v in index if v.id == own), None) if own else None
+    emb = encoder.encode(query, 0) if emb is None else emb
+    hits = nearest_frames(emb[frame], index, args.k, exclude_video=None if args.include_query_video else own)
+    out = Path(args.out)
+    write_json(out / "retrieval.json", hits_json((str(video), frame), hits, index_dir))
+    sheet = retrieval_sheet(query, frame, corpus, hits, out / "retrieval.png")
+    for h in hits:
+        print(f"{h.rank:3d}. {h.video} frame {h.frame}  distance {h.distance:.4f}")
+    print(f"index: {index_dir}\nresults: {out / 'retrieval.json'}\ncontact sheet: {sheet}")
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    from gtalign.apps.alignment import align_embeddings
+    from gtalign.apps.encoders import encode_all, make_encoder
+    from gtalign.apps.inputs import open_videos
+    from gtalign.apps.progress import progress_from_alignment, write_progress
+    from gtalign.apps.sameness import sameness_test
+
+    source = open_videos([args.video, args.reference], args.fps)
+    emb = encode_all(make_encoder(args.checkpoint, args.device), source, progress=not args.quiet)
+    alignment = align_embeddings(emb[0], emb[1])
+    progress = progress_from_alignment(alignment)
+    write_progress(progress, source.entries[0].fps, args.out, title=f"{source.entries[0].id} along "
+                                                                    f"{source.entries[1].id}")
+    test = sameness_test(alignment.cost)
+    print(test.message())
+    print(f"progress: {Path(args.out) / 'progress.csv'} ({len(progress)} frames, final {progress[-1]:.2f})")
+    return 0
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    from gtalign.apps.alignment import align_embeddings
+    from gtalign.apps.encoders import encode_all, make_encoder
+    from gtalign.apps.inputs import open_videos
+    from gtalign.apps.sameness import sameness_test
+
+    source = open_videos([args.to_video, args.from_video], args.fps, what="transfer")
+    emb = encode_all(make_encoder(args.checkpoint, args.device), source, progress=not args.quiet)
+    alignment = align_embeddings(emb[0], emb[1], soft=args.soft)  # rows: B (target), columns: A (source)
+    print(sameness_test(alignment.cost).message())
+    b, a = source.entries
+    if args.track:
+        from gtalign.apps.transfer import read_track, transfer_track, write_track
+
+        track, header = read_track(args.track)
+        out = Path(args.out or f"{Path(args.track).stem}_on_{b.id}{Path(args.track).suffix}")
+        write_track(out, transfer_track(track, alignment), header)
+    else:
+        from gtalign.apps.audio import read_audio, retime_audio, write_video_with_audio
+        from gtalign.apps.inputs import read_display_frames
+        from gtalign.apps.transfer import audio_time_map
+
+        samples, rate = read_audio(a.path)
+        knots = audio_time_map(alignment, a.fps, b.fps)
+        audio = retime_audio(samples, rate, *knots, duration=b.num_frames / b.fps)
+        out = Path(args.out or f"{b.id}_with_audio_of_{a.id}.mp4")
+        write_video_with_audio(read_display_frames(source, 0, args.max_side), b.fps, audio, rate, out)
+    print(f"written: {out}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("align", help="align videos to the first one (CSV, plot, side-by-side video, viewer)",
+                              description="Embed the videos, align each to the first with DTW and write "
+                                          "correspondence.csv, alignment.png, side_by_side.mp4, viewer.html and "
+                                          "summary.json, and warn when a pair does not seem to show the same process.")
+    p.add_argument("videos", nargs="+", help="video files or frame folders; the first is the reference")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    _common(p, CKPT_HELP)
+    p.add_argument("--fit", action="store_true", help="first adapt an embedder to these videos (short "
+                                                      "self-supervised GTA training on frozen ImageNet features)")
+    p.add_argument("--with", dest="with_dirs", action="append", metavar="DIR",
+                   help="more videos (a dataset folder) to train on with --fit; repeatable")
+    p.add_argument("--fit-steps", type=int, default=150, help="training steps of --fit (default 150)")
+    p.add_argument("--soft", action="store_true", help="smoothDTW expected alignment instead of the hard path")
+    p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
+    p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
+    p.set_defaults(func=_align)
+
+    p = subparsers.add_parser("cam", help="activation maps of the representation over a video (mp4 + PNG)")
+    p.add_argument("video", help="a video file or frame folder")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--frames", type=int, default=8, help="frames on the contact sheet (default 8)")
+    _common(p, CKPT_HELP)
+    p.set_defaults(func=_cam)
+
+    p = subparsers.add_parser("retrieve", help="nearest frames to a query frame across a collection of videos")
+    p.add_argument("--query", required=True, metavar="VIDEO:FRAME", help="query video and frame index")
+    p.add_argument("--corpus", required=True, help="a dataset (folder of videos, manifest, ...)")
+    p.add_argument("-k", type=int, default=10, help="number of frames to return (default 10)")
+    p.add_argument("--index", default=None, help="where the corpus index is kept (default: a cache folder per "
+                                                 "corpus and network)")
+    p.add_argument("--include-query-video", action="store_true", help="also return frames of the query's video")
+    p.add_argument("-o", "--out", default=".", help="folder for retrieval.json and retrieval.png (default .)")
+    _common(p, CKPT_HELP)
+    p.set_defaults(func=_retrieve)
+
+    p = subparsers.add_parser("progress", help="per-frame action progress (0-1) from the alignment to a reference")
+    p.add_argument("video", help="a video file or frame folder")
+    p.add_argument("--reference", required=True, help="a video of the whole action, start to end")
+    p.add_argument("-o", "--out", default=".", help="folder for progress.csv and progress.png (default .)")
+    _common(p, CKPT_HELP)
+    p.set_defaults(func=_progress)
+
+    p = subparsers.add_parser("transfer", help="carry A's audio or a per-frame array onto B's timeline")
+    p.add_argument("--from", dest="from_video", required=True, help="video A (the source of the audio/track)")
+    p.add_argument("--to", dest="to_video", required=True, help="video B (the target timeline)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--audio", action="store_true", help="write B with A's re-timed audio (mp4)")
+    what.add_argument("--track", help="a per-frame array of A (.npy, frames first, or .csv, a row per frame)")
+    p.add_argument("-o", "--out", default=None, help="output file (default: derived from the names)")
+    p.add_argument("--soft", action="store_true", help="smoothDTW expected alignment (tracks are interpolated)")
+    p.add_argument("--max-side", type=int, default=480, help="longest side of the written video (--audio)")
+    _common(p, CKPT_HELP)
+    p.set_defaults(func=_transfer)

@@ -1,0 +1,245 @@
+"""The demo's main job: data -> train every method -> embed -> evaluate, each (method, seed) cached on disk.
+
+Output folder layout (`out/`):
+
+    data/<dataset>/manifest.json          the synthetic dataset (generated once)
+    feature_cache/                        frozen-trunk features, shared by every run
+    runs/<method>/seed<k>-<hash>/         training run (checkpoints; resumed when interrupted)
+    embeddings/<method>/seed<k>-<hash>/   per-frame embeddings of every video (`gtalign embed` format)
+    results/<method>__seed<k>__<hash>.json   the evaluation of one (method, seed); its presence means "done"
+
+`<hash>` digests everything a run's numbers depend on, so a changed setting starts new runs instead of mixing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from gtalign.apps.demo.settings import UNTRAINED, DemoSettings, Method, settings_hash
+from gtalign.errors import GtalignError
+from gtalign.io import read_json, write_json
+
+RESULTS_FORMAT = "gtalign-demo-result"
+UNTRAINED_METHOD = Method(UNTRAINED, "Untrained network", {"name": "gta"})
+
+
+@dataclass(frozen=True)
+class Job:
+    """One cell of the work: a method trained with one seed."""
+
+    method: Method
+    seed: int
+
+
+@dataclass
+class DemoRun:
+    """What `run_demo` produced: the results of every job, and where things are."""
+
+    out_dir: Path
+    settings: DemoSettings
+    manifest: Path
+    trunk: str
+    seeds: list[int]
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def of(self, key: str, seed: int | None = None) -> list[dict[str, Any]]:
+        """The results of method `key` (of one seed, or of every seed)."""
+        return [r for r in self.results if r["method"] == key and (seed is None or r["seed"] == seed)]
+
+
+# ---------------------------------------------------------------------------------------------- data and trunk
+
+def prepare_dataset(settings: DemoSettings, out_dir: Path, workers: int = 2, progress: bool = True) -> Path:
+    """Generate the synthetic dataset into `out/data/<name>/` unless it is complete there; returns its manifest."""
+    from gtalign.data.synth import generate_dataset
+
+    folder = out_dir / "data" / settings.dataset.folder_name
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        return manifest
+    d = settings.dataset
+    return Path(generate_dataset(folder, num_classes=d.num_classes, videos_per_class=d.videos_per_class,
+                                 min_frames=d.min_frames, max_frames=d.max_frames, image_size=d.image_size,
+                                 seed=d.seed, workers=workers, progress=progress))
+
+
+def local_trunk_weights(trunk: str) -> tuple[str | None, str]:
+    """The local ImageNet weights file of `trunk` if it is installed (never downloads), and a sentence saying so."""
+    from gtalign.models import weights_dir
+    from gtalign.models.trunks import trunk_spec
+
+    path = weights_dir() / Path(trunk_spec(trunk).imagenet.url).name
+    if path.is_file():
+        return str(path), f"ImageNet {trunk} trunk from {path} (frozen)"
+    return None, (f"no ImageNet weights at {path} (run `make weights`); using a randomly initialised {trunk} "
+                  f"trunk (frozen), so every number is lower than with ImageNet features")
+
+
+def held_out_pair(manifest: Path) -> tuple[str, str]:
+    """The ids of the first two `val` videos of the first class: the pair the demo puts in sync."""
+    from gtalign.data import load_manifest
+
+    m = load_manifest(manifest)
+    for cls in m.classes:
+        val = [v.id for v in m.videos if v.class_name == cls and v.split == "val"]
+        if len(val) >= 2:
+            return val[0], val[1]
+    raise GtalignError(f"{manifest}: expected a class with two or more val videos to align, found none")
+
+
+# ---------------------------------------------------------------------------------------------- one job
+
+def job_hash(settings: DemoSettings, job: Job, trunk_weights: str | None) -> str:
+    """Digest of what the job's numbers depend on (dataset, training setup, loss, trunk, protocols, seed)."""
+    return settings_hash(settings.dataset, settings.training, job.method.loss, job.method.key == UNTRAINED,
+                         trunk_weights is not None, settings.protocols, job.seed)
+
+
+def train_config(settings: DemoSettings, job: Job, manifest: Path, run_dir: Path, cache_dir: Path,
+                 trunk_weights: str | None, threads: int = 1):
+    """The `gtalign train` config of a job: the shared training section with this job's loss, seed, folders and
+    CPU threads (not part of the job's hash: threads change speed, not what is computed)."""
+    from gtalign.train.config import config_from_dict
+
+    values = {section: dict(v) for section, v in settings.training.items()}
+    values.setdefault("data", {})["root"] = str(manifest)
+    values.setdefault("model", {}).update(weights=trunk_weights, cache_dir=str(cache_dir))
+    values.setdefault("train", {}).update(log_dir=str(run_dir), seed=job.seed, threads=threads)
+    values["loss"] = dict(job.method.loss)
+    return config_from_dict(values)
+
+
+def train(config, untrained: bool, progress: bool) -> Path:
+    """Train (resuming an interrupted run) and return the run's `last.pt`; `untrained` saves step 0 only."""
+    from gtalign.train.checkpoint import LAST, load_checkpoint
+    from gtalign.train.trainer import Trainer
+
+    last = Path(config.train.log_dir) / LAST
+    target = 0 if untrained else config.train.max_steps
+    if last.is_file() and int(load_checkpoint(last)["step"]) >= target:
+        return last
+    trainer = Trainer(config, resume=last.is_file(), progress=progress)
+    if untrained:
+        trainer.save()
+    else:
+        trainer.fit()
+    return last
+
+
+def pair_scores(embeddings, pair: tuple[str, str]) -> dict[str, dict[str, float]]:
+    """Alignment error of the held-out pair: DTW path and nearest neighbours on squared Euclidean distances.
+
+    Returns `{"dtw": {"mae_frames", "tau"}, "nn": {...}}` (frames of video B, Kendall's tau).
+    """
+    from gtalign.evaluate.alignment import (canonical_time, mapping_scores, ops_dtw_path, path_to_mapping,
+                                            true_correspondence)
+    from gtalign.evaluate.neighbours import pairwise_distances
+
+    by_id = {v.id: v for v in embeddings}
+    a, b = by_id[pair[0]], by_id[pair[1]]
+    truth = true_correspondence(canonical_time(a), canonical_time(b))
+    dist = pairwise_distances(a.emb, b.emb, "sqeuclidean")
+    dtw = mapping_scores(path_to_mapping(ops_dtw_path(dist), a.num_frames), truth)
+    nn = mapping_scores(dist.argmin(1).astype(np.float64), truth)
+    return {"dtw": {"mae_frames": dtw[0], "tau": dtw[1]}, "nn": {"mae_frames": nn[0], "tau": nn[1]}}
+
+
+def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[str, str]) -> dict[str, Any]:
+    """Every protocol (with its own options) on one embedding folder, and the held-out pair's alignment."""
+    from gtalign.evaluate import load_embeddings, run_protocol
+    from gtalign.evaluate.registry import get_protocol
+
+    embeddings = load_embeddings(embed_dir)
+    out = {}
+    for name, options in protocols.items():
+        unknown = sorted(set(options) - set(get_protocol(name).options))
+        if unknown:
+            raise GtalignError(f"protocols.{name}: option(s) {unknown} not taken by {name} "
+                               f"(it takes {get_protocol(name).options})")
+        out[name] = run_protocol(embeddings, name, **options)
+    return {"protocols": out, "pair": pair_scores(embeddings, pair)}
+
+
+def run_job(settings: DemoSettings, job: Job, out_dir: Path, manifest: Path, trunk_weights: str | None,
+            pair: tuple[str, str], threads: int = 1, progress: bool = True) -> dict[str, Any]:
+    """Train, embed and evaluate one (method, seed), or read its cached result; returns the result record."""
+    from gtalign.apps.demo.embed_cached import embed_cached
+
+    digest = job_hash(settings, job, trunk_weights)
+    name = f"seed{job.seed}-{digest}"
+    result_path = out_dir / "results" / f"{job.method.key}__seed{job.seed}__{digest}.json"
+    if result_path.is_file():
+        return read_json(result_path, "demo result")
+    run_dir = out_dir / "runs" / job.method.key / name
+    embed_dir = out_dir / "embeddings" / job.method.key / name
+    cache_dir = out_dir / "feature_cache" / settings.dataset.folder_name
+    config = train_config(settings, job, manifest, run_dir, cache_dir, trunk_weights, threads)
+    tic = time.perf_counter()
+    checkpoint = train(config, job.method.key == UNTRAINED, progress)
+    train_s = time.perf_counter() - tic
+    tic = time.perf_counter()
+    embed_cached(checkpoint, manifest, embed_dir, cache_dir, progress=progress)
+    embed_s = time.perf_counter() - tic
+    tic = time.perf_counter()
+    evaluation = evaluate(embed_dir, settings.protocols, pair)
+    record = {"format": RESULTS_FORMAT, "method": job.method.key, "label": job.method.label, "seed": job.seed,
+              "hash": digest, "loss": job.method.loss, "steps": 0 if job.method.key == UNTRAINED
+              else config.train.max_steps, "checkpoint": str(checkpoint), "embeddings": str(embed_dir),
+              "pair_ids": list(pair), "seconds": {"train": train_s, "embed": embed_s,
+                                                  "evaluate": time.perf_counter() - tic},
+              **evaluation}
+    write_json(result_path, record)
+    return record
+
+
+# ---------------------------------------------------------------------------------------------- the whole demo
+
+def jobs_for(settings: DemoSettings, seeds: list[int], ablations: bool) -> list[Job]:
+    """The untrained row and every method for every seed (then the ablations), seed-major so that a first
+    complete table exists as early as possible."""
+    methods = [UNTRAINED_METHOD, *settings.methods, *(settings.ablations if ablations else [])]
+    return [Job(m, s) for s in seeds for m in methods]
+
+
+def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations: bool = False,
+             workers: int = 2, threads: int = 1, progress: bool = True,
+             log: Callable[[str], None] = print) -> DemoRun:
+    """Run (or continue) the comparison in `out_dir` with seeds `0..seeds-1`; finished jobs are read back."""
+    if not isinstance(seeds, int) or seeds < 1:
+        raise GtalignError(f"seeds must be an integer >= 1, got {seeds!r}")
+    out_dir = Path(out_dir)
+    torch.set_num_threads(max(1, threads))
+    manifest = prepare_dataset(settings, out_dir, workers, progress)
+    trunk = settings.training.get("model", {}).get("trunk", "mobilenet_v2")
+    weights, trunk_note = local_trunk_weights(trunk)
+    log(f"demo ({settings.name}): dataset {manifest}; {trunk_note}")
+    pair = held_out_pair(manifest)
+    run = DemoRun(out_dir, settings, manifest, trunk_note, list(range(seeds)))
+    jobs = jobs_for(settings, run.seeds, ablations)
+    bar = tqdm(jobs, desc="demo runs", unit="run", disable=not progress)
+    for job in bar:
+        bar.set_postfix(method=job.method.key, seed=job.seed)
+        run.results.append(run_job(settings, job, out_dir, manifest, weights, pair, threads, progress))
+    bar.close()
+    return run
+
+
+def demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations: bool = False, workers: int = 2,
+         threads: int = 1, progress: bool = True, log: Callable[[str], None] = print) -> tuple[DemoRun, Path]:
+    """The whole demo: run (or continue) every job, put the held-out pair in sync, write the report.
+
+    Returns the run and the path of `report.html`; the table is in `table.md` next to it.
+    """
+    from gtalign.apps.demo.report import write_report
+    from gtalign.apps.demo.showcase import build_showcase
+
+    tic = time.perf_counter()
+    run = run_demo(settings, out_dir, seeds, ablations, workers, threads, progress, log)
+    showcase = build_showcase(run)
+    return run, write_report(run, showcase, time.perf_counter() - tic)

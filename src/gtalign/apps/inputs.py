@@ -1,0 +1,60 @@
+"""The videos a user gives: video files or frame folders, as one `VideoSource` with their frame rates."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gtalign.data.source import VideoSource
+from gtalign.errors import GtalignError
+
+
+def open_videos(paths: Sequence[str | Path], fps: float | None = None, minimum: int = 1,
+                what: str = "videos") -> VideoSource:
+    """A source of the video files / frame folders `paths`, in the order given.
+
+    Frame counts are checked by reading (an unreadable file is a GtalignError naming it). Video files keep
+    their own frame rate; frame folders get `fps` (default 30). Ids are the file or folder names.
+    """
+    from gtalign.train.embed import videos_source
+
+    paths = [Path(p) for p in paths]
+    if len(paths) < minimum:
+        raise GtalignError(f"{what}: expected at least {minimum} video file(s) or frame folder(s), got {len(paths)}")
+    for p in paths:
+        if not p.exists():
+            raise GtalignError(f"{what}: {p} does not exist; expected a video file or a folder of frames")
+    if fps is not None and not fps > 0:
+        raise GtalignError(f"fps must be > 0 frames per second, got {fps}")
+    source = videos_source(paths)
+    if fps is not None:
+        source.manifest.videos = [dataclasses.replace(e, fps=float(fps)) if Path(e.path).is_dir() else e
+                                  for e in source.entries]
+    return source
+
+
+def parse_frame_ref(text: str) -> tuple[Path, int]:
+    """`VIDEO:FRAME` -> (path, frame index), e.g. `clips/a.mp4:42`."""
+    path, sep, frame = str(text).rpartition(":")
+    if not sep or not path or not frame.strip().lstrip("-").isdigit():
+        raise GtalignError(f"query must be VIDEO:FRAME (a video file or frame folder and a frame index), got {text!r}")
+    return Path(path), int(frame)
+
+
+def read_display_frames(source: VideoSource, i: int, max_side: int = 480, chunk: int = 64) -> np.ndarray:
+    """All frames of video i as uint8 (T, H, W, 3), scaled down (never up) so that max(H, W) <= max_side."""
+    from PIL import Image
+
+    n = source.entries[i].num_frames
+    parts = []
+    for start in range(0, n, chunk):
+        frames = source.read_frames(i, np.arange(start, min(n, start + chunk)))
+        h, w = frames.shape[1:3]
+        scale = max_side / max(h, w)
+        if scale < 1:
+            size = (max(2, round(w * scale)), max(2, round(h * scale)))
+            frames = np.stack([np.asarray(Image.fromarray(f).resize(size, Image.BILINEAR)) for f in frames])
+        parts.append(frames)
+    return np.concatenate(parts)
