@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 TEXTURES = ("blobs", "stripes", "checker")
-MIN_CONTRAST = 0.3  # luminance difference in [0, 1] between the figure and the background's mean
+MIN_CONTRAST = 0.35 # luminance difference in [0, 1] between the figure and the background's mean
 
 
 @dataclass
@@ -65,19 +65,19 @@ def sample_appearance(rng: np.random.Generator) -> Appearance:
     def r(x: float) -> float:
         return round(float(x), 4)
 
-    height = r(rng.uniform(0.55, 0.85))
+    height = r(rng.uniform(0.7, 0.9))
     sky, floor = _color(rng), _color(rng)
     background_luminance = (luminance(sky) + luminance(floor)) / 2
     return Appearance(
-        yaw=r(rng.uniform(-55.0, 55.0)), elevation=r(rng.uniform(-5.0, 20.0)), height=height,
+        yaw=r(rng.uniform(-45.0, 45.0)), elevation=r(rng.uniform(-5.0, 20.0)), height=height,
         center_x=r(rng.uniform(0.5 - (1 - height) / 2, 0.5 + (1 - height) / 2)),
-        ground_y=r(rng.uniform(height + 0.05, 0.97)),
-        thickness=r(rng.uniform(0.06, 0.12)), head_radius=r(rng.uniform(0.09, 0.12)),
+        ground_y=r(rng.uniform(height + 0.04, 0.98)),
+        thickness=r(rng.uniform(0.08, 0.14)), head_radius=r(rng.uniform(0.09, 0.12)),
         body_color=_contrasting_color(rng, background_luminance),
         head_color=_contrasting_color(rng, background_luminance, 0.25),
         right_shade=r(rng.uniform(0.55, 0.8)), sky_color=sky, floor_color=floor,
         texture=TEXTURES[int(rng.integers(len(TEXTURES)))], texture_period=r(rng.uniform(0.08, 0.4)),
-        texture_angle=r(rng.uniform(0.0, 180.0)), texture_strength=r(rng.uniform(0.1, 0.35)),
+        texture_angle=r(rng.uniform(0.0, 180.0)), texture_strength=r(rng.uniform(0.05, 0.25)),
         texture_seed=int(rng.integers(2**31)), noise=r(rng.uniform(1.0, 8.0)))
 
 
