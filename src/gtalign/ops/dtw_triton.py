@@ -46,26 +46,31 @@ def _softmin3(left, diag, up, has_left, has_diag, has_up, gamma, inv_gamma, RELA
     if RELAXATION == 2:  # hard: one-hot of the first minimum in the order left, diag, up
         is_left = has_left & (left == low)
         is_diag = has_diag & (diag == low) & ~is_left
-        is_up = ~is_left & ~is_diag
-        return low, tl.where(is_left, zero + 1, zero), tl.where(is_diag, zero + 1, zero), tl.where(is_up, zero + 1, zero)
-    r_left = tl.where(has_left, left - low, zero)
-    r_diag = tl.where(has_diag, diag - low, zero)
-    r_up = tl.where(has_up, up - low, zero)
-    e_left = tl.where(has_left, tl.exp(-r_left * inv_gamma), zero)
-    e_diag = tl.where(has_diag, tl.exp(-r_diag * inv_gamma), zero)
-    e_up = tl.where(has_up, tl.exp(-r_up * inv_gamma), zero)
-    # The minimum's own term is exp(0) = 1, so a real cell has total in [1, 3]; the clamp only keeps the lanes
-    # beyond the diagonal (masked on store) free of 0/0.
-    total = tl.maximum(e_left + e_diag + e_up, zero + 1)
-    w_left, w_diag, w_up = e_left / total, e_diag / total, e_up / total
-    if RELAXATION == 1:  # min_gamma: value low - gamma log(sum), derivatives the weights
-        return low - gamma * tl.log(total), w_left, w_diag, w_up
-    # smoothmin: value low + excess, derivative w_k (1 - (r_k - excess) / gamma), 0 where the weight is 0
-    excess = w_left * r_left + w_diag * r_diag + w_up * r_up
-    d_left = tl.where(w_left > 0, w_left * (1 - (r_left - excess) * inv_gamma), zero)
-    d_diag = tl.where(w_diag > 0, w_diag * (1 - (r_diag - excess) * inv_gamma), zero)
-    d_up = tl.where(w_up > 0, w_up * (1 - (r_up - excess) * inv_gamma), zero)
-    return low + excess, d_left, d_diag, d_up
+        value = low
+        d_left = tl.where(is_left, zero + 1, zero)
+        d_diag = tl.where(is_diag, zero + 1, zero)
+        d_up = tl.where(~is_left & ~is_diag, zero + 1, zero)
+    else:
+        r_left = tl.where(has_left, left - low, zero)
+        r_diag = tl.where(has_diag, diag - low, zero)
+        r_up = tl.where(has_up, up - low, zero)
+        e_left = tl.where(has_left, tl.exp(-r_left * inv_gamma), zero)
+        e_diag = tl.where(has_diag, tl.exp(-r_diag * inv_gamma), zero)
+        e_up = tl.where(has_up, tl.exp(-r_up * inv_gamma), zero)
+        # The minimum's own term is exp(0) = 1, so a real cell has total in [1, 3]; the clamp only keeps the
+        # lanes beyond the diagonal (masked on store) free of 0/0.
+        total = tl.maximum(e_left + e_diag + e_up, zero + 1)
+        w_left, w_diag, w_up = e_left / total, e_diag / total, e_up / total
+        if RELAXATION == 1:  # min_gamma: value low - gamma log(sum), derivatives the weights
+            value = low - gamma * tl.log(total)
+            d_left, d_diag, d_up = w_left, w_diag, w_up
+        else:  # smoothmin: value low + excess, derivative w_k (1 - (r_k - excess) / gamma), 0 where w_k = 0
+            excess = w_left * r_left + w_diag * r_diag + w_up * r_up
+            value = low + excess
+            d_left = tl.where(w_left > 0, w_left * (1 - (r_left - excess) * inv_gamma), zero)
+            d_diag = tl.where(w_diag > 0, w_diag * (1 - (r_diag - excess) * inv_gamma), zero)
+            d_up = tl.where(w_up > 0, w_up * (1 - (r_up - excess) * inv_gamma), zero)
+    return value, d_left, d_diag, d_up
 
 
 @triton.jit(do_not_specialize=["N", "M"])
