@@ -23,6 +23,7 @@ Inputs are validated by :mod:`gtalign.ops.dtw`. On a CPU tensor the kernels run 
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -192,6 +193,11 @@ def _check_runs_here(cost: torch.Tensor) -> None:
                            "(on the CPU it runs only under TRITON_INTERPRET=1, for testing)")
 
 
+def _on_device(t: torch.Tensor):
+    """Make ``t``'s GPU the current one for a launch (Triton launches on the current device)."""
+    return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
+
+
 @dataclass
 class TritonState:
     """What the backward needs: the derivatives ``d (B, 3, N*M)``, the diagonal offsets, lengths and launch
@@ -227,9 +233,10 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     out_table = cost.new_full((b, n + 1, m + 1) if table else (1, 1, 1), float("inf"))
     out_table[:, 0, 0] = 0
     gamma_t = torch.full((1,), gamma if relaxation != "hard" else 1.0, dtype=cost.dtype, device=cost.device)
-    _forward_kernel[(b,)](cost, len_x, len_y, gamma_t, offsets, ring, d, score, out_table, n, m,
-                          RELAXATION=_RELAXATION_CODES[relaxation], TABLE=table, BLOCK=block,
-                          num_warps=num_warps, num_stages=1)
+    with _on_device(cost):
+        _forward_kernel[(b,)](cost, len_x, len_y, gamma_t, offsets, ring, d, score, out_table, n, m,
+                              RELAXATION=_RELAXATION_CODES[relaxation], TABLE=table, BLOCK=block,
+                              num_warps=num_warps, num_stages=1)
     state = TritonState(d=d, offsets=offsets, len_x=len_x, len_y=len_y, shape=(b, n, m), block=block,
                         num_warps=num_warps)
     return (out_table if table else score), state
@@ -242,6 +249,8 @@ def backward(state: TritonState, grad: torch.Tensor) -> torch.Tensor:
     grad = grad.to(device=state.d.device, dtype=state.d.dtype).contiguous()
     out = state.d.new_zeros((b, n, m))
     ring = state.d.new_empty((b, 3, n + 1))
-    _backward_kernel[(b,)](state.d, state.offsets, state.len_x, state.len_y, grad, ring, out, n, m,
-                           FROM_TABLE=grad.dim() == 3, BLOCK=state.block, num_warps=state.num_warps, num_stages=1)
+    with _on_device(out):
+        _backward_kernel[(b,)](state.d, state.offsets, state.len_x, state.len_y, grad, ring, out, n, m,
+                               FROM_TABLE=grad.dim() == 3, BLOCK=state.block, num_warps=state.num_warps,
+                               num_stages=1)
     return out
