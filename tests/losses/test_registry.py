@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from gtalign.errors import GtalignError
-from gtalign.losses import available, create, register
+from gtalign.losses import GTALoss, available, create, loss_class, register
 from gtalign.losses.base import FrameLoss
 
 
@@ -17,6 +17,13 @@ def test_create_builds_each_registered_loss_with_its_arguments():
     for name in available():
         built = create(name)
         assert isinstance(built, FrameLoss) and isinstance(built, nn.Module) and built.name == name
+
+
+def test_loss_class_names_the_class_without_building_it():
+    assert loss_class("gta") is GTALoss
+    assert loss_class("tcn").needs == frozenset({"steps"})
+    with pytest.raises(GtalignError, match="unknown loss"):
+        loss_class("nope")
 
 
 def test_unknown_name_or_argument_is_a_clear_error():

@@ -7,7 +7,7 @@ extras it requires / accepts (docs/losses.md).
 from gtalign.losses.base import FrameLoss
 from gtalign.losses.d3tw import D3TWLoss
 from gtalign.losses.gta import GTALoss
-from gtalign.losses.registry import available, create, register
+from gtalign.losses.registry import available, create, loss_class, register
 from gtalign.losses.sal import ShuffleLearnLoss
 from gtalign.losses.softdtw import SoftDTWLoss
 from gtalign.losses.speednet import SpeedNetLoss
@@ -16,5 +16,5 @@ from gtalign.losses.tcn import TCNLoss
 
 __all__ = [
     "D3TWLoss", "FrameLoss", "GTALoss", "ShuffleLearnLoss", "SoftDTWLoss", "SpeedNetLoss", "TCCLoss", "TCNLoss",
-    "available", "create", "register",
+    "available", "create", "loss_class", "register",
 ]

@@ -34,14 +34,19 @@ def available() -> list[str]:
     return sorted(_LOSSES)
 
 
+def loss_class(name: str) -> type[nn.Module]:
+    """The class registered as ``name`` (to inspect its arguments, ``needs`` and ``uses`` before building it)."""
+    if name not in _LOSSES:
+        raise GtalignError(f"unknown loss {name!r}; expected one of {available()}")
+    return _LOSSES[name]
+
+
 def create(name: str, **kwargs) -> nn.Module:
     """Build the loss registered as ``name`` with keyword arguments ``kwargs`` (e.g. from a YAML config).
 
     Raises GtalignError for an unknown name or an argument the loss does not take, listing what it accepts.
     """
-    if name not in _LOSSES:
-        raise GtalignError(f"unknown loss {name!r}; expected one of {available()}")
-    cls = _LOSSES[name]
+    cls = loss_class(name)
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
