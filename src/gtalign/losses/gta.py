@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from gtalign.errors import GtalignError
 from gtalign.losses.base import FrameLoss
 from gtalign.losses.cycle import check_cycle_logits, cycle_loss_rows
 from gtalign.losses.pairs import Pairs, check_pairing, gather_pairs
@@ -49,22 +50,25 @@ class GTALoss(FrameLoss):
         self.pairing = check_pairing(pairing)
         self.cycle = bool(cycle)
         self.cycle_logits = check_cycle_logits(cycle_logits)
+        if not 0 <= float(label_smoothing) < 1:
+            raise GtalignError(f"label_smoothing must lie in [0, 1), got {label_smoothing!r}")
         self.label_smoothing = float(label_smoothing)
         self.alignment_weight = float(alignment_weight)
         self.backend = backend
 
-    def _table(self, pairs: Pairs, table: bool) -> torch.Tensor:
+    def _dtw(self, pairs: Pairs, whole_table: bool) -> torch.Tensor:
+        """smoothDTW of the contrastive costs: ``(P,)`` scores, or ``(P, T+1, T+1)`` tables."""
         cost = contrastive_cost(pairs.x, pairs.y, self.gamma_f, lengths=pairs.len_x)
-        dtw = smooth_dtw_table if table else smooth_dtw
+        dtw = smooth_dtw_table if whole_table else smooth_dtw
         return dtw(cost, self.gamma_s, self.relaxation, lengths=(pairs.len_x, pairs.len_y), backend=self.backend)
 
     def compute(self, embs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         pairs = gather_pairs(embs, lengths, self.pairing)
         if not self.cycle:
-            return self._table(pairs, table=False).mean()
+            return self._dtw(pairs, whole_table=False).mean()
         count = len(pairs.x)
         both = pairs.joined(pairs.swapped())              # one DTW call for X->Y and Y->X
-        tables = self._table(both, table=True)            # (2P, T+1, T+1)
+        tables = self._dtw(both, whole_table=True)        # (2P, T+1, T+1)
         scores = _scores(tables, both)
         rows, valid = cycle_loss_rows(tables[:count, 1:, 1:], tables[count:, 1:, 1:], pairs.len_x, pairs.len_y,
                                       self.cycle_logits, self.label_smoothing)
