@@ -1,13 +1,18 @@
-"""Differentiable DTW on the CPU: numba kernels with the batch as SIMD lanes.
+"""Differentiable DTW on the CPU: numba kernels sweeping anti-diagonals with the batch as SIMD lanes.
 
-The batch is split into chunks of ``LANES`` pairs; each chunk is swept row by row by one thread
-(``numba.prange`` over chunks). Inside a row, cell ``j`` depends on cell ``j - 1``, but the ``LANES`` pairs of
-a chunk are independent, so every cell update is one vector operation over the lanes. The forward keeps only
-two rows of ``R`` (in L1 cache) and stores each cell's three local softmin derivatives
-``d (chunks, N+1, M+1, 3, LANES)`` (last row and column zero); the backward sweeps the adjoint
+The batch is split into chunks of ``L`` pairs (lanes), one chunk per thread (``numba.prange``). A chunk sweeps
+the anti-diagonals ``k = i + j`` of its tables together: diagonal ``k`` is a flat buffer ``S_k[i * L + lane]``
+(three rotating buffers, in cache), and the three predecessors of cell ``(i, j)`` are at fixed offsets:
+left ``R[i, j-1] = S_{k-1}[t]``, up ``R[i-1, j] = S_{k-1}[t - L]``, diagonal ``R[i-1, j-1] = S_{k-2}[t - L]``
+with ``t = i * L + lane``. Every cell update is therefore one long, contiguous, dependency-free loop over
+``(i, lane)``, which LLVM vectorizes (with the exp of :mod:`gtalign.ops.fastmath`). A single pair (``L = 1``)
+is vectorized along its anti-diagonals.
+
+The forward stores each cell's three local softmin derivatives ``d[chunk, 3, cells * L]`` (diagonal after
+diagonal, with zero guards at both ends); the backward sweeps the adjoint
 ``G[i, j] = g[i, j] + G[i, j+1] d_left[i, j+1] + G[i+1, j+1] d_diag[i+1, j+1] + G[i+1, j] d_up[i+1, j]``
-in reverse with two rows as well. Cost and gradients are read and written in the caller's ``(B, N, M)`` layout,
-one row at a time. Inputs are validated by :mod:`gtalign.ops.dtw`.
+over the diagonals in reverse, in the same layout. Costs and gradients are read and written in the caller's
+``(B, N, M)`` layout. Inputs are validated by :mod:`gtalign.ops.dtw`.
 """
 from __future__ import annotations
 
@@ -20,132 +25,221 @@ from numba import njit, prange
 
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos, like, log_1_to_3
 
-#: Pairs per SIMD chunk (one AVX-512 register of float64, two AVX2 registers of float32).
-LANES = 8
+#: Most pairs per chunk; fewer when that leaves a thread idle.
+MAX_LANES = 16
 _RELAXATION_CODES = {"smoothmin": 0, "min_gamma": 1, "hard": 2}
 
 
-@njit(inline="always", fastmath=FASTMATH)
-def _local_softmin(left, diag, up, gamma, inv_gamma, relaxation):
-    """Value of the three-way softmin and its derivatives (d_left, d_diag, d_up); see smoothmin.softmin3."""
-    zero, one = like(0.0, left), like(1.0, left)
+# --- the local three-way softmin: value and derivatives (d_left, d_diag, d_up); see smoothmin.softmin3 ---
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _weights(left, diag, up, inv_gamma):
     low = min(left, min(diag, up))
-    if relaxation == 2:  # hard: one-hot of the first minimum in the order left, diag, up
-        d_left = one if left == low else zero
-        d_diag = one if (diag == low and left != low) else zero
-        return low, d_left, d_diag, one - d_left - d_diag
     r_left, r_diag, r_up = left - low, diag - low, up - low
     e_left = exp_nonpos(-r_left * inv_gamma)
     e_diag = exp_nonpos(-r_diag * inv_gamma)
     e_up = exp_nonpos(-r_up * inv_gamma)
+    return low, r_left, r_diag, r_up, e_left, e_diag, e_up
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _smoothmin3(left, diag, up, gamma, inv_gamma):
+    zero, one = like(0.0, left), like(1.0, left)
+    low, r_left, r_diag, r_up, e_left, e_diag, e_up = _weights(left, diag, up, inv_gamma)
     inv_sum = one / (e_left + e_diag + e_up)
     w_left, w_diag, w_up = e_left * inv_sum, e_diag * inv_sum, e_up * inv_sum
-    if relaxation == 1:  # min_gamma: value = low - gamma log(sum), derivatives are the weights
-        return low - gamma * log_1_to_3(e_left + e_diag + e_up), w_left, w_diag, w_up
-    # smoothmin: derivative w_k (1 - (r_k - excess)/gamma); 0 where the weight is 0 (the border)
     excess = w_left * r_left + w_diag * r_diag + w_up * r_up
+    # derivative w_k (1 - (r_k - excess) / gamma); exactly 0 where the weight is 0 (the border)
     d_left = w_left * (one - (r_left - excess) * inv_gamma) if w_left > zero else zero
     d_diag = w_diag * (one - (r_diag - excess) * inv_gamma) if w_diag > zero else zero
     d_up = w_up * (one - (r_up - excess) * inv_gamma) if w_up > zero else zero
     return low + excess, d_left, d_diag, d_up
 
 
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _min_gamma3(left, diag, up, gamma, inv_gamma):
+    one = like(1.0, left)
+    low, _, _, _, e_left, e_diag, e_up = _weights(left, diag, up, inv_gamma)
+    total = e_left + e_diag + e_up
+    inv_sum = one / total
+    return low - gamma * log_1_to_3(total), e_left * inv_sum, e_diag * inv_sum, e_up * inv_sum
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _hard3(left, diag, up, gamma, inv_gamma):
+    zero, one = like(0.0, left), like(1.0, left)
+    low = min(left, min(diag, up))
+    d_left = one if left == low else zero  # one-hot of the first minimum in the order left, diag, up
+    d_diag = one if (diag == low and left != low) else zero
+    return low, d_left, d_diag, one - d_left - d_diag
+
+
+# --- layout helpers ---
+
 @njit(inline="always")
-def _chunk_lengths(len_x, len_y, b0, lanes_used):
-    """Per-lane lengths of a chunk; unused lanes get length 0 (every cell padded)."""
-    lx = np.zeros(LANES, np.int64)
-    ly = np.zeros(LANES, np.int64)
-    for lane in range(lanes_used):
-        lx[lane] = len_x[b0 + lane]
-        ly[lane] = len_y[b0 + lane]
-    return lx, ly
+def _diagonal(k, n, m):
+    """Rows ``lo..hi`` (inclusive) of the cells ``(i, k - i)`` inside the ``n x m`` table."""
+    return max(1, k - m), min(n, k - 1)
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(cache=True)
+def _diagonal_offsets(n, m):
+    """``off[k]``: number of cells on the diagonals before ``k`` (k = 0 .. n + m + 2)."""
+    off = np.zeros(n + m + 3, np.int64)
+    for k in range(2, n + m + 2):
+        lo, hi = _diagonal(k, n, m)
+        off[k + 1] = off[k] + max(0, hi - lo + 1)
+    return off
+
+
+@njit(inline="always")
+def _is_padded(i, j, len_x, len_y, b):
+    return i > len_x[b] or j > len_y[b]
+
+
+# --- forward ---
+
+def _make_sweep(local_min):
+    """A diagonal sweep specialised (and inlined) for one local softmin. It touches only five arrays so that
+    LLVM's runtime alias checks stay within its limit and the loop vectorizes."""
+
+    @njit(fastmath=FASTMATH, error_model="numpy")
+    def sweep(count, left, diag, up, cost, out, gamma, inv_gamma, d_left, d_diag, d_up):
+        """``count`` cells of one diagonal (all lanes): ``out[t] = cost[t] + softmin(left[t], diag[t], up[t])``
+        and the derivatives ``d_*[t]``. The callers pass views already offset so that every array is indexed
+        by ``t`` alone: runtime offsets or 2-D indexing make LLVM give up vectorizing."""
+        for t in range(count):
+            value, d_left[t], d_diag[t], d_up[t] = local_min(left[t], diag[t], up[t], gamma, inv_gamma)
+            out[t] = cost[t] + value
+
+    return sweep
+
+
+_sweep_smoothmin = _make_sweep(_smoothmin3)
+_sweep_min_gamma = _make_sweep(_min_gamma3)
+_sweep_hard = _make_sweep(_hard3)
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _forward_kernel(cost, len_x, len_y, gamma, big, relaxation, d, score, table):
-    """Fill ``d``, ``score (B,)`` and, when ``table`` is ``(B, N+1, M+1)`` (not empty), the table."""
-    batch, n, m = cost.shape
+    """Forward sweep of every chunk, in the lanes-last layout.
+
+    Args: ``cost (chunks, N, M, L)``; ``len_x, len_y, score (chunks * L,)``; ``d (chunks, 3, (N M + 4) L)``
+    filled with the derivatives (zero guards of 2L at both ends); ``table (chunks, N+1, M+1, L)`` or empty,
+    filled with R (+inf on padded cells; the border is left to the caller).
+    """
+    chunks, n, m, lanes = cost.shape
     inv_gamma = like(1.0, gamma) / gamma
     zero, inf = like(0.0, gamma), like(np.inf, gamma)
-    for chunk in prange(d.shape[0]):
-        b0 = chunk * LANES
-        used = min(LANES, batch - b0)
-        lx, ly = _chunk_lengths(len_x, len_y, b0, used)
-        prev = np.full((m + 1, LANES), big)
-        cur = np.full((m + 1, LANES), big)
-        cost_row = np.zeros((m, LANES), cost.dtype)
-        prev[0, :] = zero
-        d[chunk, n, :, :, :] = zero
-        for i in range(1, n + 1):
-            for lane in range(used):
-                for j in range(m):
-                    cost_row[j, lane] = cost[b0 + lane, i - 1, j]
-            d[chunk, i - 1, m, :, :] = zero
-            cur[0, :] = big  # column 0 of the border
-            for j in range(1, m + 1):
-                for lane in range(LANES):
-                    value, d_left, d_diag, d_up = _local_softmin(
-                        cur[j - 1, lane], prev[j - 1, lane], prev[j, lane], gamma, inv_gamma, relaxation)
-                    cur[j, lane] = cost_row[j - 1, lane] + value
-                    valid = i <= lx[lane] and j <= ly[lane]
-                    d[chunk, i - 1, j - 1, 0, lane] = d_left if valid else zero
-                    d[chunk, i - 1, j - 1, 1, lane] = d_diag if valid else zero
-                    d[chunk, i - 1, j - 1, 2, lane] = d_up if valid else zero
-            for lane in range(used):
-                if i == lx[lane]:
-                    score[b0 + lane] = cur[ly[lane], lane]
-                if table.shape[0] > 0:
-                    for j in range(1, m + 1):
-                        table[b0 + lane, i, j] = cur[j, lane] if (i <= lx[lane] and j <= ly[lane]) else inf
-            prev, cur = cur, prev
-        if table.shape[0] > 0:
-            for lane in range(used):
-                table[b0 + lane, 0, :] = inf
-                table[b0 + lane, :, 0] = inf
-                table[b0 + lane, 0, 0] = zero
+    off = _diagonal_offsets(n, m)
+    guard = 2 * lanes
+    for chunk in prange(chunks):
+        b0 = chunk * lanes
+        buf = np.full((3, (n + 2) * lanes), big)  # rotating diagonals k-2, k-1, k (in cache)
+        buf[0, :lanes] = zero  # R[0, 0] on diagonal 0
+        cost_k = np.zeros((n + 2) * lanes, cost.dtype)
+        d[chunk, :, :guard] = zero
+        d[chunk, :, d.shape[2] - guard:] = zero
+        for k in range(2, n + m + 1):
+            lo, hi = _diagonal(k, n, m)
+            for i in range(lo, hi + 1):
+                for lane in range(lanes):
+                    cost_k[i * lanes + lane] = cost[chunk, i - 1, k - i - 1, lane]
+            out = buf[k % 3]
+            dbase = guard + (off[k] - lo) * lanes
+            first, prior = lo * lanes, (lo - 1) * lanes  # cell (lo, k - lo) and the row above
+            prev1, prev2 = buf[(k - 1) % 3], buf[(k - 2) % 3]
+            start = dbase + first
+            args = ((hi - lo + 1) * lanes, prev1[first:], prev2[prior:], prev1[prior:], cost_k[first:], out[first:],
+                    gamma, inv_gamma, d[chunk, 0, start:], d[chunk, 1, start:], d[chunk, 2, start:])
+            if relaxation == 0:
+                _sweep_smoothmin(*args)
+            elif relaxation == 1:
+                _sweep_min_gamma(*args)
+            else:
+                _sweep_hard(*args)
+            out[(lo - 1) * lanes:lo * lanes] = big  # border cells read by the next diagonals
+            out[(hi + 1) * lanes:(hi + 2) * lanes] = big
+            if table.shape[0] > 0:
+                for i in range(lo, hi + 1):
+                    table[chunk, i, k - i, :] = out[i * lanes:(i + 1) * lanes]
+            for lane in range(lanes):
+                b = b0 + lane
+                if k == len_x[b] + len_y[b]:
+                    score[b] = out[len_x[b] * lanes + lane]
+                if len_x[b] < n or len_y[b] < m:  # padded cells: derivative 0, so no gradient crosses them
+                    for i in range(lo, hi + 1):
+                        if _is_padded(i, k - i, len_x, len_y, b):
+                            d[chunk, :, dbase + i * lanes + lane] = zero
+                            if table.shape[0] > 0:
+                                table[chunk, i, k - i, lane] = inf
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+# --- backward ---
+
+@njit(fastmath=FASTMATH, error_model="numpy")
+def _adjoint_diagonal(count, g_in, g_right, g_diag, g_down, d_left, d_diag, d_up, out):
+    """Adjoints of ``count`` cells of one diagonal: incoming ``g_in[t]`` plus each successor's adjoint times
+    its derivative with respect to this cell (views offset so that all are indexed by ``t``)."""
+    for t in range(count):
+        out[t] = g_in[t] + g_right[t] * d_left[t] + g_diag[t] * d_diag[t] + g_down[t] * d_up[t]
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _backward_kernel(d, len_x, len_y, grad_score, grad_table, out):
-    """Gradient ``out (B, N, M)`` from ``grad_score (B,)``, or from ``grad_table (B, N+1, M+1)`` if not empty."""
-    batch, n, m = out.shape
-    from_table = grad_table.shape[0] > 0
-    zero = like(0.0, d[0, 0, 0, 0, 0])
-    for chunk in prange(d.shape[0]):
-        b0 = chunk * LANES
-        used = min(LANES, batch - b0)
-        lx, ly = _chunk_lengths(len_x, len_y, b0, used)
-        g_corner = np.zeros(LANES, d.dtype)
-        if not from_table:
-            for lane in range(used):
-                g_corner[lane] = grad_score[b0 + lane]
-        g_next = np.zeros((m + 2, LANES), d.dtype)
-        g_cur = np.zeros((m + 2, LANES), d.dtype)
-        g_in = np.zeros((m + 1, LANES), d.dtype)
-        for i in range(n, 0, -1):
-            if from_table:
-                for lane in range(used):
-                    for j in range(1, m + 1):
-                        g_in[j, lane] = grad_table[b0 + lane, i, j]
-            for j in range(m, 0, -1):
-                for lane in range(LANES):
-                    if from_table:
-                        g = g_in[j, lane]
-                    else:
-                        g = g_corner[lane] if (i == lx[lane] and j == ly[lane]) else zero
-                    g += (g_cur[j + 1, lane] * d[chunk, i - 1, j, 0, lane]
-                          + g_next[j + 1, lane] * d[chunk, i, j, 1, lane]
-                          + g_next[j, lane] * d[chunk, i, j - 1, 2, lane])
-                    g_cur[j, lane] = g if (i <= lx[lane] and j <= ly[lane]) else zero
-            for lane in range(used):
-                for j in range(m):
-                    out[b0 + lane, i - 1, j] = g_cur[j + 1, lane]
-            g_next, g_cur = g_cur, g_next
+    """Reverse sweep of every chunk, in the lanes-last layout: ``out (chunks, N, M, L)`` from
+    ``grad_score (chunks * L,)``, or from ``grad_table (chunks, N+1, M+1, L)`` if not empty.
 
+    Padded cells have derivative 0 (forward) and incoming gradient 0 (here), so their adjoint is 0."""
+    chunks, n, m, lanes = out.shape
+    from_table = grad_table.shape[0] > 0
+    zero = like(0.0, d[0, 0, 0])
+    off = _diagonal_offsets(n, m)
+    guard = 2 * lanes
+    for chunk in prange(chunks):
+        b0 = chunk * lanes
+        width = (n + 2) * lanes
+        buf = np.zeros((3, width), d.dtype)  # rotating adjoints of diagonals k, k+1, k+2
+        g_in = np.zeros(width, d.dtype)
+        for k in range(n + m, 1, -1):
+            lo, hi = _diagonal(k, n, m)
+            lo1, _ = _diagonal(k + 1, n, m)
+            lo2, _ = _diagonal(k + 2, n, m)
+            if from_table:
+                for i in range(lo, hi + 1):
+                    g_in[i * lanes:(i + 1) * lanes] = grad_table[chunk, i, k - i]
+            for lane in range(lanes):
+                b = b0 + lane
+                if from_table and (len_x[b] < n or len_y[b] < m):
+                    for i in range(lo, hi + 1):
+                        if _is_padded(i, k - i, len_x, len_y, b):
+                            g_in[i * lanes + lane] = zero
+                elif not from_table and k == len_x[b] + len_y[b]:
+                    g_in[len_x[b] * lanes + lane] = grad_score[b]
+            g_k = buf[k % 3]
+            # successors of cell (i, j): right (i, j+1) and down (i+1, j) on diagonal k+1, (i+1, j+1) on k+2
+            first, below = lo * lanes, (lo + 1) * lanes
+            base1 = guard + (off[k + 1] - lo1) * lanes  # >= 0: off[k + 1] >= lo1 - 2 and guard = 2L
+            base2 = guard + (off[k + 2] - lo2) * lanes
+            g1, g2 = buf[(k + 1) % 3], buf[(k + 2) % 3]
+            _adjoint_diagonal((hi - lo + 1) * lanes, g_in[first:], g1[first:], g2[below:], g1[below:],
+                              d[chunk, 0, base1 + first:], d[chunk, 1, base2 + below:], d[chunk, 2, base1 + below:],
+                              g_k[first:])
+            g_k[(lo - 1) * lanes:lo * lanes] = zero  # successors outside the table have adjoint 0
+            g_k[(hi + 1) * lanes:(hi + 2) * lanes] = zero
+            for lane in range(lanes):
+                b = b0 + lane
+                if not from_table and k == len_x[b] + len_y[b]:
+                    g_in[len_x[b] * lanes + lane] = zero
+            for i in range(lo, hi + 1):
+                out[chunk, i - 1, k - i - 1, :] = g_k[i * lanes:(i + 1) * lanes]
+
+
+# --- torch entry points ---
 
 @dataclass
 class NumbaState:
-    """What the backward needs: the stored derivatives and the lengths."""
+    """What the backward needs: the stored derivatives and the (lane-padded) lengths."""
 
     d: np.ndarray
     len_x: np.ndarray
@@ -154,35 +248,70 @@ class NumbaState:
     dtype: torch.dtype
 
 
-def _set_threads(chunks: int) -> None:
-    numba.set_num_threads(max(1, min(chunks, torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+def _threads() -> int:
+    return max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+
+
+def _lanes(batch: int) -> int:
+    """Pairs per chunk: enough chunks for every thread, at most MAX_LANES pairs each."""
+    return max(1, min(MAX_LANES, -(-batch // _threads())))
+
+
+def _to_lanes(x: torch.Tensor, lanes: int, fill: float = 0.0) -> torch.Tensor:
+    """``(B, ...) -> (chunks, ..., L)`` contiguous, the batch padded with ``fill`` to a multiple of L."""
+    chunks = -(-x.shape[0] // lanes)
+    if chunks * lanes != x.shape[0]:
+        pad = x.new_full((chunks * lanes - x.shape[0],) + tuple(x.shape[1:]), fill)
+        x = torch.cat((x, pad))
+    x = x.reshape((chunks, lanes) + tuple(x.shape[1:]))
+    return x.movedim(1, -1).contiguous()
+
+
+def _from_lanes(x: torch.Tensor, batch: int) -> torch.Tensor:
+    """``(chunks, ..., L) -> (B, ...)`` contiguous: the inverse of :func:`_to_lanes`."""
+    x = x.movedim(-1, 1)
+    return x.reshape((-1,) + tuple(x.shape[2:]))[:batch].contiguous()
 
 
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
             table: bool) -> tuple[torch.Tensor, NumbaState]:
-    """DTW of ``cost (B, N, M)`` (contiguous CPU): scores ``(B,)`` or the table ``(B, N+1, M+1)``, and state."""
+    """DTW of ``cost (B, N, M)`` (CPU): scores ``(B,)`` or the table ``(B, N+1, M+1)``, and the state."""
     b, n, m = cost.shape
     dtype = cost.numpy().dtype
-    chunks = -(-b // LANES)
-    d = np.empty((chunks, n + 1, m + 1, 3, LANES), dtype)
-    score = torch.empty(b, dtype=cost.dtype)
-    out_table = torch.empty((b, n + 1, m + 1) if table else (0, 0, 0), dtype=cost.dtype)
-    lx, ly = len_x.numpy(), len_y.numpy()
-    _set_threads(chunks)
-    _forward_kernel(cost.numpy(), lx, ly, dtype.type(gamma), dtype.type(np.finfo(dtype).max),
-                    _RELAXATION_CODES[relaxation], d, score.numpy(), out_table.numpy())
+    lanes = _lanes(b)
+    cost_t = _to_lanes(cost, lanes)
+    chunks = cost_t.shape[0]
+    lx = _to_lanes(len_x, lanes, n).reshape(-1).numpy()  # unused lanes: full length, no padding work
+    ly = _to_lanes(len_y, lanes, m).reshape(-1).numpy()
+    d = np.empty((chunks, 3, (n * m + 4) * lanes), dtype)
+    score = np.empty(chunks * lanes, dtype)
+    table_t = np.empty((chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0), dtype)
+    numba.set_num_threads(min(chunks, _threads()))
+    _forward_kernel(cost_t.numpy(), lx, ly, dtype.type(gamma), dtype.type(np.finfo(dtype).max),
+                    _RELAXATION_CODES[relaxation], d, score, table_t)
     state = NumbaState(d=d, len_x=lx, len_y=ly, shape=(b, n, m), dtype=cost.dtype)
-    return (out_table if table else score), state
+    if not table:
+        return torch.from_numpy(score[:b]), state
+    out = torch.from_numpy(table_t)
+    out[:, 0, :] = float("inf")
+    out[:, :, 0] = float("inf")
+    out[:, 0, 0] = 0.0
+    return _from_lanes(out, b), state
 
 
 def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)`` or of the
     table ``(B, N+1, M+1)``; border and padded cells of the table are ignored."""
-    grad = grad.to(state.dtype).contiguous()
-    out = torch.empty(state.shape, dtype=state.dtype)
-    empty = np.zeros((0, 0, 0), state.d.dtype)
-    by_table = grad.dim() == 3
-    grad_score = np.zeros(0, state.d.dtype) if by_table else grad.numpy()
-    _set_threads(state.d.shape[0])
-    _backward_kernel(state.d, state.len_x, state.len_y, grad_score, grad.numpy() if by_table else empty, out.numpy())
-    return out
+    b, n, m = state.shape
+    chunks, lanes = state.d.shape[0], state.d.shape[2] // (n * m + 4)
+    grad = grad.to(state.dtype)
+    out = np.empty((chunks, n, m, lanes), state.d.dtype)
+    if grad.dim() == 1:
+        grad_score = _to_lanes(grad, lanes).reshape(-1).numpy()
+        grad_table = np.zeros((0, 0, 0, 0), state.d.dtype)
+    else:
+        grad_score = np.zeros(0, state.d.dtype)
+        grad_table = _to_lanes(grad, lanes).numpy()
+    numba.set_num_threads(min(chunks, _threads()))
+    _backward_kernel(state.d, state.len_x, state.len_y, grad_score, grad_table, out)
+    return _from_lanes(torch.from_numpy(out), b)

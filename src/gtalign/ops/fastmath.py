@@ -62,7 +62,7 @@ def _horner(coeffs, float_type):
     """A jitted polynomial ``p(r)`` with the given coefficients (highest first) in ``float_type``."""
     cs = tuple(float_type(c) for c in coeffs)
 
-    @njit(inline="always", fastmath=FASTMATH)
+    @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
     def poly(r):
         p = cs[0]
         for c in literal_unroll(cs[1:]):
@@ -79,10 +79,10 @@ def exp_nonpos(x):  # pragma: no cover - replaced by the overload inside numba
 _exp_poly = {32: _horner(_EXP_COEFFS_32, np.float32), 64: _horner(_EXP_COEFFS_64, np.float64)}
 
 
-@overload(exp_nonpos, jit_options={"fastmath": FASTMATH})
+@overload(exp_nonpos, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
 def _exp_nonpos(x):
     if x == types.float32:
-        lowest, hi, lo, poly = np.float32(-87.0), np.float32(_LN2_HI_32), np.float32(_LN2_LO_32), _exp_poly[32]
+        lowest, hi, lo, poly = np.float32(-60.0), np.float32(_LN2_HI_32), np.float32(_LN2_LO_32), _exp_poly[32]
         log2e, half = np.float32(1 / _LN2), np.float32(0.5)
 
         def impl32(x):
@@ -113,7 +113,7 @@ def log_1_to_3(s):  # pragma: no cover - replaced by the overload inside numba
 _atanh_poly = {32: _horner(_ATANH_COEFFS_32, np.float32), 64: _horner(_ATANH_COEFFS_64, np.float64)}
 
 
-@overload(log_1_to_3, jit_options={"fastmath": FASTMATH})
+@overload(log_1_to_3, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
 def _log_1_to_3(s):
     bits = 32 if s == types.float32 else 64
     poly = _atanh_poly[bits]
