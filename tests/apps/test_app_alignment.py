@@ -5,14 +5,8 @@ import pytest
 from gtalign.apps.alignment import align_embeddings, matched_span
 from gtalign.errors import GtalignError
 
-from conftest import nearest_frame
+from apps_helpers import embed_u, nearest_frame
 
-
-def embed_u(u: np.ndarray) -> np.ndarray:
-    """A strongly structured embedding of canonical time u in [0, 1]: unit vectors on a curve that never repeats."""
-    k = np.arange(1, 4)
-    e = np.concatenate([np.cos(np.pi * np.outer(u, k)), np.sin(np.pi * np.outer(u, k))], axis=1)
-    return (e / np.linalg.norm(e, axis=1, keepdims=True)).astype(np.float32)
 
 
 def warp(n: int, knots_t, knots_u) -> np.ndarray:

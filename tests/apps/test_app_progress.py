@@ -4,7 +4,7 @@ import numpy as np
 from gtalign.apps.alignment import align_embeddings
 from gtalign.apps.progress import progress_from_alignment, write_progress
 
-from test_alignment import embed_u
+from apps_helpers import embed_u
 
 
 def test_progress_follows_canonical_time(tmp_path):

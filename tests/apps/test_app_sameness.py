@@ -4,7 +4,8 @@ import numpy as np
 from gtalign.apps.alignment import align_embeddings, cost_matrix
 from gtalign.apps.sameness import path_mean_cost, sameness_test
 
-from test_alignment import U_A, U_B, embed_u
+from apps_helpers import embed_u
+from test_app_alignment import U_A, U_B
 
 
 def test_same_process_is_recognised():

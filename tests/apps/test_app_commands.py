@@ -1,0 +1,114 @@
+"""The commands end to end on synthetic action videos with a real (tiny, barely trained) checkpoint, and their
+errors. These are smoke tests of the whole path through a checkpoint; alignment accuracy is tested elsewhere."""
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gtalign.cli import main
+from gtalign.data import open_source
+
+
+@pytest.fixture(scope="module")
+def synth(synth_manifest):
+    return open_source(synth_manifest)
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_align_with_checkpoint(tmp_path, capsys, synth, tiny_checkpoint):
+    a, b = synth.entries[0], synth.entries[1]
+    code, out, _ = run(capsys, "align", a.path, b.path, "--checkpoint", tiny_checkpoint, "-o", tmp_path, "--quiet")
+    assert code == 0 and "matched span" in out
+    with open(tmp_path / "correspondence.csv", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    assert len(rows) == a.num_frames and all(0 <= int(r[2]) < b.num_frames for r in rows)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["encoder"].startswith("checkpoint") and len(summary["pairs"]) == 1
+    for name in ("alignment.png", "side_by_side.mp4", "viewer.html"):
+        assert (tmp_path / name).is_file()
+
+
+def test_cam_maps_have_frame_size_and_unit_range(tmp_path, capsys, synth, tiny_checkpoint):
+    entry = synth.entries[2]
+    code, out, _ = run(capsys, "cam", entry.path, "--checkpoint", tiny_checkpoint, "-o", tmp_path, "--frames", 4)
+    assert code == 0
+    maps = np.load(tmp_path / "cam_maps.npy").astype(np.float32)
+    assert maps.shape == (entry.num_frames, 64, 64)  # the synthetic frames are 64 x 64
+    assert maps.min() >= 0.0 and maps.max() <= 1.0 and np.isclose(maps.max(), 1.0, atol=1e-3)
+    assert (tmp_path / "cam_sheet.png").is_file() and (tmp_path / "cam.mp4").is_file()
+
+
+def test_retrieve_builds_the_index_once(tmp_path, capsys, synth, synth_manifest, tiny_checkpoint):
+    query = f"{synth.entries[0].path}:5"
+    args = ("retrieve", "--query", query, "--corpus", synth_manifest, "--checkpoint", tiny_checkpoint, "-k", 4,
+            "--index", tmp_path / "index", "-o", tmp_path, "--quiet")
+    assert run(capsys, *args)[0] == 0
+    result = json.loads((tmp_path / "retrieval.json").read_text())
+    assert len(result["hits"]) == 4 and all(h["video"] != synth.entries[0].id for h in result["hits"])
+    assert [h["distance"] for h in result["hits"]] == sorted(h["distance"] for h in result["hits"])
+    files = {p: p.stat().st_mtime_ns for p in (tmp_path / "index").glob("*.npy")}
+    assert len(files) == len(synth)
+    assert run(capsys, *args)[0] == 0  # reuses the saved index: no embedding file rewritten
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "index").glob("*.npy")} == files
+    assert (tmp_path / "retrieval.png").is_file()
+
+
+def test_progress_and_transfer_commands(tmp_path, capsys, synth, tiny_checkpoint):
+    a, b = synth.entries[0], synth.entries[1]
+    code, out, _ = run(capsys, "progress", a.path, "--reference", b.path, "--checkpoint", tiny_checkpoint,
+                       "-o", tmp_path, "--quiet")
+    assert code == 0
+    rows = (tmp_path / "progress.csv").read_text().splitlines()
+    assert len(rows) == a.num_frames + 1
+    values = np.array([float(r.split(",")[2]) for r in rows[1:]])
+    assert values.min() >= 0 and values.max() <= 1 and np.all(np.diff(values) >= 0)
+    track = np.arange(b.num_frames * 2, dtype=np.float64).reshape(b.num_frames, 2)
+    np.save(tmp_path / "kp.npy", track)
+    code, _, _ = run(capsys, "transfer", "--from", b.path, "--to", a.path, "--track", tmp_path / "kp.npy",
+                     "--checkpoint", tiny_checkpoint, "-o", tmp_path / "kp_on_a.npy", "--quiet")
+    moved = np.load(tmp_path / "kp_on_a.npy")
+    assert code == 0 and moved.shape == (a.num_frames, 2)
+    assert set(moved[:, 0] // 2) <= set(range(b.num_frames)) and np.all(np.diff(moved[:, 0]) >= 0)
+
+
+def test_bad_input_gives_clear_errors(tmp_path, capsys, synth, tiny_checkpoint):
+    a = synth.entries[0].path
+    code, _, err = run(capsys, "align", a, "-o", tmp_path)
+    assert code == 2 and "at least 2 video" in err
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"this is not a video")
+    code, _, err = run(capsys, "align", a, broken, "-o", tmp_path)
+    assert code == 2 and "broken.mp4" in err
+    code, _, err = run(capsys, "align", a, tmp_path / "missing.mp4", "-o", tmp_path)
+    assert code == 2 and "does not exist" in err
+    not_ckpt = tmp_path / "x.pt"
+    torch.save({"weights": torch.zeros(2)}, not_ckpt)
+    code, _, err = run(capsys, "cam", a, "--checkpoint", not_ckpt, "-o", tmp_path)
+    assert code == 2 and "not a gtalign checkpoint" in err
+    # a checkpoint whose weights do not fit the network its config describes
+    state = torch.load(tiny_checkpoint, weights_only=True)
+    state["config"]["model"]["embedding_dim"] = 32
+    mismatched = tmp_path / "mismatched.pt"
+    torch.save(state, mismatched)
+    code, _, err = run(capsys, "cam", a, "--checkpoint", mismatched, "-o", tmp_path)
+    assert code == 2 and "does not match" in err
+    code, _, err = run(capsys, "retrieve", "--query", f"{a}:9999", "--corpus", a, "--checkpoint", tiny_checkpoint)
+    assert code == 2 and "outside" in err
+
+
+def test_index_of_another_network_is_refused(tmp_path, capsys, synth, synth_manifest, tiny_checkpoint):
+    from gtalign.apps.retrieve import build_index
+
+    from apps_helpers import PixelEncoder
+
+    build_index(PixelEncoder(), synth, tmp_path / "index", progress=False)
+    code, _, err = run(capsys, "retrieve", "--query", f"{synth.entries[0].path}:0", "--corpus", synth_manifest,
+                       "--checkpoint", tiny_checkpoint, "--index", tmp_path / "index", "-o", tmp_path)
+    assert code == 2 and "built with another network" in err
