@@ -16,6 +16,7 @@ import numpy as np
 
 from gtalign.apps.alignment import Alignment
 from gtalign.io import atomic_write_text
+from gtalign.viz.progress import plot_progress
 
 
 def progress_from_alignment(alignment: Alignment) -> np.ndarray:
@@ -34,30 +35,6 @@ def progress_csv(progress: np.ndarray, fps: float) -> str:
     for i, p in enumerate(progress):
         writer.writerow([i, f"{i / fps:.6f}", f"{p:.6f}"])
     return out.getvalue()
-
-
-def plot_progress(progress: np.ndarray, fps: float, out_png: str | Path, title: str = "") -> Path:
-    """Progress against time (s) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from gtalign.io import atomic_path
-
-    fig, ax = plt.subplots(figsize=(7, 3), dpi=100)
-    try:
-        ax.plot(np.arange(len(progress)) / fps, progress)
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel("progress")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title(title or "action progress")
-        fig.tight_layout()
-        with atomic_path(out_png) as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
-        plt.close(fig)
-    return Path(out_png)
 
 
 def write_progress(progress: np.ndarray, fps: float, out_dir: str | Path, title: str = "") -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from gtalign.errors import GtalignError, check_finite, describe
-from gtalign.io import atomic_path
+from gtalign.viz.figure import saved_figure
 
 
 def check_path(path_pairs: np.ndarray, n: int, m: int, name: str = "path") -> np.ndarray:
@@ -27,10 +27,7 @@ def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, titl
 
     `span`, ((a_first, a_last), (b_first, b_last)), outlines the matched part of both videos. Returns `out_png`.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.patches
 
     cost = np.asarray(cost, dtype=np.float64)
     if cost.ndim != 2 or cost.size == 0:
@@ -38,8 +35,7 @@ def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, titl
     check_finite("cost", cost)
     pairs = check_path(path, *cost.shape)
     n, m = cost.shape
-    fig, ax = plt.subplots(figsize=(6.0, 6.0 * min(max(n / m, 0.4), 2.5)), dpi=100)
-    try:
+    with saved_figure(out_png, (6.0, 6.0 * min(max(n / m, 0.4), 2.5))) as (fig, ax):
         image = ax.imshow(cost, origin="upper", aspect="auto", cmap="viridis", interpolation="nearest",
                           extent=(-0.5, m - 0.5, n - 0.5, -0.5))
         fig.colorbar(image, ax=ax, label="frame cost")
@@ -52,11 +48,6 @@ def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, titl
         ax.set_ylabel(labels[0])
         ax.set_title(title or f"alignment of {n} x {m} frames")
         ax.legend(loc="lower left", fontsize="small")
-        fig.tight_layout()
-        with atomic_path(out_png) as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
-        plt.close(fig)
     return Path(out_png)
 
 
