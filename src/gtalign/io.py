@@ -12,6 +12,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 
+def _default_mode() -> int:
+    """The permission bits a newly created file gets under the current umask (0666 & ~umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it is renamed onto `path`.
@@ -25,6 +32,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
                                dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600 files; use what open() would have made
     try:
         yield tmp_path
         os.replace(tmp_path, target)
