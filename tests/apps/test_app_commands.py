@@ -112,3 +112,20 @@ def test_index_of_another_network_is_refused(tmp_path, capsys, synth, synth_mani
     code, _, err = run(capsys, "retrieve", "--query", f"{synth.entries[0].path}:0", "--corpus", synth_manifest,
                        "--checkpoint", tiny_checkpoint, "--index", tmp_path / "index", "-o", tmp_path)
     assert code == 2 and "built with another network" in err
+
+
+def test_align_fit_trains_on_the_videos_and_with_dirs(tmp_path, capsys, synth, synth_manifest):
+    from apps_helpers import needs_weights
+
+    needs_weights()
+    a, b = synth.entries[0], synth.entries[1]
+    code, out, _ = run(capsys, "align", a.path, b.path, "--fit", "--fit-steps", 2, "--fit-image-size", 64,
+                       "--with", synth_manifest.parent, "-o", tmp_path, "--quiet", "--device", "cpu")
+    assert code == 0 and "fitted embedder" in out
+    checkpoint = tmp_path / "fit" / "run" / "last.pt"
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["step"] == 2 and state["config"]["model"]["regime"] == "frozen"
+    trained_on = json.loads((tmp_path / "fit" / "manifest.json").read_text())["videos"]
+    assert len(trained_on) == 2 + len(synth)  # the two videos plus the --with dataset
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["encoder"] == f"checkpoint {checkpoint.parent / 'ckpt_2.pt'}"

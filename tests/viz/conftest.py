@@ -30,7 +30,8 @@ def chrome():
     options.binary_location = browser
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 "--autoplay-policy=no-user-gesture-required", "--allow-file-access-from-files", f"--user-data-dir={profile}"):
+                 "--autoplay-policy=no-user-gesture-required", "--allow-file-access-from-files",
+                 f"--user-data-dir={profile}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
     try:

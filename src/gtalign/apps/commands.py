@@ -47,7 +47,8 @@ def _align(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.fit:
         checkpoint = fit_embedder(_with_videos(source, args.with_dirs or []), out / "fit",
-                                  FitSettings(steps=args.fit_steps, device=args.device), progress=not args.quiet)
+                                  FitSettings(steps=args.fit_steps, image_size=args.fit_image_size,
+                                              device=args.device), progress=not args.quiet)
         print(f"fitted embedder: {checkpoint}")
         encoder = CheckpointEncoder(checkpoint, args.device)
     else:
@@ -167,6 +168,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--with", dest="with_dirs", action="append", metavar="DIR",
                    help="more videos (a dataset folder) to train on with --fit; repeatable")
     p.add_argument("--fit-steps", type=int, default=150, help="training steps of --fit (default 150)")
+    p.add_argument("--fit-image-size", type=int, default=224, help="frame size for --fit (pixels, default 224; "
+                                                                    "smaller is faster)")
     p.add_argument("--soft", action="store_true", help="smoothDTW expected alignment instead of the hard path")
     p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")

@@ -59,5 +59,6 @@ def save_image(image: np.ndarray, path: str | Path) -> Path:
     from PIL import Image
 
     with atomic_path(path) as tmp:
-        Image.fromarray(_as_rgb(image, 0)).save(tmp, format=Image.registered_extensions().get(Path(path).suffix.lower()))
+        image_format = Image.registered_extensions().get(Path(path).suffix.lower())
+        Image.fromarray(_as_rgb(image, 0)).save(tmp, format=image_format)
     return Path(path)
