@@ -66,6 +66,10 @@ def torch_dtw(relaxation: str) -> Callable:
 
 def pysdtw_dtw() -> Callable | None:
     """pysdtw's CUDA soft-DTW on a given cost, or None where pysdtw (or numba's CUDA target) is missing."""
+    import numpy as np
+
+    if not hasattr(np, "row_stack"):  # numba-cuda still calls this alias of vstack, removed in NumPy 2.5
+        np.row_stack = np.vstack
     try:
         from pysdtw.sdtw_cuda import SoftDTWcuda
     except Exception:  # noqa: BLE001 - any import failure means "not available here"

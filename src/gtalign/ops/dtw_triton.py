@@ -180,9 +180,10 @@ def diagonal_offsets(n: int, m: int, device) -> torch.Tensor:
 
 def launch_config(n: int, m: int) -> tuple[int, int]:
     """``(BLOCK, num_warps)`` for a table of N x M cells: a block covers a whole diagonal (at most min(N, M)
-    cells) up to :data:`MAX_BLOCK`, with about 64 cells per warp."""
+    cells) up to :data:`MAX_BLOCK`, with one cell per thread up to 16 warps (fastest on an H100, see
+    docs/performance.md)."""
     block = min(MAX_BLOCK, max(32, triton.next_power_of_2(min(n, m))))
-    return block, max(1, min(16, block // 64))
+    return block, max(1, min(16, block // 32))
 
 
 def _check_runs_here(cost: torch.Tensor) -> None:
