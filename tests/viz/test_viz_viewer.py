@@ -72,3 +72,29 @@ def test_seeking_a_moves_b_in_a_browser(tmp_path, chrome):
         assert abs(frame_shown - expected * FPS_B) <= 1.0, (t, expected, frame_shown)
         assert chrome.execute_script("return Number(document.getElementById('scrubber').value);") == int(
             np.floor(t * FPS_A + 1e-6))
+
+
+def test_playing_a_keeps_b_in_sync(tmp_path, chrome):
+    import time
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ta, tb, cost = warped_alignment()
+    video_a = write_browser_video(coded_frames(N), tmp_path / "a.mp4", FPS_A)
+    video_b = write_browser_video(coded_frames(M), tmp_path / "b.mp4", FPS_B)
+    write_viewer(tmp_path / "viewer.html", video_a, video_b, viewer_data(ta, tb, cost, FPS_A, FPS_B))
+    chrome.get((tmp_path / "viewer.html").as_uri())
+    WebDriverWait(chrome, 20).until(lambda d: d.execute_script(
+        "return window.gtalignViewer && document.getElementById('videoB').readyState >= 2;"))
+    chrome.execute_script("document.getElementById('videoA').play();")
+    samples = []
+    for _ in range(8):
+        time.sleep(0.2)
+        samples.append(chrome.execute_script(
+            "const a = document.getElementById('videoA'), b = document.getElementById('videoB');"
+            "return [a.currentTime, b.currentTime, a.paused, window.gtalignViewer.target(a.currentTime)];"))
+    playing = [s for s in samples if not s[2] and 0.1 < s[0] < ta[-1]]
+    assert len(playing) >= 4, f"A did not play: {samples}"
+    for t_a, t_b, _, target in playing:
+        assert abs(target - float(np.interp(t_a, ta, tb))) < 1e-6
+        assert abs(t_b - target) < 3.0 / FPS_B, (t_a, t_b, target)  # B follows within a few frames while playing
