@@ -34,8 +34,8 @@ class SamenessTest:
     def message(self) -> str:
         typical = f"time-shuffled alignments cost {self.null_mean:.3f} +- {self.null_std:.3f} per step"
         if self.same_process:
-            return (f"the videos seem to show the same process: alignment cost {self.mean_cost:.3f} per step is "
-                    f"{self.z:.1f} standard deviations below what {typical})")
+            return (f"the videos seem to show the same process: alignment cost {self.mean_cost:.3f} per step lies "
+                    f"{self.z:.1f} standard deviations below the typical range ({typical})")
         return (f"WARNING: the videos do not seem to show the same process: alignment cost {self.mean_cost:.3f} per "
                 f"step is not clearly below the typical range ({typical}; z = {self.z:.1f}, expected >= "
                 f"{self.min_z:.1f}). The alignment is probably meaningless.")
