@@ -49,8 +49,8 @@ def build_loss(config: Config) -> torch.nn.Module:
     from gtalign import losses
 
     kwargs = config.loss_kwargs()
-    cls = losses.registry._LOSSES.get(config.loss["name"])
-    if cls is not None and "dim" in inspect.signature(cls.__init__).parameters:
+    cls = losses.loss_class(config.loss["name"])
+    if "dim" in inspect.signature(cls.__init__).parameters:
         kwargs.setdefault("dim", config.model.embedding_dim)
     return losses.create(config.loss["name"], **kwargs)
 
