@@ -23,28 +23,33 @@ from gtalign.ops.smoothmin import check_gamma, check_relaxation
 
 class Backend(NamedTuple):
     """A DTW implementation: ``module`` provides ``forward(cost, len_x, len_y, gamma, relaxation, table)
-    -> (out, state)`` and ``backward(state, grad) -> grad_cost``; ``supports(device)`` says where it runs."""
+    -> (out, state)`` and ``backward(state, grad) -> grad_cost``; ``supports(device)`` says where it runs,
+    ``auto`` whether ``backend="auto"`` may pick it."""
 
     module: str
     supports: Callable[[torch.device], bool]
     available: Callable[[], bool]
+    auto: bool = True
 
 
-def _has_numba() -> bool:
-    return importlib.util.find_spec("numba") is not None
+def _installed(package: str) -> Callable[[], bool]:
+    return lambda: importlib.util.find_spec(package) is not None
 
 
-#: Backends in order of preference for ``backend="auto"``.
+#: Backends in order of preference for ``backend="auto"``. The Triton kernels are picked only when named until
+#: they have been checked on a real GPU (benchmarks/gpu_check.sh).
 BACKENDS: dict[str, Backend] = {
-    "numba": Backend("gtalign.ops.dtw_numba", lambda device: device.type == "cpu", _has_numba),
+    "triton": Backend("gtalign.ops.dtw_triton", lambda device: device.type == "cuda", _installed("triton"),
+                      auto=False),
+    "numba": Backend("gtalign.ops.dtw_numba", lambda device: device.type == "cpu", _installed("numba")),
     "torch": Backend("gtalign.ops.dtw_torch", lambda device: True, lambda: True),
 }
 
 
 def _pick_backend(name: str, device: torch.device):
     if name == "auto":
-        for candidate, backend in BACKENDS.items():
-            if backend.supports(device) and backend.available():
+        for backend in BACKENDS.values():
+            if backend.auto and backend.supports(device) and backend.available():
                 return importlib.import_module(backend.module)
         raise GtalignError(f"no DTW backend runs on device {device}")  # pragma: no cover - torch runs anywhere
     if name not in BACKENDS:

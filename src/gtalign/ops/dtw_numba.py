@@ -1,6 +1,7 @@
 """Differentiable DTW on the CPU: numba kernels sweeping anti-diagonals with the batch as SIMD lanes.
 
-The batch is split into chunks of ``L`` pairs (lanes), one chunk per thread (``numba.prange``). A chunk sweeps
+The batch is split into chunks of ``L`` pairs (lanes), one chunk per thread (GIL-free kernels on a small thread
+pool, as many threads as ``torch.get_num_threads()``). A chunk sweeps
 the anti-diagonals ``k = i + j`` of its tables together: diagonal ``k`` is a flat buffer ``S_k[i * L + lane]``
 (three rotating buffers, in cache), and the three predecessors of cell ``(i, j)`` are at fixed offsets:
 left ``R[i, j-1] = S_{k-1}[t]``, up ``R[i-1, j] = S_{k-1}[t - L]``, diagonal ``R[i-1, j-1] = S_{k-2}[t - L]``
@@ -16,12 +17,12 @@ over the diagonals in reverse, in the same layout. Costs and gradients are read 
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import torch
-from numba import njit, prange
+from numba import njit
 
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos, like, log_1_to_3
 
@@ -120,9 +121,9 @@ _sweep_min_gamma = _make_sweep(_min_gamma3)
 _sweep_hard = _make_sweep(_hard3)
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _forward_kernel(cost, len_x, len_y, gamma, big, relaxation, d, score, table):
-    """Forward sweep of every chunk, in the lanes-last layout.
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _forward_chunk(chunk, cost, len_x, len_y, gamma, big, relaxation, d, score, table):
+    """Forward sweep of chunk ``chunk`` (pairs ``chunk * L ..``), in the lanes-last layout; releases the GIL.
 
     Args: ``cost (chunks, N, M, L)``; ``len_x, len_y, score (chunks * L,)``; ``d (chunks, 3, (N M + 4) L)``
     filled with the derivatives (zero guards of 2L at both ends); ``table (chunks, N+1, M+1, L)`` or empty,
@@ -133,46 +134,46 @@ def _forward_kernel(cost, len_x, len_y, gamma, big, relaxation, d, score, table)
     zero, inf = like(0.0, gamma), like(np.inf, gamma)
     off = _diagonal_offsets(n, m)
     guard = 2 * lanes
-    for chunk in prange(chunks):
-        b0 = chunk * lanes
-        buf = np.full((3, (n + 2) * lanes), big)  # rotating diagonals k-2, k-1, k (in cache)
-        buf[0, :lanes] = zero  # R[0, 0] on diagonal 0
-        cost_k = np.zeros((n + 2) * lanes, cost.dtype)
-        d[chunk, :, :guard] = zero
-        d[chunk, :, d.shape[2] - guard:] = zero
-        for k in range(2, n + m + 1):
-            lo, hi = _diagonal(k, n, m)
+    b0 = chunk * lanes
+    buf = np.full((3, (n + 2) * lanes), big)  # rotating diagonals k-2, k-1, k (in cache)
+    buf[0, :lanes] = zero  # R[0, 0] on diagonal 0
+    cost_k = np.zeros((n + 2) * lanes, cost.dtype)
+    d[chunk, :, :guard] = zero
+    d[chunk, :, d.shape[2] - guard:] = zero
+    for k in range(2, n + m + 1):
+        lo, hi = _diagonal(k, n, m)
+        for i in range(lo, hi + 1):
+            for lane in range(lanes):
+                cost_k[i * lanes + lane] = cost[chunk, i - 1, k - i - 1, lane]
+        out = buf[k % 3]
+        dbase = guard + (off[k] - lo) * lanes
+        first, prior = lo * lanes, (lo - 1) * lanes  # cell (lo, k - lo) and the row above
+        prev1, prev2 = buf[(k - 1) % 3], buf[(k - 2) % 3]
+        start = dbase + first
+        args = ((hi - lo + 1) * lanes, prev1[first:], prev2[prior:], prev1[prior:], cost_k[first:], out[first:],
+                gamma, inv_gamma, d[chunk, 0, start:], d[chunk, 1, start:], d[chunk, 2, start:])
+        if relaxation == 0:
+            _sweep_smoothmin(*args)
+        elif relaxation == 1:
+            _sweep_min_gamma(*args)
+        else:
+            _sweep_hard(*args)
+        out[(lo - 1) * lanes:lo * lanes] = big  # border cells read by the next diagonals
+        out[(hi + 1) * lanes:(hi + 2) * lanes] = big
+        if table.shape[0] > 0:
             for i in range(lo, hi + 1):
                 for lane in range(lanes):
-                    cost_k[i * lanes + lane] = cost[chunk, i - 1, k - i - 1, lane]
-            out = buf[k % 3]
-            dbase = guard + (off[k] - lo) * lanes
-            first, prior = lo * lanes, (lo - 1) * lanes  # cell (lo, k - lo) and the row above
-            prev1, prev2 = buf[(k - 1) % 3], buf[(k - 2) % 3]
-            start = dbase + first
-            args = ((hi - lo + 1) * lanes, prev1[first:], prev2[prior:], prev1[prior:], cost_k[first:], out[first:],
-                    gamma, inv_gamma, d[chunk, 0, start:], d[chunk, 1, start:], d[chunk, 2, start:])
-            if relaxation == 0:
-                _sweep_smoothmin(*args)
-            elif relaxation == 1:
-                _sweep_min_gamma(*args)
-            else:
-                _sweep_hard(*args)
-            out[(lo - 1) * lanes:lo * lanes] = big  # border cells read by the next diagonals
-            out[(hi + 1) * lanes:(hi + 2) * lanes] = big
-            if table.shape[0] > 0:
+                    table[chunk, i, k - i, lane] = out[i * lanes + lane]
+        for lane in range(lanes):
+            b = b0 + lane
+            if k == len_x[b] + len_y[b]:
+                score[b] = out[len_x[b] * lanes + lane]
+            if len_x[b] < n or len_y[b] < m:  # padded cells: derivative 0, so no gradient crosses them
                 for i in range(lo, hi + 1):
-                    table[chunk, i, k - i, :] = out[i * lanes:(i + 1) * lanes]
-            for lane in range(lanes):
-                b = b0 + lane
-                if k == len_x[b] + len_y[b]:
-                    score[b] = out[len_x[b] * lanes + lane]
-                if len_x[b] < n or len_y[b] < m:  # padded cells: derivative 0, so no gradient crosses them
-                    for i in range(lo, hi + 1):
-                        if _is_padded(i, k - i, len_x, len_y, b):
-                            d[chunk, :, dbase + i * lanes + lane] = zero
-                            if table.shape[0] > 0:
-                                table[chunk, i, k - i, lane] = inf
+                    if _is_padded(i, k - i, len_x, len_y, b):
+                        d[chunk, :, dbase + i * lanes + lane] = zero
+                        if table.shape[0] > 0:
+                            table[chunk, i, k - i, lane] = inf
 
 
 # --- backward ---
@@ -185,9 +186,9 @@ def _adjoint_diagonal(count, g_in, g_right, g_diag, g_down, d_left, d_diag, d_up
         out[t] = g_in[t] + g_right[t] * d_left[t] + g_diag[t] * d_diag[t] + g_down[t] * d_up[t]
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _backward_kernel(d, len_x, len_y, grad_score, grad_table, out):
-    """Reverse sweep of every chunk, in the lanes-last layout: ``out (chunks, N, M, L)`` from
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table, out):
+    """Reverse sweep of chunk ``chunk``, in the lanes-last layout (releases the GIL): ``out (chunks, N, M, L)`` from
     ``grad_score (chunks * L,)``, or from ``grad_table (chunks, N+1, M+1, L)`` if not empty.
 
     Padded cells have derivative 0 (forward) and incoming gradient 0 (here), so their adjoint is 0."""
@@ -196,43 +197,44 @@ def _backward_kernel(d, len_x, len_y, grad_score, grad_table, out):
     zero = like(0.0, d[0, 0, 0])
     off = _diagonal_offsets(n, m)
     guard = 2 * lanes
-    for chunk in prange(chunks):
-        b0 = chunk * lanes
-        width = (n + 2) * lanes
-        buf = np.zeros((3, width), d.dtype)  # rotating adjoints of diagonals k, k+1, k+2
-        g_in = np.zeros(width, d.dtype)
-        for k in range(n + m, 1, -1):
-            lo, hi = _diagonal(k, n, m)
-            lo1, _ = _diagonal(k + 1, n, m)
-            lo2, _ = _diagonal(k + 2, n, m)
-            if from_table:
-                for i in range(lo, hi + 1):
-                    g_in[i * lanes:(i + 1) * lanes] = grad_table[chunk, i, k - i]
-            for lane in range(lanes):
-                b = b0 + lane
-                if from_table and (len_x[b] < n or len_y[b] < m):
-                    for i in range(lo, hi + 1):
-                        if _is_padded(i, k - i, len_x, len_y, b):
-                            g_in[i * lanes + lane] = zero
-                elif not from_table and k == len_x[b] + len_y[b]:
-                    g_in[len_x[b] * lanes + lane] = grad_score[b]
-            g_k = buf[k % 3]
-            # successors of cell (i, j): right (i, j+1) and down (i+1, j) on diagonal k+1, (i+1, j+1) on k+2
-            first, below = lo * lanes, (lo + 1) * lanes
-            base1 = guard + (off[k + 1] - lo1) * lanes  # >= 0: off[k + 1] >= lo1 - 2 and guard = 2L
-            base2 = guard + (off[k + 2] - lo2) * lanes
-            g1, g2 = buf[(k + 1) % 3], buf[(k + 2) % 3]
-            _adjoint_diagonal((hi - lo + 1) * lanes, g_in[first:], g1[first:], g2[below:], g1[below:],
-                              d[chunk, 0, base1 + first:], d[chunk, 1, base2 + below:], d[chunk, 2, base1 + below:],
-                              g_k[first:])
-            g_k[(lo - 1) * lanes:lo * lanes] = zero  # successors outside the table have adjoint 0
-            g_k[(hi + 1) * lanes:(hi + 2) * lanes] = zero
-            for lane in range(lanes):
-                b = b0 + lane
-                if not from_table and k == len_x[b] + len_y[b]:
-                    g_in[len_x[b] * lanes + lane] = zero
+    b0 = chunk * lanes
+    width = (n + 2) * lanes
+    buf = np.zeros((3, width), d.dtype)  # rotating adjoints of diagonals k, k+1, k+2
+    g_in = np.zeros(width, d.dtype)
+    for k in range(n + m, 1, -1):
+        lo, hi = _diagonal(k, n, m)
+        lo1, _ = _diagonal(k + 1, n, m)
+        lo2, _ = _diagonal(k + 2, n, m)
+        if from_table:
             for i in range(lo, hi + 1):
-                out[chunk, i - 1, k - i - 1, :] = g_k[i * lanes:(i + 1) * lanes]
+                for lane in range(lanes):
+                    g_in[i * lanes + lane] = grad_table[chunk, i, k - i, lane]
+        for lane in range(lanes):
+            b = b0 + lane
+            if from_table and (len_x[b] < n or len_y[b] < m):
+                for i in range(lo, hi + 1):
+                    if _is_padded(i, k - i, len_x, len_y, b):
+                        g_in[i * lanes + lane] = zero
+            elif not from_table and k == len_x[b] + len_y[b]:
+                g_in[len_x[b] * lanes + lane] = grad_score[b]
+        g_k = buf[k % 3]
+        # successors of cell (i, j): right (i, j+1) and down (i+1, j) on diagonal k+1, (i+1, j+1) on k+2
+        first, below = lo * lanes, (lo + 1) * lanes
+        base1 = guard + (off[k + 1] - lo1) * lanes  # >= 0: off[k + 1] >= lo1 - 2 and guard = 2L
+        base2 = guard + (off[k + 2] - lo2) * lanes
+        g1, g2 = buf[(k + 1) % 3], buf[(k + 2) % 3]
+        _adjoint_diagonal((hi - lo + 1) * lanes, g_in[first:], g1[first:], g2[below:], g1[below:],
+                          d[chunk, 0, base1 + first:], d[chunk, 1, base2 + below:], d[chunk, 2, base1 + below:],
+                          g_k[first:])
+        g_k[(lo - 1) * lanes:lo * lanes] = zero  # successors outside the table have adjoint 0
+        g_k[(hi + 1) * lanes:(hi + 2) * lanes] = zero
+        for lane in range(lanes):
+            b = b0 + lane
+            if not from_table and k == len_x[b] + len_y[b]:
+                g_in[len_x[b] * lanes + lane] = zero
+        for i in range(lo, hi + 1):
+            for lane in range(lanes):
+                out[chunk, i - 1, k - i - 1, lane] = g_k[i * lanes + lane]
 
 
 # --- torch entry points ---
@@ -249,12 +251,36 @@ class NumbaState:
 
 
 def _threads() -> int:
-    return max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    return max(1, torch.get_num_threads())
 
 
-def _lanes(batch: int) -> int:
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _run_chunks(kernel, chunks: int, *args) -> None:
+    """``kernel(chunk, *args)`` for every chunk, on up to torch.get_num_threads() threads (the kernels release
+    the GIL). Python threads instead of ``numba.prange``: no second thread pool competing with torch's, and
+    a much faster first compilation."""
+    global _POOL
+    workers = min(chunks, _threads())
+    if workers <= 1:
+        for chunk in range(chunks):
+            kernel(chunk, *args)
+        return
+    if _POOL is None or _POOL._max_workers < workers:
+        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gtalign-dtw")
+    for future in [_POOL.submit(kernel, chunk, *args) for chunk in range(chunks)]:
+        future.result()
+
+
+#: Below this many cells a call runs on one thread: waking a second one costs more than it saves.
+PARALLEL_CELLS = 1 << 17
+
+
+def _lanes(batch: int, cells: int) -> int:
     """Pairs per chunk: enough chunks for every thread, at most MAX_LANES pairs each."""
-    return max(1, min(MAX_LANES, -(-batch // _threads())))
+    threads = _threads() if cells >= PARALLEL_CELLS else 1
+    return max(1, min(MAX_LANES, -(-batch // threads)))
 
 
 def _to_lanes(x: torch.Tensor, lanes: int, fill: float = 0.0) -> torch.Tensor:
@@ -278,7 +304,7 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     """DTW of ``cost (B, N, M)`` (CPU): scores ``(B,)`` or the table ``(B, N+1, M+1)``, and the state."""
     b, n, m = cost.shape
     dtype = cost.numpy().dtype
-    lanes = _lanes(b)
+    lanes = _lanes(b, b * n * m)
     cost_t = _to_lanes(cost, lanes)
     chunks = cost_t.shape[0]
     lx = _to_lanes(len_x, lanes, n).reshape(-1).numpy()  # unused lanes: full length, no padding work
@@ -286,9 +312,8 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     d = np.empty((chunks, 3, (n * m + 4) * lanes), dtype)
     score = np.empty(chunks * lanes, dtype)
     table_t = np.empty((chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0), dtype)
-    numba.set_num_threads(min(chunks, _threads()))
-    _forward_kernel(cost_t.numpy(), lx, ly, dtype.type(gamma), dtype.type(np.finfo(dtype).max),
-                    _RELAXATION_CODES[relaxation], d, score, table_t)
+    _run_chunks(_forward_chunk, chunks, cost_t.numpy(), lx, ly, dtype.type(gamma), dtype.type(np.finfo(dtype).max),
+                _RELAXATION_CODES[relaxation], d, score, table_t)
     state = NumbaState(d=d, len_x=lx, len_y=ly, shape=(b, n, m), dtype=cost.dtype)
     if not table:
         return torch.from_numpy(score[:b]), state
@@ -312,6 +337,5 @@ def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     else:
         grad_score = np.zeros(0, state.d.dtype)
         grad_table = _to_lanes(grad, lanes).numpy()
-    numba.set_num_threads(min(chunks, _threads()))
-    _backward_kernel(state.d, state.len_x, state.len_y, grad_score, grad_table, out)
+    _run_chunks(_backward_chunk, chunks, state.d, state.len_x, state.len_y, grad_score, grad_table, out)
     return _from_lanes(torch.from_numpy(out), b)

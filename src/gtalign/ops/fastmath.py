@@ -4,8 +4,8 @@ numba calls libm's scalar ``exp``/``log`` unless Intel SVML is installed, which 
 a loop over the batch lanes. These versions are plain arithmetic (range reduction, a Taylor polynomial, and an
 integer-to-float bit cast for ``2^k``), so a lane loop compiles to SIMD code. Accuracy: about 1 ulp.
 
-- ``exp_nonpos(x)``: ``exp(x)`` for ``x <= 0`` (``-inf`` allowed); results below the smallest normal number
-  are flushed to 0.
+- ``exp_nonpos(x)``: ``exp(x)`` for ``x <= 0`` (``-inf`` allowed); results below ``exp(-60)`` (float32) or
+  ``exp(-708)`` (float64) are flushed to 0.
 - ``log_1_to_3(s)``: ``log(s)`` for ``1 <= s <= 3`` (the sum of three softmin weights, one of which is 1).
 - ``like(value, x)``: ``value`` cast to the float type of ``x``, so constants do not promote float32 to float64.
 """
@@ -79,31 +79,31 @@ def exp_nonpos(x):  # pragma: no cover - replaced by the overload inside numba
 _exp_poly = {32: _horner(_EXP_COEFFS_32, np.float32), 64: _horner(_EXP_COEFFS_64, np.float64)}
 
 
+def _make_exp(float_type, int_type, bias, shift, lowest, ln2_hi, ln2_lo, poly):
+    """``exp(x)`` for ``x <= 0``: ``x = k log 2 + r``, ``exp(x) = p(r) 2^k`` with ``2^k`` built from its bits."""
+    lowest, hi, lo = float_type(lowest), float_type(ln2_hi), float_type(ln2_lo)
+    log2e, half, zero = float_type(1 / _LN2), float_type(0.5), float_type(0.0)
+
+    def impl(x):
+        xc = max(x, lowest)
+        k = np.floor(xc * log2e + half)
+        r = (xc - k * hi) - k * lo
+        y = poly(r) * _bits_to_float(int_type((np.int64(k) + bias) << shift))
+        return y if x >= lowest else zero
+
+    return impl
+
+
+# float32 flushes below exp(-60) (not at the denormal limit exp(-87)): products of such weights stay normal.
+_exp_impl = {
+    types.float32: _make_exp(np.float32, np.int32, 127, 23, -60.0, _LN2_HI_32, _LN2_LO_32, _exp_poly[32]),
+    types.float64: _make_exp(np.float64, np.int64, 1023, 52, -708.0, _LN2_HI_64, _LN2_LO_64, _exp_poly[64]),
+}
+
+
 @overload(exp_nonpos, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
 def _exp_nonpos(x):
-    if x == types.float32:
-        lowest, hi, lo, poly = np.float32(-60.0), np.float32(_LN2_HI_32), np.float32(_LN2_LO_32), _exp_poly[32]
-        log2e, half = np.float32(1 / _LN2), np.float32(0.5)
-
-        def impl32(x):
-            xc = max(x, lowest)
-            k = np.floor(xc * log2e + half)
-            r = (xc - k * hi) - k * lo
-            y = poly(r) * _bits_to_float(np.int32((np.int64(k) + 127) << 23))
-            return y if x >= lowest else np.float32(0.0)
-
-        return impl32
-    lowest64, hi64, lo64, poly64 = -708.0, _LN2_HI_64, _LN2_LO_64, _exp_poly[64]
-    log2e64 = 1 / _LN2
-
-    def impl64(x):
-        xc = max(x, lowest64)
-        k = np.floor(xc * log2e64 + 0.5)
-        r = (xc - k * hi64) - k * lo64
-        y = poly64(r) * _bits_to_float((np.int64(k) + 1023) << 52)
-        return y if x >= lowest64 else 0.0
-
-    return impl64
+    return _exp_impl.get(x)
 
 
 def log_1_to_3(s):  # pragma: no cover - replaced by the overload inside numba

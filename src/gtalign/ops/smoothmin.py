@@ -64,45 +64,34 @@ def _shifted_logits(a: torch.Tensor, gamma: float, dim: int):
     return a0, r, z, all_inf
 
 
-def smooth_min(a: torch.Tensor, gamma: float, dim: int = -1) -> torch.Tensor:
-    """GTA's smoothMin (supplement eq. 1): the softmax(-a/gamma)-weighted average of ``a`` along ``dim``.
-
-    Args:
-        a: ``(..., K, ...)`` values, finite or +inf.
-        gamma: temperature >= 0; 0 gives the hard minimum.
-        dim: the dimension reduced.
-    Returns:
-        ``a`` with ``dim`` removed. An upper bound on the minimum: ``min(a) <= smooth_min(a) <=
-        min(a) + gamma (x(K) - 1)``. A slice of all +inf gives +inf.
-    """
+def _soft_reduce(a: torch.Tensor, gamma: float, dim: int, excess) -> torch.Tensor:
+    """``min(a) + excess(r, z)`` along ``dim`` (hard minimum at gamma = 0, +inf for all-+inf slices), where
+    ``excess`` maps the shifted values ``r = a - min(a)`` and logits ``z = -r / gamma`` to the keepdim excess."""
     gamma = check_gamma(gamma)
     if gamma == 0:
         _shifted_logits(a, 1.0, dim)  # validation only
         return a.amin(dim)
     a0, r, z, all_inf = _shifted_logits(a, gamma, dim)
-    w = torch.softmax(z, dim)
-    value = a0 + (w * r).sum(dim, keepdim=True)
-    return value.masked_fill(all_inf, math.inf).squeeze(dim)
+    return (a0 + excess(r, z, gamma)).masked_fill(all_inf, math.inf).squeeze(dim)
+
+
+def smooth_min(a: torch.Tensor, gamma: float, dim: int = -1) -> torch.Tensor:
+    """GTA's smoothMin (supplement eq. 1): the softmax(-a/gamma)-weighted average of ``a`` along ``dim``.
+
+    ``a (..., K, ...)`` finite or +inf, ``gamma >= 0`` (0: hard minimum) -> ``a`` with ``dim`` removed.
+    An upper bound: ``min(a) <= smooth_min(a) <= min(a) + gamma (x(K) - 1)``. A slice of all +inf gives +inf.
+    """
+    return _soft_reduce(a, gamma, dim, lambda r, z, g: (torch.softmax(z, dim) * r).sum(dim, keepdim=True))
 
 
 def min_gamma(a: torch.Tensor, gamma: float, dim: int = -1) -> torch.Tensor:
     """The log-sum-exp soft minimum ``-gamma log sum exp(-a/gamma)`` (supplement eq. 7) along ``dim``.
 
-    Args:
-        a: ``(..., K, ...)`` values, finite or +inf.
-        gamma: temperature >= 0; 0 gives the hard minimum.
-        dim: the dimension reduced.
-    Returns:
-        ``a`` with ``dim`` removed. A lower bound on the minimum: ``min(a) - gamma log K <= min_gamma(a) <= min(a)``,
-        the lower end reached exactly at a K-way tie. A slice of all +inf gives +inf.
+    ``a (..., K, ...)`` finite or +inf, ``gamma >= 0`` (0: hard minimum) -> ``a`` with ``dim`` removed.
+    A lower bound: ``min(a) - gamma log K <= min_gamma(a) <= min(a)``, the lower end reached exactly at a K-way
+    tie. A slice of all +inf gives +inf.
     """
-    gamma = check_gamma(gamma)
-    if gamma == 0:
-        _shifted_logits(a, 1.0, dim)  # validation only
-        return a.amin(dim)
-    a0, _, z, all_inf = _shifted_logits(a, gamma, dim)
-    value = a0 - gamma * torch.logsumexp(z, dim, keepdim=True)
-    return value.masked_fill(all_inf, math.inf).squeeze(dim)
+    return _soft_reduce(a, gamma, dim, lambda r, z, g: -g * torch.logsumexp(z, dim, keepdim=True))
 
 
 def softmin3(a: torch.Tensor, gamma: float, relaxation: str) -> tuple[torch.Tensor, torch.Tensor]:
