@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -34,6 +35,23 @@ def embed_from_features(model, feats: np.ndarray, num_context: int, frame_stride
     return np.concatenate(parts).astype(np.float32, copy=False)
 
 
+def write_embeddings(out_dir: str | os.PathLike, source, embed: Callable[[int], np.ndarray], checkpoint: str,
+                     manifest: str | os.PathLike, progress: bool = True) -> Path:
+    """Write `embed(i)` (N_i, D) of every video i of `source` as `<id>.npy` plus `index.json`; returns the index."""
+    out = Path(out_dir)
+    videos, dim = [], 0
+    for i in tqdm(range(len(source)), desc=f"embed -> {out}", unit="video", disable=not progress):
+        entry = source.entries[i]
+        emb = embed(i)
+        dim, name = emb.shape[1], file_name(entry.id)
+        atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
+        videos.append(_entry_json(entry, name, emb.shape[0]))
+    index = out / "index.json"
+    write_json(index, {"format": FORMAT, "version": VERSION, "dim": dim, "checkpoint": checkpoint,
+                       "dataset": str(Path(manifest).resolve()), "videos": videos})
+    return index
+
+
 def embed_cached(checkpoint: str | os.PathLike, manifest: str | os.PathLike, out_dir: str | os.PathLike,
                  cache_dir: str | os.PathLike, progress: bool = True) -> Path:
     """Embed every video of `manifest` with the frozen-trunk `checkpoint`, reading (and completing) the trunk
@@ -45,15 +63,35 @@ def embed_cached(checkpoint: str | os.PathLike, manifest: str | os.PathLike, out
     source = open_source(manifest)
     cache = FeatureCache(cache_dir, source, model, config.data.image_size)
     cache.build(torch.device("cpu"), progress=progress)
-    out = Path(out_dir)
-    videos = []
-    for i in tqdm(range(len(source)), desc=f"embed -> {out}", unit="video", disable=not progress):
-        entry = source.entries[i]
-        emb = embed_from_features(model, cache.load(i), config.data.num_context, config.data.frame_stride)
-        name = file_name(entry.id)
-        atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
-        videos.append(_entry_json(entry, name, emb.shape[0]))
-    index = out / "index.json"
-    write_json(index, {"format": FORMAT, "version": VERSION, "dim": model.embedding_dim,
-                       "checkpoint": str(checkpoint), "dataset": str(Path(manifest).resolve()), "videos": videos})
-    return index
+    d = config.data
+    return write_embeddings(out_dir, source, lambda i: embed_from_features(model, cache.load(i), d.num_context,
+                                                                           d.frame_stride),
+                            str(checkpoint), manifest, progress)
+
+
+def embed_trunk_features(checkpoint: str | os.PathLike, manifest: str | os.PathLike, out_dir: str | os.PathLike,
+                         cache_dir: str | os.PathLike, progress: bool = True) -> Path:
+    """The reference without any learned embedder: each frame's cached trunk maps (F, h, w) averaged over space
+    to an F-D vector (F = 96 for MobileNetV2 at conv4), written like `embed_cached`."""
+    model, config = load_embedder(checkpoint)
+    source = open_source(manifest)
+    cache = FeatureCache(cache_dir, source, model, config.data.image_size)
+    cache.build(torch.device("cpu"), progress=progress)
+    return write_embeddings(out_dir, source, lambda i: np.asarray(cache.load(i), np.float32).mean(axis=(2, 3)),
+                            str(checkpoint), manifest, progress)
+
+
+def embed_frame_time(manifest: str | os.PathLike, out_dir: str | os.PathLike, progress: bool = True) -> Path:
+    """The reference that sees no pixels: frame t of an N-frame video is the 1-D "embedding" t / (N - 1).
+
+    Nearest neighbours and DTW on it stretch one video linearly onto the other, so its alignment error is what
+    the time warps alone cost; its classification numbers are what the position of a frame in time gives away.
+    """
+    source = open_source(manifest)
+    return write_embeddings(out_dir, source, lambda i: frame_time(source.entries[i].num_frames), "", manifest,
+                            progress)
+
+
+def frame_time(num_frames: int) -> np.ndarray:
+    """(num_frames, 1) float32: t / (num_frames - 1) (0 for a single frame)."""
+    return (np.arange(num_frames, dtype=np.float32) / max(1, num_frames - 1))[:, None]

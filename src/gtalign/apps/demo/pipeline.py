@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from gtalign.apps.demo.settings import UNTRAINED, DemoSettings, Method, settings_hash
+from gtalign.apps.demo.settings import REFERENCES, TIME, TRUNK, UNTRAINED, DemoSettings, Method, settings_hash
 from gtalign.errors import GtalignError
 from gtalign.io import read_json, write_json
 
 RESULTS_FORMAT = "gtalign-demo-result"
-UNTRAINED_METHOD = Method(UNTRAINED, "Untrained network", {"name": "gta"})
+NOT_TRAINED = (TIME, TRUNK, UNTRAINED)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def held_out_pair(manifest: Path) -> tuple[str, str]:
 
 def job_hash(settings: DemoSettings, job: Job, trunk_weights: str | None) -> str:
     """Digest of what the job's numbers depend on (dataset, training setup, loss, trunk, protocols, seed)."""
-    return settings_hash(settings.dataset, settings.training, job.method.loss, job.method.key == UNTRAINED,
+    return settings_hash(settings.dataset, settings.training, job.method.loss, job.method.key,
                          trunk_weights is not None, settings.protocols, job.seed)
 
 
@@ -166,34 +166,42 @@ def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[
     return {"protocols": out, "pair": pair_scores(embeddings, pair)}
 
 
+def embed_job(job: Job, config, manifest: Path, embed_dir: Path, cache_dir: Path, progress: bool) -> str:
+    """Train (or not) and embed every video for one job; returns the checkpoint used ("" for none)."""
+    from gtalign.apps.demo.embed_cached import embed_cached, embed_frame_time, embed_trunk_features
+
+    if job.method.key == TIME:
+        embed_frame_time(manifest, embed_dir, progress)
+        return ""
+    checkpoint = train(config, job.method.key in NOT_TRAINED, progress)
+    embed = embed_trunk_features if job.method.key == TRUNK else embed_cached
+    embed(checkpoint, manifest, embed_dir, cache_dir, progress=progress)
+    return str(checkpoint)
+
+
 def run_job(settings: DemoSettings, job: Job, out_dir: Path, manifest: Path, trunk_weights: str | None,
             pair: tuple[str, str], threads: int = 1, progress: bool = True) -> dict[str, Any]:
     """Train, embed and evaluate one (method, seed), or read its cached result; returns the result record."""
-    from gtalign.apps.demo.embed_cached import embed_cached
-
     digest = job_hash(settings, job, trunk_weights)
     name = f"seed{job.seed}-{digest}"
     result_path = out_dir / "results" / f"{job.method.key}__seed{job.seed}__{digest}.json"
     if result_path.is_file():
         return read_json(result_path, "demo result")
-    run_dir = out_dir / "runs" / job.method.key / name
     embed_dir = out_dir / "embeddings" / job.method.key / name
     cache_dir = out_dir / "feature_cache" / settings.dataset.folder_name
-    config = train_config(settings, job, manifest, run_dir, cache_dir, trunk_weights, threads)
+    config = train_config(settings, job, manifest, out_dir / "runs" / job.method.key / name, cache_dir,
+                          trunk_weights, threads)
     tic = time.perf_counter()
-    checkpoint = train(config, job.method.key == UNTRAINED, progress)
-    train_s = time.perf_counter() - tic
-    tic = time.perf_counter()
-    embed_cached(checkpoint, manifest, embed_dir, cache_dir, progress=progress)
+    checkpoint = embed_job(job, config, manifest, embed_dir, cache_dir, progress)
     embed_s = time.perf_counter() - tic
     tic = time.perf_counter()
     evaluation = evaluate(embed_dir, settings.protocols, pair)
+    trained = job.method.key not in NOT_TRAINED
     record = {"format": RESULTS_FORMAT, "method": job.method.key, "label": job.method.label, "seed": job.seed,
-              "hash": digest, "loss": job.method.loss, "steps": 0 if job.method.key == UNTRAINED
-              else config.train.max_steps, "checkpoint": str(checkpoint), "embeddings": str(embed_dir),
-              "pair_ids": list(pair), "seconds": {"train": train_s, "embed": embed_s,
-                                                  "evaluate": time.perf_counter() - tic},
-              **evaluation}
+              "hash": digest, "loss": job.method.loss if trained else None,
+              "steps": config.train.max_steps if trained else 0, "checkpoint": checkpoint,
+              "embeddings": str(embed_dir), "pair_ids": list(pair),
+              "seconds": {"train_and_embed": embed_s, "evaluate": time.perf_counter() - tic}, **evaluation}
     write_json(result_path, record)
     return record
 
@@ -201,9 +209,9 @@ def run_job(settings: DemoSettings, job: Job, out_dir: Path, manifest: Path, tru
 # ---------------------------------------------------------------------------------------------- the whole demo
 
 def jobs_for(settings: DemoSettings, seeds: list[int], ablations: bool) -> list[Job]:
-    """The untrained row and every method for every seed (then the ablations), seed-major so that a first
+    """The reference rows and every method for every seed (then the ablations), seed-major so that a first
     complete table exists as early as possible."""
-    methods = [UNTRAINED_METHOD, *settings.methods, *(settings.ablations if ablations else [])]
+    methods = [*REFERENCES, *settings.methods, *(settings.ablations if ablations else [])]
     return [Job(m, s) for s in seeds for m in methods]
 
 

@@ -18,6 +18,8 @@ import yaml
 from gtalign.errors import GtalignError
 
 UNTRAINED = "untrained"  # the row of the network at initialisation (no training step)
+TRUNK = "trunk"  # the row of the frozen trunk's features, mean-pooled over space (no embedder at all)
+TIME = "time"  # the row whose only feature is the frame's relative time t / (N - 1): what no-vision gets
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,13 @@ class DatasetSettings:
         return (f"synth-c{self.num_classes}-v{self.videos_per_class}-f{self.min_frames}-{self.max_frames}"
                 f"-px{self.image_size}-seed{self.seed}")
 
+
+# The references every trained method must beat; neither is trained (their loss section only names a valid loss).
+REFERENCES: tuple[Method, ...] = (
+    Method(TIME, "Frame time only (no video)", {"name": "gta"}),
+    Method(TRUNK, "Trunk features (mean-pooled)", {"name": "gta"}),
+    Method(UNTRAINED, "Untrained network", {"name": "gta"}),
+)
 
 # The paper's rows (supplement Table 1), then soft-DTW; GTA last as "Ours".
 BASELINES: tuple[Method, ...] = (

@@ -15,7 +15,8 @@ from gtalign.evaluate.registry import get_protocol
 
 SHORT = {"svm": "SVM", "fewshot": "few-shot", "progression": "progress R2", "kendall": "Kendall tau",
          "retrieval": "retrieval", "alignment": "align"}
-PAIR = "held-out pair DTW err (frames)"
+LOWER = " ↓"  # marks a column where lower is better (errors in frames)
+PAIR = "pair DTW error"
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,9 @@ def _columns_of(protocol: str, numbers: dict[str, Any]) -> list[Column]:
     p = get_protocol(protocol)
     out = []
     for setting in p.summary(numbers):
-        lower = "mae" in setting
-        header = f"{SHORT.get(protocol, protocol)} {setting}".strip().replace("mae_frames", "err (frames)")
-        out.append(Column(protocol, setting, header + (" (lower=better)" if lower else ""), p.scale, lower))
+        lower = "error" in setting or "mae" in setting  # the alignment protocol's errors in frames
+        header = f"{SHORT.get(protocol, protocol)} {setting}".strip()
+        out.append(Column(protocol, setting, header + (LOWER if lower else ""), p.scale, lower))
     return out
 
 
@@ -44,7 +45,7 @@ def columns(results: list[dict[str, Any]]) -> list[Column]:
     if not results:
         return []
     cols = [c for name, run in results[0]["protocols"].items() for c in _columns_of(name, run["numbers"])]
-    return cols + [Column("pair", "dtw", PAIR + " (lower=better)", 1.0, True)]
+    return cols + [Column("pair", "dtw", PAIR + LOWER, 1.0, True)]
 
 
 def value(result: dict[str, Any], column: Column) -> float:

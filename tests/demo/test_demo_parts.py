@@ -1,0 +1,132 @@
+"""Unit tests of the demo's parts: settings, the comparison table, embedding from cached trunk features, the
+held-out pair's scores. Fast: no training."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from gtalign.apps.demo import table
+from gtalign.apps.demo.embed_cached import embed_from_features, frame_time
+from gtalign.apps.demo.pipeline import jobs_for, pair_scores
+from gtalign.apps.demo.settings import REFERENCES, UNTRAINED, load_settings, quick_settings, settings_hash
+from gtalign.errors import GtalignError
+from gtalign.evaluate import EmbeddingSet, VideoEmbedding
+
+
+# ------------------------------------------------------------------------------------------------ settings
+
+def test_presets_and_yaml_override(tmp_path):
+    full, quick = load_settings("full"), load_settings("quick")
+    assert [m.key for m in full.methods] == ["speednet", "tcn", "sal", "d3tw", "tcc", "softdtw", "gta"]
+    assert full.dataset.num_classes == 4 and full.dataset.videos_per_class == 40  # the data issue's default
+    assert quick.dataset.videos_per_class < full.dataset.videos_per_class
+    path = tmp_path / "demo.yaml"
+    path.write_text("training:\n  train:\n    max_steps: 7\nmethods:\n  - {key: g, label: G, loss: {name: gta}}\n")
+    custom = load_settings("quick", path)
+    assert custom.training["train"]["max_steps"] == 7
+    assert custom.training["model"] == quick.training["model"]  # merged key by key, not replaced
+    assert [m.key for m in custom.methods] == ["g"]
+
+
+@pytest.mark.parametrize("text, message", [("nonsense: 1\n", "keys among"),
+                                           ("methods:\n  - {key: g}\n", "methods[0]"),
+                                           ("dataset: {colours: 3}\n", "dataset")])
+def test_bad_settings_are_named(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(GtalignError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings("full", path)
+    with pytest.raises(GtalignError, match="preset"):
+        load_settings("medium")
+
+
+def test_every_job_is_named_by_what_it_depends_on():
+    s = quick_settings()
+    jobs = jobs_for(s, [0, 1], ablations=True)
+    keys = [m.key for m in [*REFERENCES, *s.methods, *s.ablations]]
+    assert [(j.method.key, j.seed) for j in jobs] == [(k, seed) for seed in (0, 1) for k in keys]
+    assert settings_hash(s.training, 0) == settings_hash(s.training, 0)
+    assert settings_hash(s.training, 0) != settings_hash(s.training, 1)
+
+
+# ------------------------------------------------------------------------------------------------ the table
+
+def _record(method: str, seed: int, acc: float, tau: float, err: float) -> dict:
+    return {"method": method, "label": method.upper(), "seed": seed,
+            "protocols": {"svm": {"numbers": {"accuracy": {"0.5": acc / 2, "1.0": acc}, "fractions": [0.5, 1.0]}},
+                          "kendall": {"numbers": {"tau": tau}},
+                          "alignment": {"numbers": {"nn": {"mae_frames": err + 1, "tau": tau},
+                                                    "dtw": {"mae_frames": err, "tau": tau}}}},
+            "pair": {"dtw": {"mae_frames": err, "tau": 1.0}, "nn": {"mae_frames": err + 1, "tau": 0.5}}}
+
+
+def test_table_means_spreads_and_best():
+    records = [_record("a", 0, 0.50, 0.2, 3.0), _record("a", 1, 0.70, 0.4, 5.0),
+               _record(UNTRAINED, 0, 0.90, 0.9, 1.0), _record("b", 0, 0.40, 0.5, 2.0)]
+    cols = table.columns(records)
+    headers = [c.header for c in cols]
+    assert headers[:3] == ["SVM 50%", "SVM 100%", "Kendall tau"]
+    assert headers[-1].startswith(table.PAIR) and headers[-1].endswith(table.LOWER)
+    rows = {r.key: r for r in table.rows(records, cols)}
+    svm100, pair = cols[1], cols[-1]
+    assert rows["a"].mean(svm100) == pytest.approx(60.0)
+    assert rows["a"].std(svm100) == pytest.approx(np.std([50.0, 70.0], ddof=1))
+    assert math.isnan(rows["b"].std(svm100))  # one seed: no spread
+    assert rows["a"].mean(pair) == pytest.approx(4.0)
+    grid = table.grid(records, exclude_from_best=(UNTRAINED,))
+    body = {label: (cells, bold) for label, cells, bold in grid.body}
+    assert body["A"][0][1] == f"60.00 ± {np.std([50.0, 70.0], ddof=1):.2f}"
+    assert body["A"][1][1] and not body["B"][1][1]            # higher accuracy wins, untrained excluded
+    assert body["B"][1][-1] and not body["A"][1][-1]          # lower error wins
+    md = grid.markdown("caption")
+    assert md.splitlines()[2].startswith("| Method | SVM 50%") and "**60.00" in md
+    assert "<b>2.00</b>" in grid.html("caption")
+
+
+# ------------------------------------------------------------------------------------------------ embeddings
+
+def test_embedding_from_cached_features_equals_the_network_on_frames():
+    from gtalign.models import Embedder
+
+    torch.manual_seed(0)
+    model = Embedder("mobilenet_v2", None, "frozen", embedding_dim=16, conv_channels=8, fc_channels=8).eval()
+    n, k, stride = 7, 2, 3
+    frames = torch.randn(n, 3, 32, 32)
+    with torch.no_grad():
+        feats = model.trunk_features(frames).numpy()
+        got = embed_from_features(model, feats, num_context=k, frame_stride=stride, chunk=3)
+        # straightforward reference: each frame with the frames k*stride, ..., stride before it, clamped at 0
+        clips = torch.stack([frames[[max(0, t - j * stride) for j in range(k, -1, -1)]] for t in range(n)])
+        want = model(clips[None])[0].numpy()
+    assert got.shape == (n, 16) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_frame_time_reference():
+    np.testing.assert_allclose(frame_time(5)[:, 0], [0, 0.25, 0.5, 0.75, 1.0])
+    assert frame_time(1).tolist() == [[0.0]]
+
+
+def _video(vid: str, emb: np.ndarray, times: np.ndarray) -> VideoEmbedding:
+    return VideoEmbedding(vid, emb.astype(np.float32), "c", "val", None, {"canonical_time": times.tolist()})
+
+
+def test_pair_scores_against_a_direct_computation():
+    rng = np.random.default_rng(0)
+    times_a = np.sort(rng.uniform(0, 1, 12))
+    times_b = np.sort(rng.uniform(0, 1, 9))
+    truth = np.abs(times_a[:, None] - times_b[None, :]).argmin(1)
+    # embeddings that are the canonical times themselves: nearest neighbours find the truth exactly
+    exact = EmbeddingSet([_video("a", times_a[:, None], times_a), _video("b", times_b[:, None], times_b)])
+    scores = pair_scores(exact, ("a", "b"))
+    assert scores["nn"]["mae_frames"] == 0.0
+    assert scores["nn"]["tau"] == pytest.approx(stats.kendalltau(np.arange(12), truth).statistic)
+    # the frame-time reference: nearest neighbour of t/(N-1) among s/(M-1) is a linear stretch
+    linear = EmbeddingSet([_video("a", frame_time(12), times_a), _video("b", frame_time(9), times_b)])
+    stretch = np.abs(frame_time(12)[:, 0][:, None] - frame_time(9)[:, 0][None, :]).argmin(1)
+    scores = pair_scores(linear, ("a", "b"))
+    assert scores["nn"]["mae_frames"] == pytest.approx(np.abs(stretch - truth).mean())
