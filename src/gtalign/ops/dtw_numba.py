@@ -98,6 +98,35 @@ def _is_padded(i, j, len_x, len_y, b):
     return i > len_x[b] or j > len_y[b]
 
 
+# --- batch <-> lanes-last layout, one chunk at a time (sequential reads, L2-resident strided writes) ---
+
+@njit(nogil=True, cache=True)
+def _pack_chunk(src, chunk, dst):
+    """``dst[chunk, i, j, lane] = src[chunk * L + lane, i, j]`` (0 for lanes past the batch):
+    ``src (B, P, Q)``, ``dst (chunks, P, Q, L)``."""
+    batch, p, q = src.shape
+    lanes = dst.shape[3]
+    b0 = chunk * lanes
+    used = min(lanes, batch - b0)
+    for i in range(p):
+        dst[chunk, i, :, used:] = 0
+        for lane in range(used):
+            for j in range(q):
+                dst[chunk, i, j, lane] = src[b0 + lane, i, j]
+
+
+@njit(nogil=True, cache=True)
+def _unpack_chunk(src, chunk, dst):
+    """The inverse of :func:`_pack_chunk` for the lanes inside the batch."""
+    batch, p, q = dst.shape
+    lanes = src.shape[3]
+    b0 = chunk * lanes
+    for i in range(p):
+        for lane in range(min(lanes, batch - b0)):
+            for j in range(q):
+                dst[b0 + lane, i, j] = src[chunk, i, j, lane]
+
+
 # --- forward ---
 
 def _make_sweep(local_min):
@@ -122,13 +151,15 @@ _sweep_hard = _make_sweep(_hard3)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _forward_chunk(chunk, cost, len_x, len_y, gamma, big, relaxation, d, score, table):
+def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, d, score, table, table_bnm):
     """Forward sweep of chunk ``chunk`` (pairs ``chunk * L ..``), in the lanes-last layout; releases the GIL.
 
-    Args: ``cost (chunks, N, M, L)``; ``len_x, len_y, score (chunks * L,)``; ``d (chunks, 3, (N M + 4) L)``
-    filled with the derivatives (zero guards of 2L at both ends); ``table (chunks, N+1, M+1, L)`` or empty,
-    filled with R (+inf on padded cells; the border is left to the caller).
+    Args: ``cost_bnm (B, N, M)`` packed into the workspace ``cost (chunks, N, M, L)``; ``len_x, len_y,
+    score (chunks * L,)``; ``d (chunks, 3, (N M + 4) L)`` filled with the derivatives (zero guards of 2L at both
+    ends); ``table (chunks, N+1, M+1, L)`` and ``table_bnm (B, N+1, M+1)``, or both empty, filled with R
+    (+inf on padded cells; the border is left to the caller).
     """
+    _pack_chunk(cost_bnm, chunk, cost)
     chunks, n, m, lanes = cost.shape
     inv_gamma = like(1.0, gamma) / gamma
     zero, inf = like(0.0, gamma), like(np.inf, gamma)
@@ -174,6 +205,8 @@ def _forward_chunk(chunk, cost, len_x, len_y, gamma, big, relaxation, d, score, 
                         d[chunk, :, dbase + i * lanes + lane] = zero
                         if table.shape[0] > 0:
                             table[chunk, i, k - i, lane] = inf
+    if table.shape[0] > 0:
+        _unpack_chunk(table, chunk, table_bnm)
 
 
 # --- backward ---
@@ -187,13 +220,17 @@ def _adjoint_diagonal(count, g_in, g_right, g_diag, g_down, d_left, d_diag, d_up
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table, out):
-    """Reverse sweep of chunk ``chunk``, in the lanes-last layout (releases the GIL): ``out (chunks, N, M, L)`` from
-    ``grad_score (chunks * L,)``, or from ``grad_table (chunks, N+1, M+1, L)`` if not empty.
+def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table_bnm, grad_table, out, out_bnm):
+    """Reverse sweep of chunk ``chunk``, in the lanes-last layout (releases the GIL): the gradient
+    ``out_bnm (B, N, M)`` (through the workspace ``out (chunks, N, M, L)``) from ``grad_score (chunks * L,)``, or
+    from ``grad_table_bnm (B, N+1, M+1)`` (through the workspace ``grad_table (chunks, N+1, M+1, L)``) if not
+    empty.
 
     Padded cells have derivative 0 (forward) and incoming gradient 0 (here), so their adjoint is 0."""
     chunks, n, m, lanes = out.shape
     from_table = grad_table.shape[0] > 0
+    if from_table:
+        _pack_chunk(grad_table_bnm, chunk, grad_table)
     zero = like(0.0, d[0, 0, 0])
     off = _diagonal_offsets(n, m)
     guard = 2 * lanes
@@ -235,6 +272,7 @@ def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table, out):
         for i in range(lo, hi + 1):
             for lane in range(lanes):
                 out[chunk, i - 1, k - i - 1, lane] = g_k[i * lanes + lane]
+    _unpack_chunk(out, chunk, out_bnm)
 
 
 # --- torch entry points ---
@@ -283,20 +321,11 @@ def _lanes(batch: int, cells: int) -> int:
     return max(1, min(MAX_LANES, -(-batch // threads)))
 
 
-def _to_lanes(x: torch.Tensor, lanes: int, fill: float = 0.0) -> torch.Tensor:
-    """``(B, ...) -> (chunks, ..., L)`` contiguous, the batch padded with ``fill`` to a multiple of L."""
-    chunks = -(-x.shape[0] // lanes)
-    if chunks * lanes != x.shape[0]:
-        pad = x.new_full((chunks * lanes - x.shape[0],) + tuple(x.shape[1:]), fill)
-        x = torch.cat((x, pad))
-    x = x.reshape((chunks, lanes) + tuple(x.shape[1:]))
-    return x.movedim(1, -1).contiguous()
-
-
-def _from_lanes(x: torch.Tensor, batch: int) -> torch.Tensor:
-    """``(chunks, ..., L) -> (B, ...)`` contiguous: the inverse of :func:`_to_lanes`."""
-    x = x.movedim(-1, 1)
-    return x.reshape((-1,) + tuple(x.shape[2:]))[:batch].contiguous()
+def _lane_lengths(lengths: torch.Tensor, lanes: int, full: int) -> np.ndarray:
+    """``(chunks * L,)`` int64 lengths; lanes past the batch get the full length (no padding work)."""
+    padded = np.full(-(-lengths.shape[0] // lanes) * lanes, full, np.int64)
+    padded[:lengths.shape[0]] = lengths.numpy()
+    return padded
 
 
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
@@ -305,23 +334,23 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     b, n, m = cost.shape
     dtype = cost.numpy().dtype
     lanes = _lanes(b, b * n * m)
-    cost_t = _to_lanes(cost, lanes)
-    chunks = cost_t.shape[0]
-    lx = _to_lanes(len_x, lanes, n).reshape(-1).numpy()  # unused lanes: full length, no padding work
-    ly = _to_lanes(len_y, lanes, m).reshape(-1).numpy()
+    chunks = -(-b // lanes)
+    lx, ly = _lane_lengths(len_x, lanes, n), _lane_lengths(len_y, lanes, m)
     d = np.empty((chunks, 3, (n * m + 4) * lanes), dtype)
     score = np.empty(chunks * lanes, dtype)
-    table_t = np.empty((chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0), dtype)
-    _run_chunks(_forward_chunk, chunks, cost_t.numpy(), lx, ly, dtype.type(gamma), dtype.type(np.finfo(dtype).max),
-                _RELAXATION_CODES[relaxation], d, score, table_t)
+    table_shape = (b, n + 1, m + 1) if table else (0, 0, 0)
+    out_table = torch.empty(table_shape, dtype=cost.dtype)
+    table_t = np.empty((chunks,) + table_shape[1:] + (lanes,) if table else (0, 0, 0, 0), dtype)
+    _run_chunks(_forward_chunk, chunks, cost.numpy(), np.empty((chunks, n, m, lanes), dtype), lx, ly,
+                dtype.type(gamma), dtype.type(np.finfo(dtype).max), _RELAXATION_CODES[relaxation], d, score, table_t,
+                out_table.numpy())
     state = NumbaState(d=d, len_x=lx, len_y=ly, shape=(b, n, m), dtype=cost.dtype)
     if not table:
         return torch.from_numpy(score[:b]), state
-    out = torch.from_numpy(table_t)
-    out[:, 0, :] = float("inf")
-    out[:, :, 0] = float("inf")
-    out[:, 0, 0] = 0.0
-    return _from_lanes(out, b), state
+    out_table[:, 0, :] = float("inf")
+    out_table[:, :, 0] = float("inf")
+    out_table[:, 0, 0] = 0.0
+    return out_table, state
 
 
 def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
@@ -329,13 +358,15 @@ def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     table ``(B, N+1, M+1)``; border and padded cells of the table are ignored."""
     b, n, m = state.shape
     chunks, lanes = state.d.shape[0], state.d.shape[2] // (n * m + 4)
-    grad = grad.to(state.dtype)
-    out = np.empty((chunks, n, m, lanes), state.d.dtype)
-    if grad.dim() == 1:
-        grad_score = _to_lanes(grad, lanes).reshape(-1).numpy()
-        grad_table = np.zeros((0, 0, 0, 0), state.d.dtype)
-    else:
-        grad_score = np.zeros(0, state.d.dtype)
-        grad_table = _to_lanes(grad, lanes).numpy()
-    _run_chunks(_backward_chunk, chunks, state.d, state.len_x, state.len_y, grad_score, grad_table, out)
-    return _from_lanes(torch.from_numpy(out), b)
+    dtype = state.d.dtype
+    grad = grad.to(state.dtype).contiguous()
+    out = torch.empty(state.shape, dtype=state.dtype)
+    by_table = grad.dim() == 3
+    grad_score = np.zeros(chunks * lanes, dtype)
+    if not by_table:
+        grad_score[:b] = grad.numpy()
+    grad_table = grad.numpy() if by_table else np.zeros((0, 0, 0), dtype)
+    grad_table_t = np.empty((chunks, n + 1, m + 1, lanes) if by_table else (0, 0, 0, 0), dtype)
+    _run_chunks(_backward_chunk, chunks, state.d, state.len_x, state.len_y, grad_score, grad_table, grad_table_t,
+                np.empty((chunks, n, m, lanes), dtype), out.numpy())
+    return out
