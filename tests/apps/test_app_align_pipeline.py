@@ -78,3 +78,14 @@ def test_videos_and_viewer(aligned):
     np.testing.assert_allclose(data["time_b"], rows[:, 3], atol=1e-5)
     assert data["fps_a"] == FPS_A and data["fps_b"] == FPS_B
     assert probe_video(pair / sources[1]).num_frames == len(U_B)
+
+
+def test_soft_alignment_two_videos_write_to_out(tmp_path):
+    a = write_coded(tmp_path / "a.avi", U_A, fps=FPS_A)
+    b = write_coded(tmp_path / "b.avi", U_B, fps=FPS_B)
+    summary = align_videos(open_videos([a, b]), PixelEncoder(), tmp_path / "out", soft=True, gamma=0.001,
+                           max_side=64, progress=False)
+    assert summary["pairs"][0]["soft"] is True and summary["pairs"][0]["folder"] == str(tmp_path / "out")
+    _, rows = read_csv(tmp_path / "out" / "correspondence.csv")
+    truth = nearest_frame(U_A, U_B)
+    assert len(rows) == len(U_A) and np.abs(rows[1:, 3] * FPS_B - truth[1:]).mean() < 1.0

@@ -129,3 +129,15 @@ def test_align_fit_trains_on_the_videos_and_with_dirs(tmp_path, capsys, synth, s
     assert len(trained_on) == 2 + len(synth)  # the two videos plus the --with dataset
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["encoder"] == f"checkpoint {checkpoint.parent / 'ckpt_2.pt'}"
+
+
+def test_checkpoint_encoder_equals_embed_video(synth, tiny_checkpoint):
+    """Computing each frame's trunk maps once and gathering contexts gives `gtalign embed`'s embeddings."""
+    from gtalign.apps.encoders import CheckpointEncoder
+    from gtalign.train.embed import embed_video
+
+    encoder = CheckpointEncoder(tiny_checkpoint, "cpu")
+    ours = encoder.encode(synth, 1)
+    reference = embed_video(encoder.model, encoder.config, synth, 1, 7, torch.device("cpu"))
+    np.testing.assert_allclose(ours, reference, atol=1e-5)
+    assert encoder.conv_maps(synth, 1).shape[:2] == (synth.entries[1].num_frames, 8)

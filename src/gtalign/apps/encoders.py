@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gtalign.data.sampling import iter_video_chunks
+from gtalign.data.sampling import context_indices, iter_video_chunks
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 
@@ -57,24 +57,31 @@ class CheckpointEncoder:
         self.description = f"checkpoint {checkpoint}"
         self.fingerprint = "ckpt-" + file_sha1(checkpoint / "last.pt" if checkpoint.is_dir() else checkpoint)[:16]
 
-    def _chunks(self, source: VideoSource, i: int):
+    @torch.no_grad()
+    def _trunk_maps(self, source: VideoSource, i: int) -> torch.Tensor:
+        """Trunk maps (T, F, h, w) of every frame, each computed once (a frame is also context of later frames)."""
+        self.model.eval()
+        parts = [self.model.trunk_features(frames[:, 0].to(self.device))
+                 for _, frames in iter_video_chunks(source, i, CHUNK, 0, 1, self.config.data.image_size, "imagenet")]
+        return torch.cat(parts)
+
+    @torch.no_grad()
+    def _embed(self, source: VideoSource, i: int, return_maps: bool):
+        """Per chunk of frames: what `Embedder.embed_features` gives for each frame with its context frames."""
         d = self.config.data
-        for _, frames in iter_video_chunks(source, i, CHUNK, d.num_context, d.frame_stride, d.image_size,
-                                           "imagenet"):
-            yield frames[None].to(self.device)
+        maps = self._trunk_maps(source, i)
+        n = maps.shape[0]
+        context = torch.from_numpy(context_indices(np.arange(n), n, d.num_context, d.frame_stride)).to(maps.device)
+        for start in range(0, n, CHUNK):
+            yield self.model.embed_features(maps[context[start:start + CHUNK]][None], return_maps=return_maps)
 
-    @torch.no_grad()
     def encode(self, source: VideoSource, i: int) -> np.ndarray:
-        from gtalign.train.embed import embed_video
+        """As `gtalign.train.embed.embed_video`, with each frame's trunk maps computed once."""
+        return np.concatenate([e[0].float().cpu().numpy() for e in self._embed(source, i, False)])
 
-        return embed_video(self.model, self.config, source, i, CHUNK, self.device)
-
-    @torch.no_grad()
     def conv_maps(self, source: VideoSource, i: int) -> np.ndarray:
         """The last 3D conv layer's maps at each frame's own time slice (the newest of its context): (T, K, h, w)."""
-        parts = [self.model(frames, return_maps=True)[1][0, :, :, -1].float().cpu().numpy()
-                 for frames in self._chunks(source, i)]
-        return np.concatenate(parts)
+        return np.concatenate([m[0, :, :, -1].float().cpu().numpy() for _, m in self._embed(source, i, True)])
 
 
 class ImagenetEncoder:
