@@ -141,3 +141,13 @@ def test_checkpoint_encoder_equals_embed_video(synth, tiny_checkpoint):
     reference = embed_video(encoder.model, encoder.config, synth, 1, 7, torch.device("cpu"))
     np.testing.assert_allclose(ours, reference, atol=1e-5)
     assert encoder.conv_maps(synth, 1).shape[:2] == (synth.entries[1].num_frames, 8)
+    # the training's float16 trunk-feature cache gives the same embeddings up to that rounding
+    cache = tiny_checkpoint.parent.parent / "feature_cache"
+    assert any(cache.rglob("*.npy"))
+    cached = CheckpointEncoder(tiny_checkpoint, "cpu", feature_cache=cache)
+
+    def trunk_must_not_run(frames):
+        raise AssertionError("the trunk ran although its features are cached")
+
+    cached.model.trunk_features = trunk_must_not_run
+    np.testing.assert_allclose(cached.encode(synth, 1), reference, atol=2e-2)

@@ -50,7 +50,7 @@ def _align(args: argparse.Namespace) -> int:
                                   FitSettings(steps=args.fit_steps, image_size=args.fit_image_size,
                                               device=args.device), progress=not args.quiet)
         print(f"fitted embedder: {checkpoint}")
-        encoder = CheckpointEncoder(checkpoint, args.device)
+        encoder = CheckpointEncoder(checkpoint, args.device, feature_cache=out / "fit" / "feature_cache")
     else:
         encoder = make_encoder(args.checkpoint, args.device)
     summary = align_videos(source, encoder, out, soft=args.soft, gamma=args.gamma, max_side=args.max_side,

@@ -43,7 +43,7 @@ def _device(name: str) -> torch.device:
 class CheckpointEncoder:
     """Embeddings from a trained checkpoint (`gtalign.train.embed.load_embedder`)."""
 
-    def __init__(self, checkpoint: str | Path, device: str = "auto"):
+    def __init__(self, checkpoint: str | Path, device: str = "auto", feature_cache: str | Path | None = None):
         from gtalign.train.embed import file_sha1, load_embedder
 
         checkpoint = Path(checkpoint)
@@ -54,13 +54,23 @@ class CheckpointEncoder:
                                f"{str(e).splitlines()[0]}") from e
         self.device = _device(device)
         self.model.to(self.device)
+        self.feature_cache = None if feature_cache is None else Path(feature_cache)
         self.description = f"checkpoint {checkpoint}"
         self.fingerprint = "ckpt-" + file_sha1(checkpoint / "last.pt" if checkpoint.is_dir() else checkpoint)[:16]
 
     @torch.no_grad()
     def _trunk_maps(self, source: VideoSource, i: int) -> torch.Tensor:
-        """Trunk maps (T, F, h, w) of every frame, each computed once (a frame is also context of later frames)."""
+        """Trunk maps (T, F, h, w) of every frame, each computed once (a frame is also context of later frames).
+
+        With `feature_cache` (the training's cache folder, for a frozen trunk), maps cached there are read instead.
+        """
         self.model.eval()
+        if self.feature_cache is not None and self.model.trunk_frozen:
+            from gtalign.train.features import FeatureCache
+
+            cache = FeatureCache(self.feature_cache, source, self.model, self.config.data.image_size)
+            if cache.path(i).is_file():
+                return torch.from_numpy(np.asarray(cache.load(i), dtype=np.float32)).to(self.device)
         parts = [self.model.trunk_features(frames[:, 0].to(self.device))
                  for _, frames in iter_video_chunks(source, i, CHUNK, 0, 1, self.config.data.image_size, "imagenet")]
         return torch.cat(parts)

@@ -55,7 +55,9 @@ def fit_embedder(source: VideoSource, out_dir: str | Path, settings: FitSettings
                  progress: bool = True) -> Path:
     """Train a small GTA embedder on the videos of `source` (at least 2); returns its checkpoint file.
 
-    Writes `out_dir/manifest.json` (the videos), `out_dir/feature_cache/` and the run `out_dir/run/`.
+    Writes `out_dir/manifest.json` (the videos), `out_dir/feature_cache/` (the trunk maps, keyed by the source's
+    name and video ids, so `CheckpointEncoder(..., feature_cache=out_dir / "feature_cache")` reuses them) and the
+    run `out_dir/run/`.
     """
     from gtalign.train.trainer import Trainer
 
@@ -66,7 +68,7 @@ def fit_embedder(source: VideoSource, out_dir: str | Path, settings: FitSettings
         raise GtalignError(f"fit steps must be >= 1, got {s.steps}")
     out = Path(out_dir)
     entries = [dataclasses.replace(e, split="train") for e in source.entries]
-    manifest = save_manifest(Manifest(name="fit-videos", videos=entries), out / "manifest.json")
+    manifest = save_manifest(Manifest(name=source.manifest.name, videos=entries), out / "manifest.json")
     fps = min(e.fps for e in entries)
     config = _fit_config(manifest, out / "run", len(entries), fps, s)
     return Path(Trainer(config, progress=progress).fit())
