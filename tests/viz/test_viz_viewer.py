@@ -44,18 +44,25 @@ def test_viewer_data_checks_lengths():
         viewer_data([0, 0, 1], [0, 1, 2], [0, 0, 0], 1, 1)
 
 
-def test_seeking_a_moves_b_in_a_browser(tmp_path, chrome):
+def open_viewer(folder, chrome):
+    """Write coded videos and the viewer of `warped_alignment` into `folder`, open it, wait until both videos
+    can play; returns (time_a, time_b, a WebDriverWait)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     ta, tb, cost = warped_alignment()
-    video_a = write_browser_video(coded_frames(N), tmp_path / "a.mp4", FPS_A)
-    video_b = write_browser_video(coded_frames(M), tmp_path / "b.mp4", FPS_B)
-    write_viewer(tmp_path / "viewer.html", video_a, video_b, viewer_data(ta, tb, cost, FPS_A, FPS_B))
-    chrome.get((tmp_path / "viewer.html").as_uri())
+    video_a = write_browser_video(coded_frames(N), folder / "a.mp4", FPS_A)
+    video_b = write_browser_video(coded_frames(M), folder / "b.mp4", FPS_B)
+    write_viewer(folder / "viewer.html", video_a, video_b, viewer_data(ta, tb, cost, FPS_A, FPS_B))
+    chrome.get((folder / "viewer.html").as_uri())
     wait = WebDriverWait(chrome, 20, poll_frequency=0.05)
     wait.until(lambda d: d.execute_script(
         "const a = document.getElementById('videoA'), b = document.getElementById('videoB');"
         "return window.gtalignViewer && a.readyState >= 2 && b.readyState >= 2;"))
+    return ta, tb, wait
+
+
+def test_seeking_a_moves_b_in_a_browser(tmp_path, chrome):
+    ta, tb, wait = open_viewer(tmp_path, chrome)
     errors = chrome.execute_script("return [document.getElementById('videoA').error,"
                                    " document.getElementById('videoB').error];")
     assert errors == [None, None], f"Chromium could not play the videos: {errors}"
@@ -77,15 +84,7 @@ def test_seeking_a_moves_b_in_a_browser(tmp_path, chrome):
 def test_playing_a_keeps_b_in_sync(tmp_path, chrome):
     import time
 
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    ta, tb, cost = warped_alignment()
-    video_a = write_browser_video(coded_frames(N), tmp_path / "a.mp4", FPS_A)
-    video_b = write_browser_video(coded_frames(M), tmp_path / "b.mp4", FPS_B)
-    write_viewer(tmp_path / "viewer.html", video_a, video_b, viewer_data(ta, tb, cost, FPS_A, FPS_B))
-    chrome.get((tmp_path / "viewer.html").as_uri())
-    WebDriverWait(chrome, 20).until(lambda d: d.execute_script(
-        "return window.gtalignViewer && document.getElementById('videoB').readyState >= 2;"))
+    ta, tb, _ = open_viewer(tmp_path, chrome)
     chrome.execute_script("document.getElementById('videoA').play();")
     samples = []
     for _ in range(8):
