@@ -1,5 +1,8 @@
 """What a user runs on their own videos: align (with the synchronized viewer), cam, retrieve, progress, transfer.
 
-Each application is a library function (`align_videos`, `write_cam`, `retrieve`, `video_progress`,
-`transfer_track`, `transfer_audio`) that `gtalign.apps.commands` exposes as a sub-command.
+Library entry points (each exposed as a sub-command by `gtalign.apps.commands`):
+`align.align_videos`, `cam.write_cam`, `retrieve.build_index` + `retrieve.nearest_frames`,
+`progress.progress_from_alignment`, `transfer.transfer_track` and `audio.retime_audio`; underneath,
+`alignment.align_embeddings` (DTW on frame embeddings), `sameness.sameness_test` and the encoders of `encoders`.
+The demo (`gtalign.apps.demo`) builds on them.
 """
