@@ -167,9 +167,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                       "self-supervised GTA training on frozen ImageNet features)")
     p.add_argument("--with", dest="with_dirs", action="append", metavar="DIR",
                    help="more videos (a dataset folder) to train on with --fit; repeatable")
-    p.add_argument("--fit-steps", type=int, default=150, help="training steps of --fit (default 150)")
-    p.add_argument("--fit-image-size", type=int, default=224, help="frame size for --fit (pixels, default 224; "
-                                                                    "smaller is faster)")
+    p.add_argument("--fit-steps", type=int, default=300, help="training steps of --fit (default 300)")
+    p.add_argument("--fit-image-size", type=int, default=112, help="frame size for --fit (pixels, default 112; "
+                                                                    "larger is slower)")
     p.add_argument("--soft", action="store_true", help="smoothDTW expected alignment instead of the hard path")
     p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")

@@ -2,7 +2,12 @@
 
 The trunk (ImageNet MobileNetV2) stays frozen and its features are computed once (the training layer's feature
 cache); only a small 3D-conv head learns, with the GTA loss (alignment + global cycle-consistency) on clips of the
-given videos. About a minute on two CPU cores for two 10-second videos.
+given videos. About a minute on two (busy) CPU cores for two 10-second videos at the default 112 px.
+
+Measured on two 10-second synthetic action videos (112 px frames, mean frame error of the hard alignment against the
+ground-truth warp): ImageNet features without training 9.8 frames; --fit with these defaults 8.3 frames in 52 s
+(lr 1e-3: 14.1, lr 3e-4: 18.1, 600 steps: 15.4, 32-frame clips: 10.7, 0.5 s context: 14.6). Two videos are little
+to learn from, so the gain is small and not reliable; more videos of the same action (`--with DIR`) are the way up.
 """
 from __future__ import annotations
 
@@ -19,11 +24,11 @@ from gtalign.errors import GtalignError
 class FitSettings:
     """What the short training uses (defaults chosen for speed on a CPU)."""
 
-    steps: int = 150
-    image_size: int = 224
+    steps: int = 300
+    image_size: int = 112
     num_steps: int = 16            # frames per clip
     context_seconds: float = 0.25  # time between a frame and its context frame
-    lr: float = 1e-3
+    lr: float = 1e-4
     head_channels: int = 64
     embedding_dim: int = 64
     seed: int = 0
