@@ -69,7 +69,7 @@ def span_message(alignment: Alignment, names: tuple[str, str], fps: tuple[float,
 
 
 def write_pair(source: VideoSource, index: int, alignment: Alignment, test: SamenessTest, folder: Path,
-               frames_a: np.ndarray, max_side: int) -> None:
+               frames_a: np.ndarray, max_side: int, progress: bool = True) -> None:
     """Write the CSV, plot, side-by-side video and viewer of video `index` aligned to video 0 into `folder`."""
     a, b = source.entries[0], source.entries[index]
     atomic_write_text(folder / "correspondence.csv", correspondence_csv(alignment, a.fps, b.fps))
@@ -77,7 +77,7 @@ def write_pair(source: VideoSource, index: int, alignment: Alignment, test: Same
                    folder / "alignment.png", title=f"{a.id} (rows) vs {b.id} (columns)",
                    labels=(f"{a.id} frame", f"{b.id} frame"), span=alignment.span)
     frames_b = read_display_frames(source, index, max_side)
-    write_side_by_side(frames_a, frames_b, alignment.display_path(), folder / "side_by_side.mp4", a.fps)
+    write_side_by_side(frames_a, frames_b, alignment.display_path(), folder / "side_by_side.mp4", a.fps, progress)
     video_a = write_browser_video(frames_a, folder / "video_a.mp4", a.fps)
     video_b = write_browser_video(frames_b, folder / "video_b.mp4", b.fps)
     data = viewer_data(np.arange(len(frames_a)) / a.fps, alignment.b_of_a / b.fps, alignment.frame_cost, a.fps,
@@ -105,7 +105,7 @@ def align_videos(source: VideoSource, encoder: FrameEncoder, out_dir: str | Path
         alignment = align_embeddings(embeddings[0], embeddings[k], soft=soft, gamma=gamma)
         test = sameness_test(alignment.cost)
         folder = out if len(source) == 2 else out / f"{k:02d}_{b.id}"
-        write_pair(source, k, alignment, test, folder, frames_a, max_side)
+        write_pair(source, k, alignment, test, folder, frames_a, max_side, progress)
         pairs.append({"a": a.id, "b": b.id, "folder": str(folder), "frames": [a.num_frames, b.num_frames],
                       "fps": [a.fps, b.fps], "soft": soft, "mean_cost": alignment.mean_cost,
                       "span": span_json(alignment, a.fps, b.fps),

@@ -54,7 +54,8 @@ def _bar(width: int, fraction: float, color: tuple[int, int, int]) -> np.ndarray
     return bar
 
 
-def side_by_side_frames(frames_a: np.ndarray, frames_b: np.ndarray, path_pairs: np.ndarray) -> np.ndarray:
+def side_by_side_frames(frames_a: np.ndarray, frames_b: np.ndarray, path_pairs: np.ndarray,
+                        progress: bool = True) -> np.ndarray:
     """Frames of A next to the frames of B matched to them, each with a progress bar under it.
 
     frames_a: uint8 (N, H, W, 3); frames_b: uint8 (M, H', W', 3) (resized to height H); path_pairs: (P, 2) with
@@ -69,7 +70,7 @@ def side_by_side_frames(frames_a: np.ndarray, frames_b: np.ndarray, path_pairs: 
     b_index = np.rint(path_to_mapping(pairs, n)).astype(np.int64)
     frames_b = _resize_to_height(frames_b, frames_a.shape[1])
     out = []
-    for i in tqdm(range(n), desc="side-by-side", unit="frame", leave=False):
+    for i in tqdm(range(n), desc="side-by-side", unit="frame", leave=False, disable=not progress):
         j = int(b_index[i])
         a = np.concatenate([frames_a[i], _bar(frames_a.shape[2], (i + 1) / n, (230, 80, 60))], axis=0)
         b = np.concatenate([frames_b[j], _bar(frames_b.shape[2], (j + 1) / m, (60, 160, 230))], axis=0)
@@ -78,11 +79,11 @@ def side_by_side_frames(frames_a: np.ndarray, frames_b: np.ndarray, path_pairs: 
 
 
 def write_side_by_side(frames_a: np.ndarray, frames_b: np.ndarray, path_pairs: np.ndarray, out: str | Path,
-                       fps: float) -> Path:
+                       fps: float, progress: bool = True) -> Path:
     """Write the side-by-side video (B re-timed to A, see `side_by_side_frames`) at A's frame rate `fps`.
 
     It has exactly N = len(frames_a) frames; returns the file written (suffix as in `write_browser_video`).
     """
     if not fps > 0:
         raise GtalignError(f"fps must be > 0, got {fps!r}")
-    return write_browser_video(side_by_side_frames(frames_a, frames_b, path_pairs), out, fps)
+    return write_browser_video(side_by_side_frames(frames_a, frames_b, path_pairs, progress), out, fps)
