@@ -151,3 +151,26 @@ def test_checkpoint_encoder_equals_embed_video(synth, tiny_checkpoint):
 
     cached.model.trunk_features = trunk_must_not_run
     np.testing.assert_allclose(cached.encode(synth, 1), reference, atol=2e-2)
+
+
+def test_transfer_audio_command(tmp_path, capsys, tiny_checkpoint):
+    from gtalign.apps.audio import read_audio, write_video_with_audio
+    from gtalign.data.video import probe_video
+
+    from apps_helpers import coded_frames, write_coded
+
+    rate, fps_a = 8000, 20.0
+    u_a = np.linspace(0, 1, 30)
+    tone = (0.5 * np.sin(2 * np.pi * 300 * np.arange(int(30 / fps_a * rate)) / rate)).astype(np.float32)[None]
+    video_a = write_video_with_audio(coded_frames(u_a), fps_a, tone, rate, tmp_path / "a.mp4")
+    video_b = write_coded(tmp_path / "b.avi", np.linspace(0, 1, 45) ** 1.5, fps=25.0)
+    code, out, _ = run(capsys, "transfer", "--from", video_a, "--to", video_b, "--audio", "--checkpoint",
+                       tiny_checkpoint, "-o", tmp_path / "b_audio.mp4", "--quiet")
+    assert code == 0 and "written" in out
+    info = probe_video(tmp_path / "b_audio.mp4")
+    assert info.num_frames == 45 and info.fps == pytest.approx(25.0)
+    samples, got_rate = read_audio(tmp_path / "b_audio.mp4")
+    assert got_rate == rate and abs(samples.shape[1] - 45 / 25.0 * rate) < 2048
+    code, _, err = run(capsys, "transfer", "--from", video_b, "--to", video_a, "--audio", "--checkpoint",
+                       tiny_checkpoint, "-o", tmp_path / "x.mp4", "--quiet")
+    assert code == 2 and "no audio stream" in err
