@@ -72,7 +72,7 @@ def test_table_means_spreads_and_best():
     assert headers[:3] == ["SVM 50%", "SVM 100%", "Kendall tau"]
     assert headers[-1].startswith(table.PAIR) and headers[-1].endswith(table.LOWER)
     rows = {r.key: r for r in table.rows(records, cols)}
-    svm100, pair = cols[1], cols[-1]
+    svm100, pair = cols[1], cols[-1]  # pair: the DTW error of the held-out pair
     assert rows["a"].mean(svm100) == pytest.approx(60.0)
     assert rows["a"].std(svm100) == pytest.approx(np.std([50.0, 70.0], ddof=1))
     assert math.isnan(rows["b"].std(svm100))  # one seed: no spread

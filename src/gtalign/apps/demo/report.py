@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gtalign.apps.demo import table
-from gtalign.apps.demo.settings import UNTRAINED
+from gtalign.apps.demo.settings import REFERENCES
 from gtalign.apps.demo.showcase import Showcase
 from gtalign.evaluate.registry import get_protocol
 from gtalign.evaluate.report import Table, plot_table
@@ -29,7 +29,7 @@ def caption(run, results: list[dict[str, Any]]) -> str:
     return (f"Synthetic data (gtalign synth: {d.num_classes} actions x {d.videos_per_class} videos, "
             f"{d.min_frames}-{d.max_frames} frames, {d.image_size} px, data seed {d.seed}); every method "
             f"{steps} training steps, same network and data; seeds {sorted({r['seed'] for r in results})}, "
-            f"mean ± std over seeds; {run.trunk}. Accuracy, R2, tau and AP x 100; errors in frames (↓: lower is "
+            f"mean ± std over seeds; {run.trunk}. Bold: best trained method. Accuracy, R2, tau and AP x 100; errors in frames (↓: lower is "
             f"better); pair: the two held-out videos of the report. Not comparable with the paper's "
             f"FineGym/PennAction numbers.")
 
@@ -39,7 +39,7 @@ def protocol_plots(results: list[dict[str, Any]], out_dir: Path) -> list[str]:
     cols = table.columns(results)
     table_rows = table.rows(results, cols)
     names = []
-    for protocol in dict.fromkeys(c.protocol for c in cols if c.protocol != "pair"):
+    for protocol in dict.fromkeys(c.protocol for c in cols if c.protocol != table.PAIR):
         p = get_protocol(protocol)
         mine = [c for c in cols if c.protocol == protocol]
         values = {(r.label, c.setting or p.name): r.mean(c) for r in table_rows for c in mine}
@@ -71,7 +71,7 @@ def write_report(run, showcase: Showcase | None, seconds: float) -> Path:
     out = run.out_dir
     results = run.results
     text = caption(run, results)
-    grid = table.grid(results, exclude_from_best=(UNTRAINED,))
+    grid = table.grid(results, exclude_from_best=tuple(m.key for m in REFERENCES))
     atomic_write_text(out / "table.md", grid.markdown(text))
     write_json(out / "summary.json", {"format": "gtalign-demo-summary", "settings": run.settings.to_dict(),
                                       "trunk": run.trunk, "seeds": run.seeds, "wall_seconds": seconds,

@@ -16,7 +16,7 @@ from gtalign.evaluate.registry import get_protocol
 SHORT = {"svm": "SVM", "fewshot": "few-shot", "progression": "progress R2", "kendall": "Kendall tau",
          "retrieval": "retrieval", "alignment": "align"}
 LOWER = " ↓"  # marks a column where lower is better (errors in frames)
-PAIR = "pair DTW error"
+PAIR = "pair"  # the held-out pair's alignment errors
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,12 @@ def columns(results: list[dict[str, Any]]) -> list[Column]:
     if not results:
         return []
     cols = [c for name, run in results[0]["protocols"].items() for c in _columns_of(name, run["numbers"])]
-    return cols + [Column("pair", "dtw", PAIR + LOWER, 1.0, True)]
+    return cols + [Column(PAIR, kind, f"{PAIR} {kind.upper()} error{LOWER}", 1.0, True) for kind in ("nn", "dtw")]
 
 
 def value(result: dict[str, Any], column: Column) -> float:
     """The displayed value of `column` in one result record (NaN when it is missing)."""
-    if column.protocol == "pair":
+    if column.protocol == PAIR:
         return float(result["pair"][column.setting]["mae_frames"])
     run = result["protocols"].get(column.protocol)
     if run is None:
