@@ -76,6 +76,22 @@ def median_ms(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> fl
     return statistics.median(times)
 
 
+def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int = 5, warmup: int = 1,
+                   stat: Callable[[list[float]], float] = statistics.median) -> dict[str, float]:
+    """``stat`` (median by default) of the wall-clock times of every ``fns[name]()`` in milliseconds, the runs
+    interleaved (one of each per round) so that a busy moment on a shared machine hits every method alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return {name: stat(t) for name, t in times.items()}
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A GitHub markdown table; numbers are right-aligned."""
     def cell(value: object) -> str:

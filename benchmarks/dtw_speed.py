@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import statistics
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_info, median_ms, set_threads, update_section, write_table  # noqa: E402
+from common import interleaved_ms, machine_info, median_ms, set_threads, update_section, write_table  # noqa: E402
 
 from gtalign.ops import contrastive_cost, smooth_dtw  # noqa: E402
 
@@ -87,14 +88,14 @@ def step(loss_fn, x: torch.Tensor, y: torch.Tensor):
     return run
 
 
-def sweep_rate(n: int, repeats: int) -> float:
-    """Cells per second of gtalign's forward + backward sweep alone (cost matrix excluded)."""
+def sweep_step(n: int):
+    """gtalign's forward + backward sweep alone on a precomputed cost (cost matrix excluded)."""
     cost = torch.rand(BATCH, n, n) * 10
 
     def run():
         leaf = cost.detach().requires_grad_(True)
         smooth_dtw(leaf, GAMMA).sum().backward()
-    return BATCH * n * n / (median_ms(run, repeats, warmup=1) / 1e3)
+    return run
 
 
 def main(argv=None) -> int:
@@ -102,6 +103,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 128, 256, 512])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--stat", choices=["median", "min"], default="median",
+                        help="statistic of the repeated runs (min: the least disturbed run on a busy machine)")
     parser.add_argument("--out", default=str(ROOT / "bench_out" / "dtw_speed.md"))
     parser.add_argument("--docs", action="store_true", help="also update the DTW section of docs/performance.md")
     args = parser.parse_args(argv)
@@ -120,20 +123,24 @@ def main(argv=None) -> int:
     for n in tqdm(args.sizes, desc="N=M"):
         x = torch.nn.functional.normalize(torch.randn(BATCH, n, DIM, generator=gen), dim=-1)
         y = torch.nn.functional.normalize(torch.randn(BATCH, n, DIM, generator=gen), dim=-1)
-        active = [k for k in names if k != "published per-cell loop" or n <= 32]
-        times = {k: median_ms(step(methods[k], x, y), 1 if k == "published per-cell loop" else args.repeats)
-                 for k in active}
-        cost_ms = median_ms(step(lambda a, b: cost_of(a, b), x, y), args.repeats)
+        fns = {k: step(methods[k], x, y) for k in names if k != "published per-cell loop"}
+        fns["cost matrix"] = step(cost_of, x, y)
+        fns["sweep"] = sweep_step(n)
+        times = interleaved_ms(fns, args.repeats, stat=statistics.median if args.stat == "median" else min)
+        if n <= 32:  # seconds per run: once
+            times["published per-cell loop"] = median_ms(step(published_loop, x, y), 1, warmup=0)
+        cost_ms, sweep_ms = times.pop("cost matrix"), times.pop("sweep")
         fastest_peer = min((t for k, t in times.items() if k in peer_methods), default=None)
         ours = times["gtalign (numba)"]
         rows.append([n] + [round(times[k], 2) if k in times else None for k in names]
                     + [round(cost_ms, 2), round(fastest_peer / ours, 2) if fastest_peer else None,
-                       f"{sweep_rate(n, args.repeats):.2e}"])
+                       f"{BATCH * n * n / (sweep_ms / 1e3):.2e}"])
     header = (["N=M"] + [f"{k} (ms)" for k in names]
               + ["cost matrix fwd+bwd (ms)", "fastest peer / gtalign", "gtalign sweep (cells/s)"])
     notes = (f"B={BATCH} pairs, D={DIM}, float32, gamma_s = gamma_f = {GAMMA}, {args.threads} threads; forward + "
              "backward of the summed scores of the contrastive cost (its time is included in every column and also "
-             f"shown alone); median of {args.repeats} runs (1 for the per-cell loop). The sweep rate times "
+             f"shown alone); {args.stat} of {args.repeats} interleaved runs (1 for the per-cell loop). The sweep "
+             "rate times "
              "smooth_dtw alone on a precomputed cost. ddtw and pysdtw/tslearn compute soft-DTW (min^gamma); ddtw's "
              "smoothMin and gtalign compute GTA's smoothMin.")
     machine = machine_info()

@@ -6,12 +6,14 @@
 
 The analytic backward (a custom autograd Function) uses the local softmin derivatives stored in the forward
 sweep, so gradients are exact in float32 even for large costs and tiny gamma, and the table is differentiable
-with respect to every cell. Backends are a small table: ``"numba"`` (compiled CPU kernel) and ``"torch"``
-(vectorized anti-diagonals, any device); ``backend="auto"`` picks the first that fits the cost's device.
+with respect to every cell. Backends are a small table, :data:`BACKENDS`: ``"triton"`` (CUDA kernels, used when
+named), ``"numba"`` (compiled CPU kernel) and ``"torch"`` (vectorized anti-diagonals, any device);
+``backend="auto"`` picks the first allowed one that runs on the cost's device.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Callable, NamedTuple, Sequence
 
 import torch

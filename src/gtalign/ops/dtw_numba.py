@@ -292,7 +292,7 @@ def _threads() -> int:
     return max(1, torch.get_num_threads())
 
 
-_POOL: ThreadPoolExecutor | None = None
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (workers, pool)
 
 
 def _run_chunks(kernel, chunks: int, *args) -> None:
@@ -305,9 +305,9 @@ def _run_chunks(kernel, chunks: int, *args) -> None:
         for chunk in range(chunks):
             kernel(chunk, *args)
         return
-    if _POOL is None or _POOL._max_workers < workers:
-        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gtalign-dtw")
-    for future in [_POOL.submit(kernel, chunk, *args) for chunk in range(chunks)]:
+    if _POOL is None or _POOL[0] < workers:
+        _POOL = (workers, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gtalign-dtw"))
+    for future in [_POOL[1].submit(kernel, chunk, *args) for chunk in range(chunks)]:
         future.result()
 
 
