@@ -38,11 +38,10 @@ def _installed(package: str) -> Callable[[], bool]:
     return lambda: importlib.util.find_spec(package) is not None
 
 
-#: Backends in order of preference for ``backend="auto"``. The Triton kernels are picked only when named until
-#: they have been checked on a real GPU (benchmarks/gpu_check.sh).
+#: Backends in order of preference for ``backend="auto"``. The Triton kernels passed benchmarks/gpu_check.sh on an
+#: H100 (values and gradients equal to the numba kernel up to B=64, N=M=4096; see docs/performance.md).
 BACKENDS: dict[str, Backend] = {
-    "triton": Backend("gtalign.ops.dtw_triton", lambda device: device.type == "cuda", _installed("triton"),
-                      auto=False),
+    "triton": Backend("gtalign.ops.dtw_triton", lambda device: device.type == "cuda", _installed("triton")),
     "numba": Backend("gtalign.ops.dtw_numba", lambda device: device.type == "cpu", _installed("numba")),
     "torch": Backend("gtalign.ops.dtw_torch", lambda device: True, lambda: True),
 }
