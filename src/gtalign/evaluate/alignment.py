@@ -82,6 +82,12 @@ def _class_pairs(group: EmbeddingSet, distance: str, path_fn: PathFn) -> dict[st
     return scores
 
 
+def _mean_defined(values: list[float]) -> float:
+    """Mean over the defined (non-NaN) values; NaN, without a warning, when none is defined."""
+    defined = [v for v in values if not np.isnan(v)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
 def evaluate_alignment(val: EmbeddingSet, distance: str = "sqeuclidean", path_fn: PathFn | None = None) -> dict:
     """Frame error and tau of nearest-neighbour and DTW alignments against the ground-truth correspondences.
 
@@ -98,7 +104,7 @@ def evaluate_alignment(val: EmbeddingSet, distance: str = "sqeuclidean", path_fn
         scores = _class_pairs(group, distance, path_fn)
         pairs += len(scores["nn"])
         per_class[name] = {kind: {"mae_frames": float(np.mean([s[0] for s in v])),
-                                  "tau": float(np.nanmean([s[1] for s in v]))} for kind, v in scores.items()}
+                                  "tau": _mean_defined([s[1] for s in v])} for kind, v in scores.items()}
     if not per_class:
         raise GtalignError(f"alignment: expected a class with two or more val videos, got classes {val.classes}")
     summary = {kind: {m: float(np.mean([c[kind][m] for c in per_class.values()])) for m in ("mae_frames", "tau")}
