@@ -47,6 +47,8 @@ test: $(STAMP) $(MOBILENET) browser
 bench: $(STAMP)
 	$(PIP) install --quiet -e '.[bench]' $(TORCH_PINS)
 	$(PY) benchmarks/dtw_speed.py
+	$(PY) benchmarks/loss_speed.py
+	$(PY) benchmarks/eval_speed.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache
