@@ -151,7 +151,10 @@ def pair_scores(embeddings, pair: tuple[str, str]) -> dict[str, dict[str, float]
 
 
 def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[str, str]) -> dict[str, Any]:
-    """Every protocol (with its own options) on one embedding folder, and the held-out pair's alignment."""
+    """Every protocol (with its own options) on one embedding folder, and the held-out pair's alignment.
+
+    A protocol that cannot score these embeddings (GtalignError) is recorded as `{"error": message}`.
+    """
     from gtalign.evaluate import load_embeddings, run_protocol
     from gtalign.evaluate.registry import get_protocol
 
@@ -162,7 +165,10 @@ def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[
         if unknown:
             raise GtalignError(f"protocols.{name}: option(s) {unknown} not taken by {name} "
                                f"(it takes {get_protocol(name).options})")
-        out[name] = run_protocol(embeddings, name, **options)
+        try:
+            out[name] = run_protocol(embeddings, name, **options)
+        except GtalignError as e:  # e.g. Kendall's tau of a collapsed embedding is undefined: a "-" in the table
+            out[name] = {"error": str(e), "options": options}
     return {"protocols": out, "pair": pair_scores(embeddings, pair)}
 
 

@@ -41,10 +41,12 @@ def _columns_of(protocol: str, numbers: dict[str, Any]) -> list[Column]:
 
 
 def columns(results: list[dict[str, Any]]) -> list[Column]:
-    """The columns of the table, in protocol order of the first result, then the held-out pair's error."""
-    if not results:
+    """The columns of the table, in protocol order, then the held-out pair's errors."""
+    scored = {name: run["numbers"] for r in results for name, run in r["protocols"].items() if "numbers" in run}
+    if not scored:
         return []
-    cols = [c for name, run in results[0]["protocols"].items() for c in _columns_of(name, run["numbers"])]
+    order = list(dict.fromkeys(name for r in results for name in r["protocols"]))
+    cols = [c for name in order if name in scored for c in _columns_of(name, scored[name])]
     return cols + [Column(PAIR, kind, f"{PAIR} {kind.upper()} error{LOWER}", 1.0, True) for kind in ("nn", "dtw")]
 
 
@@ -53,7 +55,7 @@ def value(result: dict[str, Any], column: Column) -> float:
     if column.protocol == PAIR:
         return float(result["pair"][column.setting]["mae_frames"])
     run = result["protocols"].get(column.protocol)
-    if run is None:
+    if run is None or "numbers" not in run:  # not run, or it could not score these embeddings
         return math.nan
     v = get_protocol(column.protocol).summary(run["numbers"]).get(column.setting)
     return math.nan if v is None else float(v) * column.scale
