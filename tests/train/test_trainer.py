@@ -107,3 +107,23 @@ def test_frozen_trunk_features_are_cached_and_used(tiny_config, losses_logged, s
     Trainer(tiny_config(synth_root, tmp_path / "run2", "model.cache_features=true", "augment.enabled=false",
                         f"model.cache_dir={cache}"), progress=False)
     assert [f.stat().st_mtime_ns for f in files] == mtimes  # reused, not recomputed
+
+
+def test_feature_cache_is_not_shared_by_datasets_with_the_same_name_and_ids(synth_root, tmp_path):
+    """A second synthetic set made with other settings has the same manifest name and video ids; its cached
+    features must not be the first set's."""
+    import shutil
+
+    from gtalign.data import open_source
+    from gtalign.models import Embedder
+    from gtalign.train.features import FeatureCache
+
+    other = tmp_path / "other"
+    shutil.copytree(synth_root, other)
+    first, second = open_source(synth_root), open_source(other)
+    assert first.manifest.name == second.manifest.name and first.entries[0].id == second.entries[0].id
+    embedder = Embedder("mobilenet_v2", None, "frozen", 16, 16, fc_channels=16)
+    cache_a = FeatureCache(tmp_path / "cache", first, embedder, 32)
+    cache_b = FeatureCache(tmp_path / "cache", second, embedder, 32)
+    assert cache_a.path(0) != cache_b.path(0)
+    assert cache_a.path(0) == FeatureCache(tmp_path / "cache", open_source(synth_root), embedder, 32).path(0)

@@ -1,8 +1,8 @@
 """The frozen-trunk feature cache: trunk maps of every frame computed once, then the embedder trains on them.
 
 Features of video `id` are stored as float16 `(num_frames, F, h, w)` in
-`{cache_dir}/{dataset}/{trunk}-{weights digest}-{image_size}px/{id}.npy` (written atomically), so a cache is
-reused only for the same dataset, video, trunk, trunk weights and image size. Augmentations cannot be applied to
+`{cache_dir}/{dataset}/{trunk}-{weights digest}-{image_size}px/{id}-{video digest}.npy` (written atomically), so a
+cache is reused only for the same video (path, frame count, modification time), trunk, trunk weights and image size. Augmentations cannot be applied to
 cached features: clips are drawn exactly as `ClipDataset` draws them, from un-augmented frames.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 from tqdm import tqdm
 
 from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, step_labels
+from gtalign.data.manifest import VideoEntry
 from gtalign.data.source import VideoSource
 from gtalign.io import atomic_save
 from gtalign.models import Embedder
@@ -30,6 +31,14 @@ def weights_digest(module: torch.nn.Module) -> str:
     return h.hexdigest()[:12]
 
 
+def _video_digest(entry: VideoEntry) -> str:
+    """A short digest of where a video is, its frame count and when it was written: two datasets that share a
+    name and video ids (e.g. synthetic sets made with other settings) never share cached features."""
+    path = Path(entry.path)
+    mtime = path.stat().st_mtime_ns if path.exists() else 0
+    return hashlib.sha1(f"{path.resolve()}|{entry.num_frames}|{mtime}".encode()).hexdigest()[:10]
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset"
 
@@ -41,9 +50,10 @@ class FeatureCache:
         self.source, self.embedder, self.image_size = source, embedder, image_size
         key = f"{embedder.config['trunk']}-{weights_digest(embedder.trunk)}-{image_size}px"
         self.folder = Path(cache_dir) / _safe(source.manifest.name) / key
+        self._files = [self.folder / f"{_safe(entry.id)}-{_video_digest(entry)}.npy" for entry in source.entries]
 
     def path(self, i: int) -> Path:
-        return self.folder / f"{_safe(self.source.entries[i].id)}.npy"
+        return self._files[i]
 
     @torch.no_grad()
     def compute(self, i: int, device: torch.device, chunk: int = 64) -> np.ndarray:
