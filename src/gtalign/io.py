@@ -77,3 +77,22 @@ def atomic_save(path: str | os.PathLike, save: Callable[[Path], None]) -> None:
     """Call `save(tmp_path)` and rename the result onto `path` (for torch.save, np.save, ...)."""
     with atomic_path(path) as tmp:
         save(tmp)
+
+
+def load_torch_file(path: str | os.PathLike, what: str, expected: str = "") -> Any:
+    """`torch.load` on the CPU without running pickled code (`weights_only=True`).
+
+    A missing or unreadable file is a GtalignError naming `what` it should have been, the path and `expected`.
+    """
+    import torch
+
+    from gtalign.errors import GtalignError
+
+    p = Path(path)
+    hint = f"; expected {expected}" if expected else ""
+    if not p.is_file():
+        raise GtalignError(f"{what} not found: {p}{hint}")
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for corrupt or foreign files
+        raise GtalignError(f"{what} {p} could not be read{hint}: {e}") from e

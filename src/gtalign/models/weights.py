@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from gtalign.errors import GtalignError
+from gtalign.io import load_torch_file
 
 IMAGENET = "imagenet"
 
@@ -24,12 +25,7 @@ def weights_dir() -> Path:
 def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a torchvision-format state_dict (a `.pth` file of name -> tensor) without running pickled code."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise GtalignError(f"weights file not found: {path}; expected a torchvision state_dict (.pth)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises several types for corrupt or foreign files
-        raise GtalignError(f"weights file {path} could not be read as a torch state_dict: {e}") from e
+    state = load_torch_file(path, "weights file", "a torchvision state_dict (.pth)")
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

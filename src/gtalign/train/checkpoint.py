@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from gtalign.errors import GtalignError
-from gtalign.io import atomic_path, atomic_save
+from gtalign.io import atomic_path, atomic_save, load_torch_file
 
 FORMAT = "gtalign-checkpoint"
 VERSION = 1
@@ -79,12 +79,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         path = path / LAST
-    if not path.is_file():
-        raise GtalignError(f"checkpoint not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises several types for corrupt or foreign files
-        raise GtalignError(f"checkpoint {path} could not be read: {e}") from e
+    state = load_torch_file(path, "checkpoint", "a gtalign checkpoint (.pt)")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise GtalignError(f"{path} is not a gtalign checkpoint (expected format {FORMAT!r})")
     if int(state.get("version", 0)) > VERSION:
