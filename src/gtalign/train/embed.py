@@ -90,7 +90,7 @@ def embed_video(model: Embedder, config: Config, source: VideoSource, i: int, ch
     return np.concatenate(parts)
 
 
-def _entry_json(entry: VideoEntry, name: str, num_frames: int) -> dict[str, Any]:
+def index_entry(entry: VideoEntry, name: str, num_frames: int) -> dict[str, Any]:
     labels = None if entry.labels is None else [int(x) for x in entry.labels]
     return {"id": entry.id, "file": name, "class": entry.class_name, "split": entry.split, "num_frames": num_frames,
             "fps": float(entry.fps), "labels": labels, "meta": entry.meta}
@@ -130,7 +130,7 @@ def embed_dataset(checkpoint: str | os.PathLike, source_or_path: Any, out_dir: s
             entry_frames = emb.shape[0]
         else:
             entry_frames = entry.num_frames
-        videos.append(_entry_json(entry, name, entry_frames))
+        videos.append(index_entry(entry, name, entry_frames))
     index = out / "index.json"
     write_json(index, {"format": FORMAT, "version": VERSION, "dim": model.embedding_dim,
                        "checkpoint": str(checkpoint), "dataset": dataset, "videos": videos})

@@ -18,7 +18,7 @@ from gtalign.data import open_source
 from gtalign.data.sampling import context_indices
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save, write_json
-from gtalign.train.embed import FORMAT, VERSION, _entry_json, file_name, load_embedder
+from gtalign.train.embed import FORMAT, VERSION, index_entry, file_name, load_embedder
 from gtalign.train.features import FeatureCache
 
 
@@ -45,7 +45,7 @@ def write_embeddings(out_dir: str | os.PathLike, source, embed: Callable[[int], 
         emb = embed(i)
         dim, name = emb.shape[1], file_name(entry.id)
         atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
-        videos.append(_entry_json(entry, name, emb.shape[0]))
+        videos.append(index_entry(entry, name, emb.shape[0]))
     index = out / "index.json"
     write_json(index, {"format": FORMAT, "version": VERSION, "dim": dim, "checkpoint": checkpoint,
                        "dataset": str(Path(manifest).resolve()), "videos": videos})
