@@ -4,7 +4,8 @@ import pytest
 from PIL import Image
 
 from gtalign.errors import GtalignError
-from gtalign.viz.alignment import check_path, path_to_mapping, plot_alignment
+from gtalign.ops import path_to_mapping
+from gtalign.viz.alignment import check_path, plot_alignment
 
 
 def test_plot_alignment_writes_a_png(tmp_path):

@@ -13,8 +13,7 @@ import numpy as np
 import torch
 
 from gtalign.errors import GtalignError, check_finite, describe
-from gtalign.ops import dtw_path, soft_alignment, sqeuclidean_cost
-from gtalign.viz.alignment import path_to_mapping
+from gtalign.ops import dtw_path, path_to_mapping, soft_alignment, sqeuclidean_cost
 
 Span = tuple[tuple[int, int], tuple[int, int]]
 

@@ -22,14 +22,13 @@ from tqdm import tqdm
 from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.evaluate.neighbours import check_metric, nearest_frames, pairwise_distances
 from gtalign.errors import GtalignError
+from gtalign.ops.path import dtw_path, path_to_mapping
 
 PathFn = Callable[[np.ndarray], np.ndarray]
 
 
 def ops_dtw_path(cost: np.ndarray) -> np.ndarray:
     """The optimal warping path of `cost (N, M)` from `gtalign.ops.dtw_path`, as index pairs `(L, 2)`."""
-    from gtalign.ops import dtw_path
-
     return np.asarray(dtw_path(cost), dtype=np.int64).reshape(-1, 2)
 
 
@@ -49,16 +48,6 @@ def canonical_time(video: VideoEmbedding) -> np.ndarray:
 def true_correspondence(times_a: np.ndarray, times_b: np.ndarray) -> np.ndarray:
     """For each frame of A `(N,)`, the frame of B `(M,)` with the nearest canonical time: `(N,)` int64."""
     return np.abs(times_a[:, None] - times_b[None, :]).argmin(1)
-
-
-def path_to_mapping(path: np.ndarray, num_frames: int) -> np.ndarray:
-    """Mean matched column of each row `0..num_frames-1` of a warping path `(L, 2)`: `(num_frames,)` float64."""
-    path = np.asarray(path, dtype=np.int64).reshape(-1, 2)
-    counts = np.bincount(path[:, 0], minlength=num_frames)
-    if counts.size != num_frames or (counts == 0).any():
-        raise GtalignError(f"a warping path must visit every row 0..{num_frames - 1}, got rows "
-                           f"{np.unique(path[:, 0]).tolist()[:10]}...")
-    return np.bincount(path[:, 0], weights=path[:, 1], minlength=num_frames) / counts
 
 
 def mapping_scores(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:

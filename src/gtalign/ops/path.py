@@ -1,4 +1,4 @@
-"""The hard optimal DTW warping path, by backtracking through the hard DTW table."""
+"""The hard optimal DTW warping path, by backtracking through the hard DTW table, and its per-row mapping."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,3 +34,21 @@ def dtw_path(cost: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         steps.append((i - 1, j - 1))
     path = np.asarray(steps[::-1], dtype=np.int64)
     return path if is_numpy else torch.from_numpy(path).to(cost.device)
+
+
+def path_to_mapping(path: np.ndarray, n: int) -> np.ndarray:
+    """For each row i of a warping path (P, 2) covering rows 0..n-1, the mean column matched to it: float64 (n,).
+
+    A DTW path matches every frame of A to one or more consecutive frames of B; their mean is where A's frame
+    lies on B's timeline.
+    """
+    pairs = np.asarray(path)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or len(pairs) == 0:
+        raise GtalignError(f"path must be index pairs (P, 2), got {describe(pairs)}")
+    rows = pairs[:, 0].astype(np.int64)
+    if rows.min() < 0 or rows.max() >= n:
+        raise GtalignError(f"path rows must lie in [0, {n}), got {rows.min()}..{rows.max()}")
+    counts = np.bincount(rows, minlength=n)
+    if (counts == 0).any():
+        raise GtalignError(f"path must match every row 0..{n - 1}; row {int(np.argmin(counts))} is missing")
+    return np.bincount(rows, weights=pairs[:, 1].astype(np.float64), minlength=n) / counts

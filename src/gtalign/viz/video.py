@@ -8,7 +8,8 @@ import numpy as np
 from tqdm import tqdm
 
 from gtalign.errors import GtalignError, describe
-from gtalign.viz.alignment import check_path, path_to_mapping
+from gtalign.ops import path_to_mapping
+from gtalign.viz.alignment import check_path
 
 BAR_HEIGHT = 8  # pixels of the progress bar under each video
 

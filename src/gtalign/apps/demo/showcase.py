@@ -75,7 +75,7 @@ def synchronized_videos(source, pair: tuple[str, str], embed_dir: Path, out_dir:
 
     Returns the file names (side_by_side, video_a, video_b, viewer) inside `out_dir`.
     """
-    from gtalign.evaluate.alignment import path_to_mapping
+    from gtalign.ops import path_to_mapping
     from gtalign.viz import write_browser_video, write_side_by_side, write_viewer
     from gtalign.viz.viewer import viewer_data
 
