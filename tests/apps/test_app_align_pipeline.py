@@ -89,3 +89,22 @@ def test_soft_alignment_two_videos_write_to_out(tmp_path):
     _, rows = read_csv(tmp_path / "out" / "correspondence.csv")
     truth = nearest_frame(U_A, U_B)
     assert len(rows) == len(U_A) and np.abs(rows[1:, 3] * FPS_B - truth[1:]).mean() < 1.0
+
+
+def test_display_frames_stream_a_video_file_once(tmp_path, monkeypatch):
+    """All frames, scaled to max side 32 (from 48 x 64), as resizing every frame read at once; one decode."""
+    from PIL import Image
+
+    import gtalign.data.video as video
+    from gtalign.apps.inputs import read_display_frames
+
+    source = open_videos([write_coded(tmp_path / "b.avi", U_B), write_coded(tmp_path / "a", U_A, folder=True)])
+    opened = []
+    decode = video._decode
+    monkeypatch.setattr(video, "_decode", lambda *a, **k: opened.append(a[0]) or decode(*a, **k))
+    for i in range(2):
+        expected = np.stack([np.asarray(Image.fromarray(f).resize((32, 24), Image.BILINEAR))
+                             for f in source.read_frames(i)])
+        opened.clear()
+        np.testing.assert_array_equal(read_display_frames(source, i, max_side=32), expected)
+        assert len(opened) == (1 if i == 0 else 0)

@@ -22,6 +22,7 @@ def test_cache_decodes_once_and_matches_source(tmp_path):
     assert expected.shape == (6, 16, 24, 3)
     np.testing.assert_array_equal(cached.read_frames(0), expected)
     np.testing.assert_array_equal(cached.read_frames(0, [5, 1]), expected[[5, 1]])
+    np.testing.assert_array_equal(np.stack(list(cached.iter_frames(0, [1, 5]))), expected[[1, 5]])
     assert calls == [0] and cached.prepare() == 0  # served from disk
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
     assert cached.entries is source.entries and len(cached) == 1

@@ -192,3 +192,53 @@ def test_bad_dataset_arguments():
     source.entries[0].num_frames = 0
     with pytest.raises(GtalignError, match="num_frames"):
         ClipDataset(source, ClipSampler())[0]
+
+
+@pytest.fixture(scope="module")
+def file_and_folder(tmp_path_factory) -> VideoSource:
+    """One 37-frame video twice: as an mp4 file and as a folder of PNG frames (textured, 24 x 40 px)."""
+    from PIL import Image
+
+    from gtalign.data.video import write_video
+
+    root = tmp_path_factory.mktemp("stream")
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (37, 24, 40, 3), dtype=np.uint8)
+    file = write_video(root / "v.mp4", frames, fps=10)
+    (root / "frames").mkdir()
+    for j, image in enumerate(frames):
+        Image.fromarray(image).save(root / "frames" / f"{j:06d}.png")
+    return VideoSource(Manifest("stream", [VideoEntry(id="file", path=file, num_frames=37),
+                                           VideoEntry(id="folder", path=root / "frames", num_frames=37)]))
+
+
+@pytest.mark.parametrize("chunk, num_context, frame_stride, stride",
+                         [(1, 0, 1, 1), (5, 2, 3, 1), (7, 1, 4, 2), (8, 3, 2, 3), (64, 2, 15, 1), (4, 2, 3, 2)])
+@pytest.mark.parametrize("i", [0, 1])
+def test_streamed_chunks_equal_reading_all_frames_at_once(file_and_folder, i, chunk, num_context, frame_stride,
+                                                          stride):
+    """Bit for bit what load_frames gives when it reads every frame the chunks need in one call."""
+    source = file_and_folder
+    chunks = list(iter_video_chunks(source, i, chunk, num_context, frame_stride, image_size=16, stride=stride))
+    steps = np.concatenate([s for s, _ in chunks])
+    assert steps.tolist() == list(range(0, 37, stride))
+    expected = load_frames(source, i, context_indices(steps, 37, num_context, frame_stride), 16, "imagenet")
+    assert torch.equal(torch.cat([f for _, f in chunks]), expected)
+
+
+def test_streamed_chunks_decode_a_video_file_once(file_and_folder, monkeypatch):
+    import gtalign.data.video as video
+
+    opened, frames = [], []
+    decode = video._decode
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        for frame in decode(*args, **kwargs):
+            frames.append(frame)
+            yield frame
+
+    monkeypatch.setattr(video, "_decode", counting)
+    chunks = list(iter_video_chunks(file_and_folder, 0, chunk=4, num_context=2, frame_stride=3, image_size=16))
+    assert len(chunks) == 10
+    assert len(opened) == 1 and len(frames) == 37

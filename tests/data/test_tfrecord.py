@@ -103,4 +103,6 @@ def test_tfrecord_source_reads_tcc_layout(tmp_path):
     frames = source.read_frames(1, [4, 0, 2])
     assert frames.shape == (3, 16, 16, 3)
     np.testing.assert_allclose(frames[:, 0, 0, 0], [160, 0, 80], atol=3)
+    np.testing.assert_array_equal(np.stack(list(source.iter_frames(1, [0, 2, 4]))), frames[[1, 2, 0]])
+    np.testing.assert_array_equal(np.stack(list(source.iter_frames(1))), source.read_frames(1))
     assert len(open_source(tmp_path, split="val")) == 1

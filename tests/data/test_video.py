@@ -5,8 +5,11 @@ import av
 import numpy as np
 import pytest
 
-from gtalign.data.video import (probe_video, read_video, read_video_segment, resample_by_time, resize_short_side,
-                                write_video)
+import gtalign.data.video as video_module
+from gtalign.data.manifest import Manifest, VideoEntry
+from gtalign.data.source import VideoSource
+from gtalign.data.video import (iter_video, probe_video, read_video, read_video_segment, resample_by_time,
+                                resize_short_side, write_video)
 from gtalign.errors import GtalignError
 
 
@@ -40,6 +43,57 @@ def test_read_indices_in_order_with_repeats(tmp_path):
         read_video(path, [3, 12])
     with pytest.raises(GtalignError, match=">= 0"):
         read_video(path, [-1])
+
+
+def count_decodes(monkeypatch) -> dict[str, int]:
+    """Wrap the decoder so the test sees how many times a file is opened and how many frames come out of it."""
+    counts = {"opened": 0, "frames": 0}
+    decode = video_module._decode
+
+    def counting(*args, **kwargs):
+        counts["opened"] += 1
+        for frame in decode(*args, **kwargs):
+            counts["frames"] += 1
+            yield frame
+
+    monkeypatch.setattr(video_module, "_decode", counting)
+    return counts
+
+
+def test_iter_video_streams_the_asked_frames_decoding_once(tmp_path, monkeypatch):
+    path = write_video(tmp_path / "a.mp4", ramp(20), fps=10)
+    everything = read_video(path)
+    counts = count_decodes(monkeypatch)
+    np.testing.assert_array_equal(np.stack(list(iter_video(path))), everything)
+    assert counts == {"opened": 1, "frames": 20}
+    wanted = [0, 3, 4, 11]
+    np.testing.assert_array_equal(np.stack(list(iter_video(path, np.array(wanted)))), everything[wanted])
+    assert counts == {"opened": 2, "frames": 20 + 12}  # stops at the last index asked
+    assert list(iter_video(path, [])) == []
+    with pytest.raises(GtalignError, match="strictly increasing"):
+        list(iter_video(path, [4, 2]))
+    with pytest.raises(GtalignError, match="out of range"):
+        list(iter_video(path, [19, 20]))
+
+
+def test_source_iter_frames_equals_read_frames_for_files_and_folders(tmp_path, monkeypatch):
+    from PIL import Image
+
+    file = write_video(tmp_path / "a.mp4", ramp(15), fps=10)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for j, image in enumerate(ramp(15)):
+        Image.fromarray(image).save(folder / f"{j:06d}.png")
+    source = VideoSource(Manifest("two", [VideoEntry(id="file", path=file, num_frames=15),
+                                          VideoEntry(id="folder", path=folder, num_frames=15)]))
+    wanted = np.array([1, 2, 8, 14])
+    for i in range(2):
+        np.testing.assert_array_equal(np.stack(list(source.iter_frames(i))), source.read_frames(i))
+        np.testing.assert_array_equal(np.stack(list(source.iter_frames(i, wanted))), source.read_frames(i, wanted))
+        with pytest.raises(GtalignError, match="strictly increasing"):
+            list(source.iter_frames(i, [3, 3]))
+    with pytest.raises(GtalignError, match="out of range"):
+        list(source.iter_frames(1, [15]))
 
 
 def write_vfr(path, times):

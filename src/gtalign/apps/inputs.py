@@ -43,18 +43,21 @@ def parse_frame_ref(text: str) -> tuple[Path, int]:
     return Path(path), int(frame)
 
 
-def read_display_frames(source: VideoSource, i: int, max_side: int = 480, chunk: int = 64) -> np.ndarray:
-    """All frames of video i as uint8 (T, H, W, 3), scaled down (never up) so that max(H, W) <= max_side."""
+def read_display_frames(source: VideoSource, i: int, max_side: int = 480) -> np.ndarray:
+    """All frames of video i as uint8 (T, H, W, 3), scaled down (never up) so that max(H, W) <= max_side.
+
+    The video is streamed once (`VideoSource.iter_frames`) and each frame scaled as it arrives, so only the
+    scaled frames are held.
+    """
     from PIL import Image
 
     n = source.entries[i].num_frames
-    parts = []
-    for start in range(0, n, chunk):
-        frames = source.read_frames(i, np.arange(start, min(n, start + chunk)))
-        h, w = frames.shape[1:3]
+    out = []
+    for frame in source.iter_frames(i, np.arange(n)):
+        h, w = frame.shape[:2]
         scale = max_side / max(h, w)
         if scale < 1:
-            size = (max(2, round(w * scale)), max(2, round(h * scale)))
-            frames = np.stack([np.asarray(Image.fromarray(f).resize(size, Image.BILINEAR)) for f in frames])
-        parts.append(frames)
-    return np.concatenate(parts)
+            frame = np.asarray(Image.fromarray(frame).resize((max(2, round(w * scale)), max(2, round(h * scale))),
+                                                             Image.BILINEAR))
+        out.append(frame)
+    return np.stack(out)

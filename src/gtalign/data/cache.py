@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.scan import keep_readable
-from gtalign.data.source import VideoSource, checked_indices
+from gtalign.data.source import VideoSource, checked_indices, increasing_indices
 from gtalign.data.video import resize_short_side
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
@@ -58,6 +59,11 @@ class CachedSource(VideoSource):
     def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
         frames = self.frames(i)
         return np.array(frames if indices is None else frames[checked_indices(indices, len(frames), self.entries[i].id)])
+
+    def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        frames, what = self.frames(i), self.entries[i].id
+        for j in checked_indices(increasing_indices(indices, what), len(frames), what).tolist():
+            yield np.array(frames[j])
 
     def prepare(self, workers: int = 2) -> int:
         """Decode every video not yet cached (worker pool, progress bar); returns how many were decoded.

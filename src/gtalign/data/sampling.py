@@ -86,6 +86,18 @@ class ClipSampler:
         return steps, context_indices(steps, num_frames, self.num_context, self.frame_stride)
 
 
+def preprocess_frames(frames: np.ndarray, image_size: int, normalize: str, augment: VideoAugment | None = None,
+                      rng: np.random.Generator | None = None) -> torch.Tensor:
+    """uint8 frames (n, H, W, 3) -> float32 (n, 3, size, size), augmented (one set of parameters drawn from
+    `rng` for all of them) or resized, then normalised."""
+    out = to_float_frames(frames)
+    if augment is not None:
+        out = augment(out, rng if rng is not None else np.random.default_rng(), image_size)
+    else:
+        out = resize_frames(out, image_size)
+    return normalize_frames(out, normalize)
+
+
 def load_frames(source: VideoSource, i: int, frame_indices: np.ndarray, image_size: int, normalize: str,
                 augment: VideoAugment | None = None, rng: np.random.Generator | None = None) -> torch.Tensor:
     """Frames of video i at `frame_indices` (any shape S), preprocessed: float32 (*S, 3, size, size).
@@ -95,12 +107,7 @@ def load_frames(source: VideoSource, i: int, frame_indices: np.ndarray, image_si
     """
     frame_indices = np.asarray(frame_indices, dtype=np.int64)
     distinct, inverse = np.unique(frame_indices, return_inverse=True)
-    frames = to_float_frames(source.read_frames(i, distinct))
-    if augment is not None:
-        frames = augment(frames, rng if rng is not None else np.random.default_rng(), image_size)
-    else:
-        frames = resize_frames(frames, image_size)
-    frames = normalize_frames(frames, normalize)
+    frames = preprocess_frames(source.read_frames(i, distinct), image_size, normalize, augment, rng)
     return frames[torch.from_numpy(inverse.reshape(-1))].reshape(*frame_indices.shape, *frames.shape[1:])
 
 
@@ -193,19 +200,34 @@ def iter_video_chunks(source: VideoSource, i: int, chunk: int = 64, num_context:
     """Every `stride`-th frame of video i with its context, in chunks for embedding:
     yields (steps (n,), frames float32 (n, C, 3, H, W)) with n <= chunk.
 
-    Frames shared by consecutive chunks (context reaching back) are read once and kept.
+    The video is streamed once, front to back (`VideoSource.iter_frames`: a video file is decoded once, not once
+    per chunk); a frame is preprocessed once and kept while later chunks still need it as context. The frames
+    are the ones `load_frames` gives for the same indices, bit for bit.
     """
     chunk = _positive_int("chunk", chunk)
     check_normalize(normalize)
     sampler = ClipSampler(None, num_context, frame_stride, mode="all", stride=stride)
     steps, frame_indices = sampler.indices(_num_frames(source, i), np.random.default_rng(0))
+    needed = np.unique(frame_indices)
+    stream = zip(needed.tolist(), source.iter_frames(i, needed))
+    decoded: dict[int, np.ndarray] = {}  # uint8 frames read from the stream, not preprocessed yet
     cache: dict[int, torch.Tensor] = {}
+    last = -1  # the last frame index read from the stream
     for start in range(0, len(steps), chunk):
         idx = frame_indices[start:start + chunk]
-        cache = {j: f for j, f in cache.items() if j >= idx.min()}
+        lowest, highest = int(idx.min()), int(idx.max())  # both never decrease from chunk to chunk
+        while last < highest:
+            item = next(stream, None)
+            if item is None:
+                raise GtalignError(f"video {source.entries[i].id!r} gave fewer frames than its {len(needed)} "
+                                   f"needed ones (up to frame {int(needed[-1])})")
+            last, frame = item
+            decoded[last] = frame
+        cache = {j: f for j, f in cache.items() if j >= lowest}
+        decoded = {j: f for j, f in decoded.items() if j >= lowest}
         missing = np.setdiff1d(np.unique(idx), np.fromiter(cache, dtype=np.int64, count=len(cache)))
         if missing.size:
-            new = load_frames(source, i, missing, image_size, normalize)
+            new = preprocess_frames(np.stack([decoded.pop(j) for j in missing.tolist()]), image_size, normalize)
             cache.update(zip(missing.tolist(), new))
         frames = torch.stack([cache[j] for j in idx.reshape(-1).tolist()])
         yield steps[start:start + chunk], frames.reshape(*idx.shape, *frames.shape[1:])

@@ -6,7 +6,7 @@ themselves with `register_source`. Every source exposes the same `VideoEntry` li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch.utils.data
@@ -20,8 +20,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 class VideoSource(torch.utils.data.Dataset):
     """A list of videos (`entries`) and a way to read their frames.
 
-    `source[i]` is the `VideoEntry` of video i; `read_frames(i, indices)` returns uint8 frames (n, H, W, 3).
-    Subclasses override `read_frames` (the default reads frame folders and video files).
+    `source[i]` is the `VideoEntry` of video i; `read_frames(i, indices)` returns uint8 frames (n, H, W, 3);
+    `iter_frames(i, indices)` streams them in order, one (H, W, 3) at a time, for walking a whole video in pieces.
+    Subclasses override `read_frames` (the default reads frame folders and video files), and `iter_frames` when
+    they can stream (the default streams frame folders and video files, else reads the frames in one call).
     """
 
     def __init__(self, manifest: Manifest, skipped: list | None = None):
@@ -46,6 +48,16 @@ class VideoSource(torch.utils.data.Dataset):
         """Frames of video i at `indices` (all frames when None) as uint8 (n, H, W, 3)."""
         return read_path_frames(self.entries[i].path, indices)
 
+    def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """Frames of video i at strictly increasing `indices` (all when None), one uint8 (H, W, 3) at a time.
+
+        A video file is decoded once, front to back (linear in its length, unlike one `read_frames` per piece).
+        """
+        if type(self).read_frames is not VideoSource.read_frames:  # a reader of its own: one call
+            yield from self.read_frames(i, increasing_indices(indices, self.entries[i].id))
+            return
+        yield from iter_path_frames(self.entries[i].path, indices)
+
 
 def checked_indices(indices: np.ndarray | None, num_frames: int, what: str) -> np.ndarray:
     """Frame indices as int64 (n,) (all frames when None); GtalignError when one is outside [0, num_frames)."""
@@ -55,27 +67,59 @@ def checked_indices(indices: np.ndarray | None, num_frames: int, what: str) -> n
     return idx
 
 
+def increasing_indices(indices: np.ndarray | None, what: str) -> np.ndarray | None:
+    """`indices` as int64 (n,) (None stays None); GtalignError unless they strictly increase."""
+    if indices is None:
+        return None
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size > 1 and np.any(np.diff(idx) <= 0):
+        raise GtalignError(f"frame indices streamed from {what} must be strictly increasing")
+    return idx
+
+
 def list_frame_files(folder: Path) -> list[Path]:
     """The image files of a frame folder, sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def read_frame_folder(folder: Path, indices: np.ndarray | None = None) -> np.ndarray:
-    """Decode the frames of a frame folder at `indices` (all when None) to uint8 (n, H, W, 3)."""
-    from PIL import Image
-
+def _frame_files(folder: Path) -> list[Path]:
     files = list_frame_files(folder)
     if not files:
         raise GtalignError(f"frame folder {folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def _read_image(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def read_frame_folder(folder: Path, indices: np.ndarray | None = None) -> np.ndarray:
+    """Decode the frames of a frame folder at `indices` (all when None) to uint8 (n, H, W, 3)."""
+    files = _frame_files(folder)
     idx = checked_indices(indices, len(files), str(folder))
     cache: dict[int, np.ndarray] = {}
     out = []
     for j in idx.tolist():
         if j not in cache:
-            with Image.open(files[j]) as im:
-                cache[j] = np.asarray(im.convert("RGB"))
+            cache[j] = _read_image(files[j])
         out.append(cache[j])
     return np.stack(out)
+
+
+def iter_path_frames(path: Path, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """`read_path_frames` one uint8 (H, W, 3) frame at a time, at strictly increasing `indices` (all when None);
+    a video file is decoded once, front to back."""
+    if not Path(path).is_dir():
+        from gtalign.data.video import iter_video
+
+        yield from iter_video(path, indices)
+        return
+    files = _frame_files(path)
+    for j in checked_indices(increasing_indices(indices, str(path)), len(files), str(path)).tolist():
+        yield _read_image(files[j])
 
 
 def read_path_frames(path: Path, indices: np.ndarray | None = None) -> np.ndarray:

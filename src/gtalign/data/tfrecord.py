@@ -24,7 +24,7 @@ import numpy as np
 from gtalign.data.manifest import SPLITS, Manifest, VideoEntry
 from gtalign.data.scan import Skipped, parallel_map, report_skipped
 from gtalign.data.sequence_example import SequenceExample, decode_sequence_example, encode_sequence_example
-from gtalign.data.source import VideoSource, checked_indices, register_source
+from gtalign.data.source import VideoSource, checked_indices, increasing_indices, register_source
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
 
@@ -243,12 +243,21 @@ def _is_tfrecord(path: Path) -> bool:
 class TFRecordSource(VideoSource):
     """Videos stored as TCC SequenceExamples (entry.path is the file, meta["tfrecord_offset"] the record)."""
 
-    def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
+    def _jpegs(self, i: int) -> list[bytes]:
         entry = self.entries[i]
-        jpegs = _jpegs(decode_sequence_example(read_record_at(entry.path, entry.meta["tfrecord_offset"])))
-        idx = checked_indices(indices, len(jpegs), entry.id)
+        return _jpegs(decode_sequence_example(read_record_at(entry.path, entry.meta["tfrecord_offset"])))
+
+    def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
+        jpegs = self._jpegs(i)
+        idx = checked_indices(indices, len(jpegs), self.entries[i].id)
         decoded = {j: _decode_jpeg(jpegs[j]) for j in set(idx.tolist())}
         return np.stack([decoded[j] for j in idx.tolist()])
+
+    def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """The record is read once; each frame's JPEG is decoded when it is reached."""
+        jpegs, what = self._jpegs(i), self.entries[i].id
+        for j in checked_indices(increasing_indices(indices, what), len(jpegs), what).tolist():
+            yield _decode_jpeg(jpegs[j])
 
 
 def index_file(path: Path) -> tuple[list[VideoEntry], list[Skipped]]:

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
+from gtalign.data.source import increasing_indices
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
 
@@ -92,6 +93,32 @@ def _checked_indices(path: Path, indices: np.ndarray | None) -> np.ndarray | Non
     return idx
 
 
+def iter_video(path: str | Path, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """The frames of a video file at strictly increasing `indices` (all frames when None), one uint8 (H, W, 3)
+    at a time, decoding the file once from the start and stopping after the last index.
+
+    Streaming a whole video in pieces this way is linear in its length (`read_video` per piece would decode from
+    the start every time). GtalignError when the video ends before an index, or indices do not increase.
+    """
+    path = Path(path)
+    idx = increasing_indices(_checked_indices(path, indices), str(path))
+    wanted = None if idx is None else idx.tolist()
+    if wanted == []:
+        return
+    pos, count = 0, 0
+    for frame in _decode(path):
+        if wanted is None or count == wanted[pos]:
+            yield frame.to_ndarray(format="rgb24")
+            pos += 1
+            if wanted is not None and pos == len(wanted):
+                return  # before decoding any further frame
+        count += 1
+    if wanted is None and count == 0:
+        raise GtalignError(f"video {path} has no decodable frames")
+    if wanted:
+        raise GtalignError(f"frame indices {wanted[pos:pos + 5]} out of range for {path} ({count} frames decoded)")
+
+
 def read_video(path: str | Path, indices: np.ndarray | None = None) -> np.ndarray:
     """Frames of a video file at `indices` (all frames when None) as uint8 (n, H, W, 3), in the order asked.
 
@@ -99,28 +126,13 @@ def read_video(path: str | Path, indices: np.ndarray | None = None) -> np.ndarra
     """
     path = Path(path)
     idx = _checked_indices(path, indices)
-    wanted = None if idx is None else set(idx.tolist())
-    last = None if idx is None else (int(idx.max()) if idx.size else -1)
-    kept: dict[int, np.ndarray] = {}
-    order: list[np.ndarray] = []
-    if last == -1:
-        return np.zeros((0, 0, 0, 3), np.uint8)
-    for i, frame in enumerate(_decode(path)):
-        if wanted is None:
-            order.append(frame.to_ndarray(format="rgb24"))
-        elif i in wanted:
-            kept[i] = frame.to_ndarray(format="rgb24")
-        if last is not None and i >= last:
-            break
     if idx is None:
-        if not order:
-            raise GtalignError(f"video {path} has no decodable frames")
-        return np.stack(order)
-    missing = sorted(wanted - kept.keys())
-    if missing:
-        raise GtalignError(f"frame indices {missing[:5]} out of range for {path} ({len(kept) and max(kept) + 1} "
-                           f"frames decoded)")
-    return np.stack([kept[j] for j in idx.tolist()])
+        return np.stack(list(iter_video(path)))
+    if idx.size == 0:
+        return np.zeros((0, 0, 0, 3), np.uint8)
+    distinct, inverse = np.unique(idx, return_inverse=True)
+    frames = np.stack(list(iter_video(path, distinct)))
+    return frames[inverse.reshape(-1)]
 
 
 def read_video_segment(path: str | Path, start_s: float, end_s: float, fps: float | None = None) -> np.ndarray:
