@@ -93,13 +93,14 @@ def test_frozen_trunk_features_are_cached_and_used(tiny_config, losses_logged, s
     assert len(files) == 8  # train and val videos
     source, dataset = trainer.data.train.cache.source, trainer.data.train
     feats = np.load(dataset.cache.path(0))
-    assert feats.dtype == np.float16 and feats.shape == (source.entries[0].num_frames, 96, 2, 2)
+    assert feats.dtype == np.float32 and feats.shape == (source.entries[0].num_frames, 96, 2, 2)
     from gtalign.data.sampling import load_frames
 
     frames = load_frames(source, 0, np.arange(3), 32, "imagenet")
     with torch.no_grad():
         expected = trainer.module.embedder.trunk_features(frames).numpy()
-    np.testing.assert_allclose(feats[:3].astype(np.float32), expected, atol=2e-3, rtol=1e-2)
+    # the trunk's own float32 maps (float16 would be off by far more: these maps are ~1e-6)
+    np.testing.assert_allclose(feats[:3], expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
     clip = dataset[0]
     assert clip["features"].shape == (8, 2, 96, 2, 2)
     trainer.fit()

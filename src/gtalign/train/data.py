@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -16,7 +15,7 @@ from gtalign.errors import GtalignError
 from gtalign.models import Embedder
 from gtalign.train.config import Config
 from gtalign.train.distributed import ProcessInfo, is_distributed
-from gtalign.train.features import FeatureCache, FeatureClipDataset, collate_features
+from gtalign.train.features import FeatureCache, FeatureClipDataset, cache_dir_for, collate_features
 
 
 @dataclass
@@ -58,8 +57,7 @@ def clip_sampler(config: Config) -> ClipSampler:
 
 def _feature_clips(config: Config, source: VideoSource, embedder: Embedder, device: torch.device,
                    info: ProcessInfo) -> FeatureClipDataset:
-    cache_dir = config.model.cache_dir or Path(config.train.log_dir).parent / "feature_cache"
-    cache = FeatureCache(cache_dir, source, embedder, config.data.image_size)
+    cache = FeatureCache(cache_dir_for(config), source, embedder, config.data.image_size)
     if info.is_main:
         cache.build(device)
     if is_distributed():

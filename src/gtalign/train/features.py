@@ -1,9 +1,11 @@
 """The frozen-trunk feature cache: trunk maps of every frame computed once, then the embedder trains on them.
 
-Features of video `id` are stored as float16 `(num_frames, F, h, w)` in
-`{cache_dir}/{dataset}/{trunk}-{weights digest}-{image_size}px/{id}-{video digest}.npy` (written atomically), so a
-cache is reused only for the same video (path, frame count, modification time), trunk, trunk weights and image size. Augmentations cannot be applied to
-cached features: clips are drawn exactly as `ClipDataset` draws them, from un-augmented frames.
+Features of video `id` are stored as float32 `(num_frames, F, h, w)` in
+`{cache_dir}/{dataset}/{trunk}-{weights digest}-{image_size}px-f32/{id}-{video digest}.npy` (written atomically),
+so a cache is reused only for the same video (path, frame count, modification time), trunk, trunk weights and
+image size. They are the trunk's own float32 maps, so anything computed from them (training, `gtalign embed`, the
+apps) is what running the trunk would give, to float32 rounding. Augmentations cannot be applied to cached
+features: clips are drawn exactly as `ClipDataset` draws them, from un-augmented frames.
 """
 from __future__ import annotations
 
@@ -18,8 +20,13 @@ from tqdm import tqdm
 from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, step_labels
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.source import VideoSource
+from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
 from gtalign.models import Embedder
+from gtalign.train.config import Config
+
+# Part of the cache folder's name: caches of earlier versions (float16 maps) are not read as these.
+PRECISION = "f32"
 
 
 def weights_digest(module: torch.nn.Module) -> str:
@@ -48,7 +55,7 @@ class FeatureCache:
 
     def __init__(self, cache_dir: str | Path, source: VideoSource, embedder: Embedder, image_size: int):
         self.source, self.embedder, self.image_size = source, embedder, image_size
-        key = f"{embedder.config['trunk']}-{weights_digest(embedder.trunk)}-{image_size}px"
+        key = f"{embedder.config['trunk']}-{weights_digest(embedder.trunk)}-{image_size}px-{PRECISION}"
         self.folder = Path(cache_dir) / _safe(source.manifest.name) / key
         self._files = [self.folder / f"{_safe(entry.id)}-{_video_digest(entry)}.npy" for entry in source.entries]
 
@@ -57,13 +64,13 @@ class FeatureCache:
 
     @torch.no_grad()
     def compute(self, i: int, device: torch.device, chunk: int = 64) -> np.ndarray:
-        """Trunk maps (num_frames, F, h, w) float16 of every frame of video i."""
+        """Trunk maps (num_frames, F, h, w) float32 of every frame of video i."""
         self.embedder.trunk.eval()
         parts = []
         for _, frames in iter_video_chunks(self.source, i, chunk, num_context=0, frame_stride=1,
                                            image_size=self.image_size, normalize="imagenet"):
             feats = self.embedder.trunk_features(frames[:, 0].to(device))
-            parts.append(feats.half().cpu().numpy())
+            parts.append(feats.float().cpu().numpy())
         return np.concatenate(parts)
 
     def build(self, device: torch.device, progress: bool = True) -> None:
@@ -74,11 +81,45 @@ class FeatureCache:
             atomic_save(self.path(i), lambda tmp, feats=feats: np.save(tmp, feats))
 
     def load(self, i: int) -> np.ndarray:
+        """The cached maps (num_frames, F, h, w) of video i, memory-mapped (read-only)."""
         return np.load(self.path(i), mmap_mode="r")
+
+    def cached(self, i: int) -> np.ndarray | None:
+        """The cached maps (num_frames, F, h, w) float32 of video i read into memory, None when not cached."""
+        path = self.path(i)
+        if not path.is_file():
+            return None
+        try:
+            maps = np.load(path)
+        except (OSError, ValueError) as e:
+            raise GtalignError(f"cached trunk features {path} cannot be read ({e}); delete the file to have "
+                               f"them computed again") from e
+        expected = self.source.entries[i].num_frames
+        if maps.ndim != 4 or (expected > 0 and maps.shape[0] != expected):
+            raise GtalignError(f"cached trunk features {path} have shape {maps.shape}, expected ({expected}, F, h, "
+                               f"w); delete the file to have them computed again")
+        return maps.astype(np.float32, copy=False)
+
+
+def frozen_trunk_cache(cache_dir: str | Path | None, source: VideoSource, embedder: Embedder,
+                       image_size: int) -> FeatureCache | None:
+    """The feature cache in `cache_dir` of `embedder`'s trunk, or None without a folder or when the trunk is not
+    frozen (a trained trunk's features are not what any cache holds)."""
+    if cache_dir is None or not embedder.trunk_frozen:
+        return None
+    return FeatureCache(cache_dir, source, embedder, image_size)
+
+
+def cache_dir_for(config: Config, run_dir: str | Path | None = None) -> Path:
+    """The feature-cache folder of a training config: `model.cache_dir`, by default `feature_cache` next to the
+    run folder (`run_dir`, else `train.log_dir`)."""
+    if config.model.cache_dir:
+        return Path(config.model.cache_dir)
+    return Path(run_dir if run_dir is not None else config.train.log_dir).parent / "feature_cache"
 
 
 class FeatureClipDataset(torch.utils.data.Dataset):
-    """`ClipDataset` on cached trunk features: item i holds `features` float16 (T, C, F, h, w) instead of frames,
+    """`ClipDataset` on cached trunk features: item i holds `features` float32 (T, C, F, h, w) instead of frames,
     with the same steps, labels, length and video_index (same random choices from (seed, epoch, i))."""
 
     def __init__(self, cache: FeatureCache, sampler: ClipSampler, seed: int = 0):
