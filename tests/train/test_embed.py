@@ -1,4 +1,5 @@
-"""`gtalign embed` / `embed_dataset`: shapes, equality with the model on whole videos, skip on rerun."""
+"""`gtalign embed` / `embed_dataset`: shapes, equality with the model on whole videos, skip on rerun, the same
+embeddings from a frozen trunk's cached features."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,10 +9,17 @@ import torch
 from gtalign.cli import main
 from gtalign.data import open_source
 from gtalign.data.sampling import context_indices, load_frames
+from gtalign.errors import GtalignError
 from gtalign.io import read_json
+from gtalign.models import Embedder
 from gtalign.train import embed as embed_module
-from gtalign.train.embed import embed_dataset, file_name, load_embedder
+from gtalign.train.embed import embed_dataset, embed_from_features, file_name, load_embedder
+from gtalign.train.features import FeatureCache
 from gtalign.train.trainer import Trainer
+
+# Embeddings (L2-normalised) from cached trunk maps vs. from running the trunk: ~1e-7 apart when the cache holds
+# the trunk's float32 maps, ~5e-6 when it held them rounded to float16.
+ATOL = 5e-7
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +83,123 @@ def test_loose_video_folders_and_odd_ids(checkpoint, synth_root, tmp_path):
     assert all(v["split"] == "test" and v["num_frames"] > 0 for v in index["videos"])
     assert file_name("a/b c") != file_name("a_b_c") and "/" not in file_name("a/b c")
     assert file_name("squat_0000") == "squat_0000.npy" and not file_name(".hidden").startswith(".")
+
+
+def test_embedding_from_trunk_features_equals_the_network_on_frames():
+    torch.manual_seed(0)
+    model = Embedder("mobilenet_v2", None, "frozen", embedding_dim=16, conv_channels=8, fc_channels=8).eval()
+    n, k, stride = 7, 2, 3
+    frames = torch.randn(n, 3, 32, 32)
+    with torch.no_grad():
+        feats = model.trunk_features(frames).numpy()
+        got = embed_from_features(model, feats, num_context=k, frame_stride=stride, chunk=3)
+        # straightforward reference: each frame with the frames k*stride, ..., stride before it, clamped at 0
+        clips = torch.stack([frames[[max(0, t - j * stride) for j in range(k, -1, -1)]] for t in range(n)])
+        want = model(clips[None])[0].numpy()
+    assert got.shape == (n, 16) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def cached_checkpoint(synth_root, tmp_path_factory, tiny_config):
+    """A frozen-trunk run that cached its trunk features in the default place, `feature_cache` next to the run.
+
+    The trunk has ImageNet weights: a random MobileNetV2's conv4 maps are ~1e-6, too small for its embeddings
+    to show how the maps were computed."""
+    from gtalign.models.weights import weights_dir
+
+    if not (weights_dir() / "mobilenet_v2-b0353104.pth").is_file():
+        pytest.skip(f"ImageNet MobileNetV2 weights not in {weights_dir()} (make weights installs them)")
+    base = tmp_path_factory.mktemp("cached")
+    checkpoint = Trainer(tiny_config(synth_root, base / "run", "train.max_steps=1", "data.num_context=2",
+                                     "model.weights=imagenet", "model.cache_features=true",
+                                     "augment.enabled=false"), progress=False).fit()
+    assert any((base / "feature_cache").rglob("*.npy"))
+    return checkpoint
+
+
+def _trunk_runs(monkeypatch) -> list[int]:
+    """Count the frames the trunk runs on (of any Embedder) from now on."""
+    frames, trunk_features = [], Embedder.trunk_features
+    monkeypatch.setattr(Embedder, "trunk_features", lambda self, x: frames.append(len(x)) or trunk_features(self, x))
+    return frames
+
+
+def _embeddings(index) -> dict[str, np.ndarray]:
+    return {v["id"]: np.load(index.parent / v["file"]) for v in read_json(index)["videos"]}
+
+
+def test_cached_trunk_features_give_the_same_embeddings(cached_checkpoint, synth_root, tmp_path, monkeypatch):
+    trunk = _trunk_runs(monkeypatch)
+    computed = _embeddings(embed_dataset(cached_checkpoint, synth_root, tmp_path / "a", split="val", chunk=5,
+                                         feature_cache=False, progress=False))
+    assert sum(trunk) > 0
+    trunk.clear()
+    cached = _embeddings(embed_dataset(cached_checkpoint, synth_root, tmp_path / "b", split="val", chunk=5,
+                                       progress=False))  # default: the run's own cache
+    assert trunk == [] and computed.keys() == cached.keys() and len(cached) == 4
+    for vid, emb in computed.items():
+        assert cached[vid].dtype == np.float32 and cached[vid].shape == emb.shape
+        np.testing.assert_allclose(cached[vid], emb, rtol=0, atol=ATOL)
+    # the tolerance is tight enough to tell: maps rounded to float16 would not pass it
+    model, config = load_embedder(cached_checkpoint)
+    source = open_source(synth_root, split="val")
+    maps = FeatureCache(cached_checkpoint.parent.parent / "feature_cache", source, model,
+                        config.data.image_size).cached(0)
+    rounded = embed_from_features(model, maps.astype(np.float16), config.data.num_context, config.data.frame_stride)
+    assert np.abs(rounded - computed[source.entries[0].id]).max() > 4 * ATOL
+    # the command line: an explicit cache folder, and --no-feature-cache
+    folder = cached_checkpoint.parent.parent / "feature_cache"
+    assert main(["embed", str(cached_checkpoint), "--data", str(synth_root), "--out", str(tmp_path / "c"),
+                 "--split", "val", "--feature-cache", str(folder), "--quiet"]) == 0
+    assert trunk == []
+    for vid, emb in _embeddings(tmp_path / "c" / "index.json").items():
+        np.testing.assert_allclose(emb, computed[vid], rtol=0, atol=ATOL)
+    assert main(["embed", str(cached_checkpoint), "--data", str(synth_root), "--out", str(tmp_path / "d"),
+                 "--split", "val", "--no-feature-cache", "--quiet"]) == 0
+    assert sum(trunk) > 0
+
+
+def test_videos_missing_from_the_cache_run_the_trunk(cached_checkpoint, synth_root, tmp_path, monkeypatch):
+    model, config = load_embedder(cached_checkpoint)
+    source = open_source(synth_root, split="val")
+    cache = FeatureCache(cached_checkpoint.parent.parent / "feature_cache", source, model, config.data.image_size)
+    moved = tmp_path / "moved.npy"
+    cache.path(1).rename(moved)
+    try:
+        trunk = _trunk_runs(monkeypatch)
+        index = embed_dataset(cached_checkpoint, source, tmp_path / "emb", chunk=5, progress=False)
+        # video 1 only: each of its frames with its context frames
+        assert sum(trunk) == source.entries[1].num_frames * (config.data.num_context + 1)
+    finally:
+        moved.rename(cache.path(1))
+    reference = embed_dataset(cached_checkpoint, source, tmp_path / "ref", chunk=5, feature_cache=False,
+                              progress=False)
+    for vid, emb in _embeddings(index).items():
+        np.testing.assert_allclose(emb, _embeddings(reference)[vid], rtol=0, atol=ATOL)
+
+
+def test_feature_cache_errors_name_the_folder(cached_checkpoint, synth_root, tmp_path, tiny_config):
+    missing = tmp_path / "no_such_cache"
+    with pytest.raises(GtalignError, match="no_such_cache"):
+        embed_dataset(cached_checkpoint, synth_root, tmp_path / "a", split="val", feature_cache=missing,
+                      progress=False)
+    trained_trunk = Trainer(tiny_config(synth_root, tmp_path / "run", "train.max_steps=1", "model.regime=train_all"),
+                            progress=False).fit()
+    with pytest.raises(GtalignError, match="frozen trunk.*train_all"):
+        embed_dataset(trained_trunk, synth_root, tmp_path / "b", split="val", feature_cache=tmp_path,
+                      progress=False)
+    # by default a trained trunk never reads a cache, even one next to its run
+    (tmp_path / "feature_cache").mkdir()
+    embed_dataset(trained_trunk, synth_root, tmp_path / "c", split="val", progress=False)
+    # a damaged cache file is named, not read as features
+    model, config = load_embedder(cached_checkpoint)
+    cache = FeatureCache(cached_checkpoint.parent.parent / "feature_cache", open_source(synth_root, split="val"),
+                         model, config.data.image_size)
+    good = cache.path(0).read_bytes()
+    cache.path(0).write_bytes(b"not an npy file")
+    try:
+        with pytest.raises(GtalignError, match=cache.path(0).name):
+            embed_dataset(cached_checkpoint, synth_root, tmp_path / "d", split="val", progress=False)
+    finally:
+        cache.path(0).write_bytes(good)

@@ -65,12 +65,12 @@ class CheckpointEncoder:
         With `feature_cache` (the training's cache folder, for a frozen trunk), maps cached there are read instead.
         """
         self.model.eval()
-        if self.feature_cache is not None and self.model.trunk_frozen:
-            from gtalign.train.features import FeatureCache
+        from gtalign.train.features import frozen_trunk_cache
 
-            cache = FeatureCache(self.feature_cache, source, self.model, self.config.data.image_size)
-            if cache.path(i).is_file():
-                return torch.from_numpy(np.asarray(cache.load(i), dtype=np.float32)).to(self.device)
+        cache = frozen_trunk_cache(self.feature_cache, source, self.model, self.config.data.image_size)
+        cached = None if cache is None else cache.cached(i)
+        if cached is not None:
+            return torch.from_numpy(cached).to(self.device)
         parts = [self.model.trunk_features(frames[:, 0].to(self.device))
                  for _, frames in iter_video_chunks(source, i, CHUNK, 0, 1, self.config.data.image_size, "imagenet")]
         return torch.cat(parts)

@@ -26,7 +26,7 @@ def _embed(args: argparse.Namespace) -> int:
 
     index = embed_dataset(args.checkpoint, args.data if args.data is not None else args.videos, args.out,
                           split=args.split, chunk=args.chunk, kind=args.kind, device=args.device,
-                          progress=not args.quiet)
+                          progress=not args.quiet, feature_cache=args.feature_cache)
     print(f"embeddings: {index}")
     return 0
 
@@ -55,5 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", default="auto", help="dataset kind of --data (default: guessed)")
     p.add_argument("--chunk", type=int, default=64, help="frames per forward pass (default 64)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument("--feature-cache", metavar="DIR", default=True,
+                       help="read a frozen trunk's cached features from this folder instead of running the trunk "
+                            "(default: the checkpoint's training cache, model.cache_dir, if it is there); the "
+                            "embeddings are the same")
+    cache.add_argument("--no-feature-cache", dest="feature_cache", action="store_false",
+                       help="always run the trunk")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_embed)

@@ -4,6 +4,9 @@
 Videos whose file is already there (with the right shape, from the same checkpoint) are skipped, so an interrupted
 run continues where it stopped. `.checkpoint.json` in the folder records which checkpoint (SHA-1 of the file) the
 embeddings come from; another checkpoint's embeddings are replaced, never mixed in.
+
+With a frozen trunk, the trunk maps the training cached (`gtalign.train.features.FeatureCache`) are read instead of
+running the trunk, where they are there; the embeddings are the same either way (to float32 rounding).
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from tqdm import tqdm
 
 from gtalign.data import open_source
 from gtalign.data.manifest import Manifest, VideoEntry
-from gtalign.data.sampling import iter_video_chunks
+from gtalign.data.sampling import context_indices, iter_video_chunks
 from gtalign.data.scan import check_entry
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
@@ -27,6 +30,7 @@ from gtalign.io import atomic_save, read_json, write_json
 from gtalign.models import Embedder
 from gtalign.train.checkpoint import load_checkpoint
 from gtalign.train.config import Config, config_from_dict
+from gtalign.train.features import FeatureCache, cache_dir_for, frozen_trunk_cache
 from gtalign.train.trainer import choose_device
 
 FORMAT = "gtalign-embeddings"
@@ -80,14 +84,55 @@ def _open(data: Any, split: str | None, kind: str) -> tuple[VideoSource, str]:
 
 
 @torch.no_grad()
+def embed_from_features(model: Embedder, feats: np.ndarray, num_context: int, frame_stride: int, chunk: int = 256,
+                        device: torch.device | None = None) -> np.ndarray:
+    """Embeddings (N, D) float32 of every frame of a video from its trunk maps `feats` (N, F, h, w), each frame
+    with its context frames (`num_context` of them, `frame_stride` apart): `model(frames)` without the trunk.
+    Runs on `device` (default: where the model is), `chunk` frames at a time."""
+    device = device if device is not None else next(model.parameters()).device
+    n = feats.shape[0]
+    index = context_indices(np.arange(n), n, num_context, frame_stride)  # (N, C)
+    parts = []
+    for start in range(0, n, chunk):
+        clip = torch.from_numpy(np.ascontiguousarray(feats[index[start:start + chunk]], dtype=np.float32))
+        parts.append(model.embed_features(clip[None].to(device))[0].float().cpu().numpy())  # clip (n, C, F, h, w)
+    return np.concatenate(parts)
+
+
+@torch.no_grad()
 def embed_video(model: Embedder, config: Config, source: VideoSource, i: int, chunk: int,
-                device: torch.device) -> np.ndarray:
-    """Embeddings (num_frames, D) float32 of every frame of video i, each with its training context frames."""
+                device: torch.device, cache: FeatureCache | None = None) -> np.ndarray:
+    """Embeddings (num_frames, D) float32 of every frame of video i, each with its training context frames; from
+    the trunk maps in `cache` (a `FeatureCache` of `source`) when video i is cached there."""
     d = config.data
+    if cache is not None and cache.source is not source:
+        raise GtalignError(f"the feature cache {cache.folder} belongs to another source than the one embedded")
+    maps = None if cache is None else cache.cached(i)
+    if maps is not None:
+        return embed_from_features(model, maps, d.num_context, d.frame_stride, chunk, device)
     parts = [model(frames[None].to(device))[0].float().cpu().numpy()
              for _, frames in iter_video_chunks(source, i, chunk, d.num_context, d.frame_stride, d.image_size,
                                                 "imagenet")]
     return np.concatenate(parts)
+
+
+def open_cache(setting: bool | str | os.PathLike, checkpoint: str | os.PathLike, model: Embedder, config: Config,
+               source: VideoSource) -> FeatureCache | None:
+    """The trunk-feature cache `embed_dataset` reads: `setting` True: the checkpoint's training cache
+    (`model.cache_dir`, by default `feature_cache` next to the run folder) when the trunk is frozen and the folder
+    is there; False: none; a folder: that one (GtalignError when it is missing or the trunk is not frozen)."""
+    if setting is False:
+        return None
+    if setting is True:
+        folder = cache_dir_for(config, Path(checkpoint) if Path(checkpoint).is_dir() else Path(checkpoint).parent)
+        return frozen_trunk_cache(folder, source, model, config.data.image_size) if folder.is_dir() else None
+    folder = Path(setting)
+    if not model.trunk_frozen:
+        raise GtalignError(f"feature cache {folder}: cached trunk features stand in only for a frozen trunk, but "
+                           f"{checkpoint} trained its trunk (model.regime={config.model.regime!r})")
+    if not folder.is_dir():
+        raise GtalignError(f"feature cache {folder} is not a folder")
+    return frozen_trunk_cache(folder, source, model, config.data.image_size)
 
 
 def index_entry(entry: VideoEntry, name: str, num_frames: int) -> dict[str, Any]:
@@ -105,14 +150,19 @@ def _reusable(path: Path, shape: tuple[int, int]) -> bool:
 
 def embed_dataset(checkpoint: str | os.PathLike, source_or_path: Any, out_dir: str | os.PathLike,
                   split: str | None = None, chunk: int = 64, kind: str = "auto", device: str = "auto",
-                  progress: bool = True) -> Path:
+                  progress: bool = True, feature_cache: bool | str | os.PathLike = True) -> Path:
     """Embed every frame of every video of a dataset (a path, a `VideoSource`, or a list of video files / frame
-    folders) into `out_dir`; returns the path of `index.json`."""
+    folders) into `out_dir`; returns the path of `index.json`.
+
+    `feature_cache` (see `open_cache`): where cached frozen-trunk maps are read from; True: the checkpoint's own
+    training cache if there, False: never. It changes the speed, not the embeddings.
+    """
     if chunk < 1:
         raise GtalignError(f"chunk must be >= 1 frames, got {chunk}")
     out = Path(out_dir)
     source, dataset = _open(source_or_path, split, kind)
     model, config = load_embedder(checkpoint)
+    cache = open_cache(feature_cache, checkpoint, model, config, source)
     dev = choose_device(device)
     model.to(dev)
     digest = file_sha1(Path(checkpoint) / "last.pt" if Path(checkpoint).is_dir() else checkpoint)
@@ -125,13 +175,18 @@ def embed_dataset(checkpoint: str | os.PathLike, source_or_path: Any, out_dir: s
         name = file_name(entry.id)
         if not (same_checkpoint and entry.num_frames > 0
                 and _reusable(out / name, (entry.num_frames, model.embedding_dim))):
-            emb = embed_video(model, config, source, i, chunk, dev)
+            emb = embed_video(model, config, source, i, chunk, dev, cache)
             atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
             entry_frames = emb.shape[0]
         else:
             entry_frames = entry.num_frames
         videos.append(index_entry(entry, name, entry_frames))
-    index = out / "index.json"
-    write_json(index, {"format": FORMAT, "version": VERSION, "dim": model.embedding_dim,
-                       "checkpoint": str(checkpoint), "dataset": dataset, "videos": videos})
+    return write_index(out, videos, model.embedding_dim, str(checkpoint), dataset)
+
+
+def write_index(out_dir: Path, videos: list[dict[str, Any]], dim: int, checkpoint: str, dataset: str) -> Path:
+    """Write `index.json` of an embedding folder (`videos`: `index_entry` items); returns its path."""
+    index = out_dir / "index.json"
+    write_json(index, {"format": FORMAT, "version": VERSION, "dim": dim, "checkpoint": checkpoint,
+                       "dataset": dataset, "videos": videos})
     return index

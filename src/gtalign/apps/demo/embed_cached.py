@@ -1,8 +1,8 @@
-"""Embedding every frame from the frozen trunk's cached features (the embedding-folder format of `gtalign embed`).
+"""The demo's embeddings: a frozen-trunk checkpoint's (`gtalign embed`, on the trunk-feature cache the training
+filled), and two references that learn nothing (the trunk's pooled maps, the frame time), in the same format.
 
-`gtalign.train.embed.embed_dataset` runs the trunk on every frame and again on each of its context frames; with
-a frozen trunk whose features the training already cached, only the small 3D-conv embedder needs to run. The
-result equals `embed_dataset`'s up to the float16 rounding of the cached maps (the training saw the same maps).
+The cache is completed first, so every method of the demo runs the trunk on a video only once; with the maps
+cached, only the small 3D-conv embedder runs (`gtalign.train.embed.embed_dataset` reads them).
 """
 from __future__ import annotations
 
@@ -15,24 +15,11 @@ import torch
 from tqdm import tqdm
 
 from gtalign.data import open_source
-from gtalign.data.sampling import context_indices
+from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
-from gtalign.io import atomic_save, write_json
-from gtalign.train.embed import FORMAT, VERSION, index_entry, file_name, load_embedder
+from gtalign.io import atomic_save
+from gtalign.train.embed import embed_dataset, file_name, index_entry, load_embedder, write_index
 from gtalign.train.features import FeatureCache
-
-
-@torch.no_grad()
-def embed_from_features(model, feats: np.ndarray, num_context: int, frame_stride: int, chunk: int = 256
-                        ) -> np.ndarray:
-    """Embeddings (N, D) float32 of every frame of a video from its trunk maps `feats` (N, F, h, w)."""
-    n = feats.shape[0]
-    index = context_indices(np.arange(n), n, num_context, frame_stride)  # (N, C)
-    parts = []
-    for start in range(0, n, chunk):
-        clip = torch.from_numpy(np.ascontiguousarray(feats[index[start:start + chunk]])).float()  # (n, C, F, h, w)
-        parts.append(model.embed_features(clip[None])[0].numpy())
-    return np.concatenate(parts).astype(np.float32, copy=False)
 
 
 def write_embeddings(out_dir: str | os.PathLike, source, embed: Callable[[int], np.ndarray], checkpoint: str,
@@ -46,39 +33,37 @@ def write_embeddings(out_dir: str | os.PathLike, source, embed: Callable[[int], 
         dim, name = emb.shape[1], file_name(entry.id)
         atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
         videos.append(index_entry(entry, name, emb.shape[0]))
-    index = out / "index.json"
-    write_json(index, {"format": FORMAT, "version": VERSION, "dim": dim, "checkpoint": checkpoint,
-                       "dataset": str(Path(manifest).resolve()), "videos": videos})
-    return index
+    return write_index(out, videos, dim, checkpoint, str(Path(manifest).resolve()))
+
+
+def open_cache(checkpoint: str | os.PathLike, source: VideoSource, cache_dir: str | os.PathLike) -> FeatureCache:
+    """The trunk-feature cache in `cache_dir` of `checkpoint`'s trunk for the videos of `source`."""
+    model, config = load_embedder(checkpoint)
+    return FeatureCache(cache_dir, source, model, config.data.image_size)
 
 
 def embed_cached(checkpoint: str | os.PathLike, manifest: str | os.PathLike, out_dir: str | os.PathLike,
                  cache_dir: str | os.PathLike, progress: bool = True) -> Path:
-    """Embed every video of `manifest` with the frozen-trunk `checkpoint`, reading (and completing) the trunk
-    feature cache in `cache_dir`; writes `<id>.npy` files and `index.json` into `out_dir` and returns the index."""
-    model, config = load_embedder(checkpoint)
-    if config.model.regime != "frozen":
+    """Embed every video of `manifest` with the frozen-trunk `checkpoint` (`embed_dataset`), on the trunk feature
+    cache in `cache_dir` (completed first); writes `<id>.npy` files and `index.json` into `out_dir`, returns the
+    index."""
+    cache = open_cache(checkpoint, open_source(manifest), cache_dir)
+    if not cache.embedder.trunk_frozen:
         raise GtalignError(f"embed_cached needs a checkpoint trained with model.regime=frozen (cached trunk "
-                           f"features stay valid only then), got regime {config.model.regime!r} in {checkpoint}")
-    source = open_source(manifest)
-    cache = FeatureCache(cache_dir, source, model, config.data.image_size)
+                           f"features stay valid only then), got regime {cache.embedder.regime!r} in {checkpoint}")
     cache.build(torch.device("cpu"), progress=progress)
-    d = config.data
-    return write_embeddings(out_dir, source, lambda i: embed_from_features(model, cache.load(i), d.num_context,
-                                                                           d.frame_stride),
-                            str(checkpoint), manifest, progress)
+    return embed_dataset(checkpoint, manifest, out_dir, device="cpu", progress=progress, feature_cache=cache_dir)
 
 
 def embed_trunk_features(checkpoint: str | os.PathLike, manifest: str | os.PathLike, out_dir: str | os.PathLike,
                          cache_dir: str | os.PathLike, progress: bool = True) -> Path:
     """The reference without any learned embedder: each frame's cached trunk maps (F, h, w) averaged over space
     to an F-D vector (F = 96 for MobileNetV2 at conv4), written like `embed_cached`."""
-    model, config = load_embedder(checkpoint)
     source = open_source(manifest)
-    cache = FeatureCache(cache_dir, source, model, config.data.image_size)
+    cache = open_cache(checkpoint, source, cache_dir)
     cache.build(torch.device("cpu"), progress=progress)
-    return write_embeddings(out_dir, source, lambda i: np.asarray(cache.load(i), np.float32).mean(axis=(2, 3)),
-                            str(checkpoint), manifest, progress)
+    return write_embeddings(out_dir, source, lambda i: cache.cached(i).mean(axis=(2, 3)), str(checkpoint), manifest,
+                            progress)
 
 
 def embed_frame_time(manifest: str | os.PathLike, out_dir: str | os.PathLike, progress: bool = True) -> Path:
