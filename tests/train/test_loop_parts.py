@@ -119,3 +119,19 @@ def test_learning_rate_schedules():
     assert [lr_factor(s, step, 10) for s in (0, 2, 3, 6)] == [1.0, 1.0, 0.5, 0.25]
     with pytest.raises(GtalignError, match="optim.schedule must be one of"):
         lr_factor(0, OptimConfig(schedule="linear"), 10)
+
+
+def test_build_data_progress_false_shows_no_feature_cache_bar(tiny_config, synth_root, tmp_path, capsys):
+    from gtalign.train.data import build_data
+    from gtalign.train.trainer import build_embedder
+
+    def stderr_of_building(run: str, progress: bool) -> str:
+        config = tiny_config(synth_root, tmp_path / run, "model.cache_features=true", "augment.enabled=false",
+                             f"model.cache_dir={tmp_path / run / 'cache'}")
+        capsys.readouterr()
+        data = build_data(config, build_embedder(config), torch.device("cpu"), ProcessInfo(), progress=progress)
+        assert len(data.train) > 0 and data.collate is not None
+        return capsys.readouterr().err
+
+    assert "trunk features" in stderr_of_building("loud", True)
+    assert stderr_of_building("quiet", False) == ""

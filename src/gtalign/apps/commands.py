@@ -20,7 +20,7 @@ def _common(p: argparse.ArgumentParser, checkpoint_help: str) -> None:
 CKPT_HELP = "a gtalign checkpoint (default: ImageNet MobileNetV2 features from the local weights folder)"
 
 
-def _with_videos(source, dirs: list[str]):
+def _with_videos(source, dirs: list[str], progress: bool = True):
     """`source` plus the videos of the datasets `dirs` (ids prefixed so they stay distinct)."""
     from gtalign.data import open_source
     from gtalign.data.manifest import Manifest
@@ -28,7 +28,7 @@ def _with_videos(source, dirs: list[str]):
 
     entries = list(source.entries)
     for k, d in enumerate(dirs):
-        extra = open_source(d)
+        extra = open_source(d, progress=progress)
         entries += [dataclasses.replace(e, id=f"with{k}_{e.id}") for e in extra.entries]
     return VideoSource(Manifest(name="videos", videos=entries))
 
@@ -46,7 +46,7 @@ def _align(args: argparse.Namespace) -> int:
     source = open_videos(args.videos, args.fps, minimum=2, what="align needs two or more videos")
     out = Path(args.out)
     if args.fit:
-        checkpoint = fit_embedder(_with_videos(source, args.with_dirs or []), out / "fit",
+        checkpoint = fit_embedder(_with_videos(source, args.with_dirs or [], not args.quiet), out / "fit",
                                   FitSettings(steps=args.fit_steps, image_size=args.fit_image_size,
                                               device=args.device), progress=not args.quiet)
         print(f"fitted embedder: {checkpoint}")
@@ -88,7 +88,7 @@ def _retrieve(args: argparse.Namespace) -> int:
     query = open_videos([video], args.fps, what="--query")
     if not 0 <= frame < query.entries[0].num_frames:
         raise GtalignError(f"--query frame {frame} is outside {video} ({query.entries[0].num_frames} frames)")
-    corpus = open_source(args.corpus)
+    corpus = open_source(args.corpus, progress=not args.quiet)
     encoder = make_encoder(args.checkpoint, args.device)
     index_dir = Path(args.index) if args.index else default_index_dir(args.corpus, encoder)
     index = build_index(encoder, corpus, index_dir, progress=not args.quiet)

@@ -208,7 +208,7 @@ def load_labels(root: Path, label_set: str) -> tuple[dict[int, Category], dict[s
 @register_source("finegym", detect=_is_finegym)
 def open_finegym(path: Path, split: str | None = None, videos: str | Path | None = None,
                  label_set: str = "gym99", fps: float = 25.0, background: int = -1,
-                 workers: int = 2) -> FineGymSource:
+                 workers: int = 2, progress: bool = True) -> FineGymSource:
     """FineGym annotations in folder `path`, videos in `videos` (default `path/videos`), event-level entries."""
     root = Path(path).resolve()
     videos = Path(videos) if videos is not None else root / "videos"
@@ -225,7 +225,8 @@ def open_finegym(path: Path, split: str | None = None, videos: str | Path | None
     candidates, missing = event_entries(annotations, element_labels, categories, videos, fps)
     candidates = [e for e in candidates if split is None or e.split == split]
     entries, skipped = keep_readable(candidates, _checked, lambda e: f"{e.path} (event {e.id})",
-                                     f"FineGym {root}", workers=workers, desc="checking FineGym videos",
+                                     f"FineGym {root}", workers=workers,
+                                     desc="checking FineGym videos" if progress else None,
                                      already_skipped=missing)
     for e in entries:
         e.labels = frame_labels(e.meta["elements"], e.num_frames, e.fps, background=background)

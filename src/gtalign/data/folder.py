@@ -78,7 +78,7 @@ def _looks_like_video_folder(path: Path, depth: int = 3) -> bool:
 
 
 @register_source("folder", detect=_looks_like_video_folder)
-def open_folder(path: Path, split: str | None = None, workers: int = 2) -> VideoSource:
+def open_folder(path: Path, split: str | None = None, workers: int = 2, progress: bool = True) -> VideoSource:
     """A folder of video files and/or frame folders, with optional per-frame label files."""
     path = Path(path).resolve()
     candidates = [e for e in find_videos(path) if split is None or e.split == split]
@@ -86,6 +86,6 @@ def open_folder(path: Path, split: str | None = None, workers: int = 2) -> Video
         raise GtalignError(f"video folder {path} holds no videos ({', '.join(VIDEO_SUFFIXES)} files or folders "
                            f"of {', '.join(IMAGE_SUFFIXES)} images){'' if split is None else f' in split {split!r}'}")
     entries, skipped = keep_readable(candidates, _with_labels, lambda e: str(e.path), f"video folder {path}",
-                                     workers=workers, desc=f"checking videos in {path.name}")
+                                     workers=workers, desc=f"checking videos in {path.name}" if progress else None)
     classes = sorted({e.class_name for e in entries})
     return VideoSource(Manifest(name=path.name, videos=entries, classes=classes, root=path), skipped)

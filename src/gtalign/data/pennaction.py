@@ -91,7 +91,8 @@ def _checked(entry: VideoEntry) -> VideoEntry:
 
 @register_source("pennaction", detect=_is_pennaction)
 def open_pennaction(path: Path, split: str | None = None, phases: str | Path | None = None,
-                    actions: Sequence[str] | str = ALIGNMENT_ACTIONS, workers: int = 2) -> VideoSource:
+                    actions: Sequence[str] | str = ALIGNMENT_ACTIONS, workers: int = 2,
+                    progress: bool = True) -> VideoSource:
     """PennAction at `path`; `phases` a phase folder/JSON (default `path/phases` if present);
     `actions` the actions kept ("all" for all 15)."""
     root = Path(path).resolve()
@@ -120,7 +121,8 @@ def open_pennaction(path: Path, split: str | None = None, phases: str | Path | N
         raise GtalignError(f"PennAction {root}: no videos of actions {sorted(keep)} in {root / 'labels'}"
                            f"{'' if split is None else f' for split {split!r}'}")
     entries, skipped = keep_readable(candidates, _checked, lambda e: str(e.path), f"PennAction {root}",
-                                     workers=workers, desc="checking PennAction", already_skipped=skipped)
+                                     workers=workers, desc="checking PennAction" if progress else None,
+                                     already_skipped=skipped)
     entries = [dataclasses.replace(e, meta={"pose": e.meta["pose"]}) for e in entries]
     classes = [a for a in ALL_ACTIONS if a in {e.class_name for e in entries}]
     return VideoSource(Manifest(name="pennaction", videos=entries, classes=classes, root=root), skipped)

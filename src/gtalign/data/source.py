@@ -137,7 +137,8 @@ _DETECTORS: list[tuple[str, Callable[[Path], bool]]] = []
 
 
 def register_source(kind: str, detect: Callable[[Path], bool] | None = None) -> Callable[[Opener], Opener]:
-    """Register `opener(path, split=None, **kw) -> VideoSource` under `kind`; `detect(path)` enables kind="auto"."""
+    """Register `opener(path, split=None, progress=True, **kw) -> VideoSource` under `kind` (`progress`: whether
+    checking the videos may show a progress bar); `detect(path)` enables kind="auto"."""
 
     def wrap(fn: Opener) -> Opener:
         _OPENERS[kind] = fn
@@ -163,8 +164,10 @@ def detect_kind(path: str | Path) -> str:
     raise GtalignError(f"cannot tell what kind of dataset {path} is; pass kind= one of {available_sources()}")
 
 
-def open_source(path: str | Path, kind: str = "auto", split: str | None = None, **kwargs) -> VideoSource:
-    """Open a dataset at `path` as a `VideoSource` of kind `kind` (see `available_sources()`)."""
+def open_source(path: str | Path, kind: str = "auto", split: str | None = None, progress: bool = True,
+                **kwargs) -> VideoSource:
+    """Open a dataset at `path` as a `VideoSource` of kind `kind` (see `available_sources()`); `progress=False`
+    hides the progress bar of the readers that check every video when opening."""
     path = Path(path)
     if kind == "auto":
         kind = detect_kind(path)
@@ -172,7 +175,7 @@ def open_source(path: str | Path, kind: str = "auto", split: str | None = None, 
         raise GtalignError(f"dataset path does not exist: {path}")
     if kind not in _OPENERS:
         raise GtalignError(f"unknown dataset kind {kind!r}; expected one of {available_sources()}")
-    return _OPENERS[kind](path, split=split, **kwargs)
+    return _OPENERS[kind](path, split=split, progress=progress, **kwargs)
 
 
 def _is_manifest(path: Path) -> bool:
@@ -180,6 +183,6 @@ def _is_manifest(path: Path) -> bool:
 
 
 @register_source("manifest", detect=_is_manifest)
-def open_manifest(path: Path, split: str | None = None) -> VideoSource:
-    """A gtalign manifest (a `manifest.json` file or a folder holding one)."""
+def open_manifest(path: Path, split: str | None = None, progress: bool = True) -> VideoSource:
+    """A gtalign manifest (a `manifest.json` file or a folder holding one; nothing to check, so no bar)."""
     return VideoSource(load_manifest(path).split(split))

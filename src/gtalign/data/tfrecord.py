@@ -275,7 +275,7 @@ def index_file(path: Path) -> tuple[list[VideoEntry], list[Skipped]]:
 
 
 @register_source("tfrecord", detect=_is_tfrecord)
-def open_tfrecords(path: Path, split: str | None = None, workers: int = 2) -> TFRecordSource:
+def open_tfrecords(path: Path, split: str | None = None, workers: int = 2, progress: bool = True) -> TFRecordSource:
     """A TCC-format .tfrecord file or a folder of them (one worker per file)."""
     files = [f for f in record_files(path) if split is None or class_and_split(f)[1] == split]
     if not files:
@@ -283,7 +283,8 @@ def open_tfrecords(path: Path, split: str | None = None, workers: int = 2) -> TF
                            f"{'' if split is None else f' for split {split!r}'}")
     entries: list[VideoEntry] = []
     skipped: list[Skipped] = []
-    for f, result in zip(files, parallel_map(index_file, files, workers=workers, desc=f"indexing {path.name}")):
+    desc = f"indexing {path.name}" if progress else None
+    for f, result in zip(files, parallel_map(index_file, files, workers=workers, desc=desc)):
         if isinstance(result, BaseException):
             skipped.append(Skipped(str(f), str(result)))
         else:

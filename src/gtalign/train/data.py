@@ -36,10 +36,10 @@ def with_video_lengths(batch: dict[str, Any], lengths: torch.Tensor) -> dict[str
     return batch | {"seq_lens": lengths[batch["video_index"]]}
 
 
-def open_split(config: Config, split: str | None) -> VideoSource:
+def open_split(config: Config, split: str | None, progress: bool = True) -> VideoSource:
     if config.data.root is None:
         raise GtalignError("data.root is not set; give the dataset path in the config or as data.root=DIR")
-    return open_source(config.data.root, kind=config.data.kind, split=split)
+    return open_source(config.data.root, kind=config.data.kind, split=split, progress=progress)
 
 
 def build_augment(config: Config) -> VideoAugment | None:
@@ -56,27 +56,31 @@ def clip_sampler(config: Config) -> ClipSampler:
 
 
 def _feature_clips(config: Config, source: VideoSource, embedder: Embedder, device: torch.device,
-                   info: ProcessInfo) -> FeatureClipDataset:
+                   info: ProcessInfo, progress: bool) -> FeatureClipDataset:
     cache = FeatureCache(cache_dir_for(config), source, embedder, config.data.image_size)
     if info.is_main:
-        cache.build(device)
+        cache.build(device, progress=progress)
     if is_distributed():
         torch.distributed.barrier()
     return FeatureClipDataset(cache, clip_sampler(config), config.train.seed)
 
 
-def build_data(config: Config, embedder: Embedder, device: torch.device, info: ProcessInfo) -> TrainingData:
-    """Training clips (augmented) and validation clips (not augmented; None without a validation split)."""
-    train = open_split(config, config.data.train_split)
+def build_data(config: Config, embedder: Embedder, device: torch.device, info: ProcessInfo,
+               progress: bool = True) -> TrainingData:
+    """Training clips (augmented) and validation clips (not augmented; None without a validation split).
+
+    `progress=False` hides the progress bars of opening the dataset and of building the feature cache.
+    """
+    train = open_split(config, config.data.train_split, progress)
     if len(train) == 0:
         raise GtalignError(f"no training videos in {config.data.root} (split {config.data.train_split!r})")
-    val = open_split(config, config.data.val_split) if config.data.val_split else None
+    val = open_split(config, config.data.val_split, progress) if config.data.val_split else None
     val = val if val is not None and len(val) >= config.data.batch_size else None
     if config.model.cache_features:
         if config.augment.enabled:
             warnings.warn("model.cache_features: augmentations are not applied to cached trunk features")
-        return TrainingData(_feature_clips(config, train, embedder, device, info),
-                            None if val is None else _feature_clips(config, val, embedder, device, info),
+        return TrainingData(_feature_clips(config, train, embedder, device, info, progress),
+                            None if val is None else _feature_clips(config, val, embedder, device, info, progress),
                             collate_features)
     size, seed = config.data.image_size, config.train.seed
     return TrainingData(ClipDataset(train, clip_sampler(config), build_augment(config), size, "imagenet", seed),

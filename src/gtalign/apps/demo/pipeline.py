@@ -255,5 +255,5 @@ def demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations:
 
     tic = time.perf_counter()
     run = run_demo(settings, out_dir, seeds, ablations, workers, threads, progress, log)
-    showcase = build_showcase(run)
+    showcase = build_showcase(run, progress=progress)
     return run, write_report(run, showcase, time.perf_counter() - tic)

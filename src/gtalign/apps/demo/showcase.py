@@ -70,7 +70,8 @@ def alignment_figures(embed_dirs: dict[str, Path], pair: tuple[str, str], out_di
     return out
 
 
-def synchronized_videos(source, pair: tuple[str, str], embed_dir: Path, out_dir: Path) -> tuple[str, str, str, str]:
+def synchronized_videos(source, pair: tuple[str, str], embed_dir: Path, out_dir: Path,
+                        progress: bool = True) -> tuple[str, str, str, str]:
     """Side-by-side video, the two videos and the viewer page of the pair aligned with `embed_dir`'s embeddings.
 
     Returns the file names (side_by_side, video_a, video_b, viewer) inside `out_dir`.
@@ -84,7 +85,7 @@ def synchronized_videos(source, pair: tuple[str, str], embed_dir: Path, out_dir:
     frames_a = source.read_frames(ia, np.arange(ea.num_frames))
     frames_b = source.read_frames(ib, np.arange(eb.num_frames))
     cost, path = dtw_alignment(_embedding(embed_dir, pair[0]), _embedding(embed_dir, pair[1]))
-    side = write_side_by_side(frames_a, frames_b, path, out_dir / "side_by_side.mp4", fps=ea.fps)
+    side = write_side_by_side(frames_a, frames_b, path, out_dir / "side_by_side.mp4", fps=ea.fps, progress=progress)
     video_a = write_browser_video(frames_a, out_dir / f"{ea.id}.mp4", ea.fps)
     video_b = write_browser_video(frames_b, out_dir / f"{eb.id}.mp4", eb.fps)
     mapping = path_to_mapping(path, ea.num_frames)  # (N,) mean matched frame of B
@@ -126,8 +127,10 @@ def cam_sheet(source, video_id: str, checkpoint: Path, out_dir: Path) -> str:
     return save_image(sheet, out_dir / "cam_sheet.png").name
 
 
-def build_showcase(run, method: str = "gta", reference: str = "untrained", cam: bool = True) -> Showcase:
-    """The showcase of `run` (a `DemoRun`) for seed 0 of `method`, compared with `reference` in the figures."""
+def build_showcase(run, method: str = "gta", reference: str = "untrained", cam: bool = True,
+                   progress: bool = True) -> Showcase:
+    """The showcase of `run` (a `DemoRun`) for seed 0 of `method`, compared with `reference` in the figures
+    (`progress`: whether writing the side-by-side video shows a progress bar)."""
     from gtalign.data import open_source
 
     chosen = {key: run.of(key, run.seeds[0]) for key in (reference, method)}
@@ -141,6 +144,6 @@ def build_showcase(run, method: str = "gta", reference: str = "untrained", cam: 
     errors = {key: r["pair"]["dtw"]["mae_frames"] for key, r in records.items()}
     source = open_source(run.manifest)
     figures = alignment_figures(embed_dirs, pair, run.out_dir, errors)
-    side, video_a, video_b, viewer = synchronized_videos(source, pair, embed_dirs[method], run.out_dir)
+    side, video_a, video_b, viewer = synchronized_videos(source, pair, embed_dirs[method], run.out_dir, progress)
     sheet = cam_sheet(source, pair[0], Path(records[method]["checkpoint"]), run.out_dir) if cam else None
     return Showcase(figures, side, video_a, video_b, viewer, sheet, pair)
