@@ -164,3 +164,17 @@ def test_figure_is_drawn_at_its_keypoints():
 def test_bad_arguments(tmp_path, bad, match):
     with pytest.raises(GtalignError, match=match):
         generate_dataset(tmp_path, **{**TINY, **bad})
+
+
+def test_retimed_copy_keeps_the_performer_and_follows_the_new_warp():
+    from gtalign.data.synth.timeline import canonical_times, sample_warp
+
+    spec = sample_spec(0, 0, 0, 20, 20, 48)
+    warp = sample_warp(spec.action_def.num_phases, np.random.default_rng(7))
+    copy = spec.retimed(warp, 30)
+    assert copy.num_frames == 30 and copy.warp == warp
+    np.testing.assert_array_equal(copy.canonical_time, canonical_times(warp, 30))
+    assert (copy.style, copy.appearance, copy.noise_seed) == (spec.style, spec.appearance, spec.noise_seed)
+    same = spec.retimed(spec.warp, spec.num_frames)  # the original timeline renders the original pixels
+    for a, b in zip(spec.frames(), same.frames()):
+        np.testing.assert_array_equal(a, b)

@@ -2,7 +2,7 @@
 render the video again exactly (`render_frames(spec)` gives the same pixels as the generator wrote)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 import numpy as np
@@ -63,6 +63,11 @@ class VideoSpec:
                    canonical_time=np.asarray(meta["canonical_time"], dtype=np.float64), warp=Warp(**warp),
                    style=Style(**meta["style"]), appearance=Appearance(**meta["appearance"]),
                    noise_seed=int(meta["noise_seed"]))
+
+    def retimed(self, warp: Warp, num_frames: int) -> "VideoSpec":
+        """The same performer, appearance and noise on another timeline: a copy of this video with a known time
+        warp (`num_frames` frames sampling `warp`)."""
+        return replace(self, canonical_time=canonical_times(warp, num_frames), warp=warp)
 
     def frames(self) -> Iterator[np.ndarray]:
         """The video's frames, one (S, S, 3) uint8 array at a time."""
