@@ -1,6 +1,9 @@
 """The `gtalign` command line. Sub-commands only parse arguments and call the library.
 
 Each layer that offers commands has a `commands` module with `register(subparsers)`; this file only lists them.
+Every command's parser is built on each start, so those modules and their packages' `__init__` import nothing
+heavy (torch, scipy, numpy) at module level: packages name their exports lazily (`gtalign.lazy`), commands import
+the library inside their functions (tests/test_cli.py checks).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ COMMAND_MODULES = (
 
 
 def _exists(module: str) -> bool:
+    """Whether `module` is there (its parent packages are imported, which is cheap: see above)."""
     try:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:

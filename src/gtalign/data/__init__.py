@@ -1,9 +1,21 @@
-"""Video datasets: the manifest format, readers of real dataset layouts, the synthetic generator, sampling."""
-from gtalign.data.manifest import Manifest, VideoEntry, load_manifest, save_manifest
-from gtalign.data.source import VideoSource, available_sources, open_source, register_source
+"""Video datasets: the manifest format, readers of real dataset layouts, the synthetic generator, sampling.
 
-# Readers register themselves with open_source; the catch-all folder reader is detected last.
-from gtalign.data import tfrecord, pennaction, finegym, folder  # noqa: E402,F401  isort: skip
+The names below are imported on first use (`gtalign.lazy`), with every reader (they register themselves with
+`open_source`, in this order; the catch-all folder reader is detected last).
+"""
+import importlib as _importlib
 
-__all__ = ["Manifest", "VideoEntry", "VideoSource", "available_sources", "load_manifest", "open_source",
-           "register_source", "save_manifest"]
+from gtalign.lazy import lazy_exports
+
+_READERS = ("source", "tfrecord", "pennaction", "finegym", "folder")
+
+
+def _register_readers() -> None:
+    for name in _READERS:
+        _importlib.import_module(f"{__name__}.{name}")
+
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "gtalign.data.manifest": ["Manifest", "VideoEntry", "load_manifest", "save_manifest"],
+    "gtalign.data.source": ["VideoSource", "available_sources", "open_source", "register_source"],
+}, before=_register_readers)

@@ -3,8 +3,20 @@ from __future__ import annotations
 
 import argparse
 
-from gtalign.evaluate.neighbours import METRICS
-from gtalign.evaluate.registry import available
+from gtalign.lazy import LazyChoices
+
+
+def _protocols() -> list[str]:
+    from gtalign.evaluate.registry import available  # imports every protocol (scipy, torch): only when needed
+
+    return available()
+
+
+def _metrics() -> tuple[str, ...]:
+    from gtalign.evaluate.neighbours import METRICS  # numpy
+
+    return METRICS
+
 
 # Protocol options that the command line can set; unset ones keep each protocol's default.
 OPTION_FLAGS = ("per_event", "fractions", "shots", "episodes", "stride", "distance", "ks", "seed")
@@ -18,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--checkpoint", help="checkpoint to embed --dataset with (embeddings are reused if present)")
     ev.add_argument("--dataset", help="dataset (manifest or source path) to embed; needed with --checkpoint")
     ev.add_argument("--embed-dir", help="where --checkpoint's embeddings go (default <ckpt dir>/embeddings/<dataset>)")
-    ev.add_argument("--protocol", nargs="+", required=True, choices=available(), help="protocols to run")
+    ev.add_argument("--protocol", nargs="+", required=True, choices=LazyChoices(_protocols), metavar="PROTOCOL",
+                    help="protocols to run: %(choices)s")
     ev.add_argument("--split", default="val", help="split evaluated; training videos are split 'train' (default val)")
     ev.add_argument("--name", help="method name for report rows (default: the checkpoint's run folder)")
     ev.add_argument("--out", default="results", help="folder for the results files (default results/)")
@@ -28,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--shots", nargs="+", type=int, help="fewshot: labelled videos per class (default 1..10)")
     ev.add_argument("--episodes", type=int, help="fewshot: random episodes per shot count (default 50)")
     ev.add_argument("--stride", type=int, help="kendall/retrieval: use every s-th frame (default 5 / 1)")
-    ev.add_argument("--distance", choices=METRICS, help="kendall/retrieval/alignment distance (default sqeuclidean)")
+    ev.add_argument("--distance", choices=LazyChoices(_metrics), metavar="DISTANCE",
+                    help="kendall/retrieval/alignment distance: %(choices)s (default sqeuclidean)")
     ev.add_argument("--ks", nargs="+", type=int, help="retrieval: K values (default 5 10 15)")
     ev.add_argument("--seed", type=int, help="svm/fewshot: seed of the video draws (default 0)")
     ev.set_defaults(func=run_evaluate)
