@@ -76,6 +76,12 @@ def test_another_checkpoint_replaces_the_embeddings(checkpoint, synth_root, tmp_
     assert not np.allclose(np.load(out / "squat_0002.npy"), first)
 
 
+def test_quiet_embedding_of_a_video_folder_prints_nothing(checkpoint, synth_root, tmp_path, capsys):
+    index = embed_dataset(checkpoint, synth_root / "videos", tmp_path, progress=False)  # the folder reader
+    assert len(read_json(index)["videos"]) == 8
+    assert capsys.readouterr().err == ""
+
+
 def test_loose_video_folders_and_odd_ids(checkpoint, synth_root, tmp_path):
     folders = sorted((synth_root / "videos").iterdir())[:2]
     index = read_json(embed_dataset(checkpoint, folders, tmp_path, progress=False))

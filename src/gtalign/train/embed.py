@@ -75,12 +75,12 @@ def videos_source(paths: Sequence[str | os.PathLike]) -> VideoSource:
     return VideoSource(Manifest(name="videos", videos=entries))
 
 
-def _open(data: Any, split: str | None, kind: str) -> tuple[VideoSource, str]:
+def _open(data: Any, split: str | None, kind: str, progress: bool) -> tuple[VideoSource, str]:
     if isinstance(data, VideoSource):
         return data, data.manifest.name
     if isinstance(data, (list, tuple)):
         return videos_source(data), "videos"
-    return open_source(data, kind=kind, split=split), str(Path(data).resolve())
+    return open_source(data, kind=kind, split=split, progress=progress), str(Path(data).resolve())
 
 
 @torch.no_grad()
@@ -160,7 +160,7 @@ def embed_dataset(checkpoint: str | os.PathLike, source_or_path: Any, out_dir: s
     if chunk < 1:
         raise GtalignError(f"chunk must be >= 1 frames, got {chunk}")
     out = Path(out_dir)
-    source, dataset = _open(source_or_path, split, kind)
+    source, dataset = _open(source_or_path, split, kind, progress)
     model, config = load_embedder(checkpoint)
     cache = open_cache(feature_cache, checkpoint, model, config, source)
     dev = choose_device(device)
