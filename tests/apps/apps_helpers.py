@@ -52,6 +52,15 @@ def nearest_frame(u_a: np.ndarray, u_b: np.ndarray) -> np.ndarray:
     return np.abs(u_b[None, :] - u_a[:, None]).argmin(axis=1)
 
 
+def warp_frame_error(u_a: np.ndarray, u_b: np.ndarray, frame_b: np.ndarray) -> float:
+    """Mean distance from each aligned frame of B to the nearest frame of B showing A's canonical time (ties in
+    canonical time, as in pauses, all count as right)."""
+    u_a, u_b = np.asarray(u_a, dtype=np.float64), np.asarray(u_b, dtype=np.float64)
+    gap = np.abs(u_b[None, :] - u_a[:, None])
+    right = gap <= gap.min(axis=1, keepdims=True) + 1e-9
+    return float(np.mean([np.abs(np.flatnonzero(right[i]) - frame_b[i]).min() for i in range(len(u_a))]))
+
+
 def needs_weights() -> None:
     from gtalign.models.weights import weights_dir
 

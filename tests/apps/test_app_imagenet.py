@@ -11,7 +11,7 @@ from gtalign.apps.encoders import ImagenetEncoder
 from gtalign.apps.sameness import sameness_test
 from gtalign.data import open_source
 
-from apps_helpers import needs_weights
+from apps_helpers import needs_weights, warp_frame_error
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +23,8 @@ def embedded(synth_manifest):
 
 
 def frame_error(source, a, b, frame_b):
-    """Mean distance from each aligned frame of B to the nearest frame of B showing A's canonical time (ties in
-    canonical time, as in pauses, all count as right)."""
-    u_a = np.asarray(source.entries[a].meta["canonical_time"])
-    u_b = np.asarray(source.entries[b].meta["canonical_time"])
-    gap = np.abs(u_b[None, :] - u_a[:, None])
-    right = gap <= gap.min(axis=1, keepdims=True) + 1e-9
-    return np.mean([np.abs(np.flatnonzero(right[i]) - frame_b[i]).min() for i in range(len(u_a))])
+    return warp_frame_error(source.entries[a].meta["canonical_time"], source.entries[b].meta["canonical_time"],
+                            frame_b)
 
 
 def test_embeddings_are_unit_and_centred(embedded):
