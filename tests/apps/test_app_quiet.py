@@ -49,9 +49,6 @@ def test_open_source_progress_false_hides_the_scan_bar(capsys, synth_manifest):
     assert len(quiet) > 0 and capsys.readouterr().err == ""
 
 
-@pytest.mark.xfail(strict=True, reason="Trainer (train/trainer.py) does not pass its progress to build_data yet, so "
-                                       "the feature cache bar shows; remove this mark once it passes "
-                                       "progress=self.progress")
 def test_align_fit_quiet_prints_no_progress_bar(tmp_path, capsys, two_videos):
     err = run_stderr(capsys, "align", *two_videos, "--fit", "--fit-steps", 1, "--fit-image-size", 64, "--device",
                      "cpu", "-o", tmp_path, "--quiet")

@@ -136,7 +136,7 @@ class Trainer:
             self.forward = torch.nn.parallel.DistributedDataParallel(
                 self.module, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.step, self.sampler = 0, SamplerState()
-        self.data: TrainingData = build_data(config, embedder, self.device, self.info)
+        self.data: TrainingData = build_data(config, embedder, self.device, self.info, progress=self.progress)
         self.seq_lens = {"train": video_lengths(self.data.train),
                          "val": None if self.data.val is None else video_lengths(self.data.val)}
         if resume:
