@@ -2,7 +2,8 @@
 
 The trunk (ImageNet MobileNetV2) stays frozen and its features are computed once (the training layer's feature
 cache); only a small 3D-conv head learns, with the GTA loss (alignment + global cycle-consistency) on clips of the
-given videos. About a minute on two (busy) CPU cores for two 10-second videos at the default 112 px.
+given videos. For two 10-second videos at the default 112 px the whole `align --fit` run takes about 20 s on two idle
+CPU cores (a minute or more when they are busy).
 
 Measured on two 10-second synthetic action videos (112 px frames, mean frame error of the hard alignment against the
 ground-truth warp): ImageNet features without training 9.8 frames; --fit with these defaults 8.3 frames in 52 s
