@@ -6,12 +6,12 @@ are held out:
 
 - re-timed copies: a held-out performer and copies of the same performance on other random time warps (speeds,
   pauses, idling; `VideoSpec.retimed`), written as mp4 files at 30 and 24 fps and aligned by the command line.
-  Measured when written: 0.5-1.9 frames per pair, 1.36 on average (ImageNet features without training, on similar
-  pairs: 0.6-0.8);
-- other performers (other body proportions, style, colours, backgrounds and warps): 3.2 frames mean error when
-  written, against 1.5 (112 px) and 1.8 (64 px) for the ImageNet features on the same pairs: a head trained for
-  seconds does not beat ImageNet features at frame-accurate alignment of these drawings (docs/applications.md). The
-  bound asserted there is looser than the issue's 2 frames.
+  Measured when written: 0.5-1.9 frames per pair, 1.2-1.4 on average over training seeds 0-2 (ImageNet features
+  without training, on similar pairs: 0.6-0.8);
+- other performers (other body proportions, style, colours, backgrounds and warps): 2.9-3.2 frames mean error
+  over training seeds 0-2, against 1.5 (112 px) and 1.8 (64 px) for the ImageNet features on the same pairs: a
+  head trained for seconds does not beat ImageNet features at frame-accurate alignment of these drawings
+  (docs/applications.md). The bound asserted there is looser than the issue's 2 frames.
 """
 import csv
 
