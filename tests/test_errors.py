@@ -1,0 +1,41 @@
+"""check_finite: the one-sum fast path must flag exactly what the elementwise test flags."""
+import numpy as np
+import pytest
+import torch
+
+from gtalign.errors import GtalignError, check_finite
+
+
+@pytest.mark.parametrize("kind", ["torch", "numpy"])
+@pytest.mark.parametrize("bad", [[float("nan")], [float("inf")], [-float("inf")], [float("inf"), -float("inf")],
+                                 [float("nan"), float("inf"), 1.0]])
+def test_non_finite_entries_are_counted_and_named(kind, bad):
+    values = torch.zeros(3, 5)
+    values.view(-1)[:len(bad)] = torch.tensor(bad)
+    arg = values if kind == "torch" else values.numpy()
+    count = sum(not np.isfinite(v) for v in bad)
+    with pytest.raises(GtalignError, match=rf"my_input contains {count} NaN/Inf"):
+        check_finite("my_input", arg)
+
+
+@pytest.mark.parametrize("values", [
+    torch.full((4,), 3e38),  # finite entries whose float32 sum overflows
+    torch.tensor([3e38, -3e38, 3e38, 3e38]),
+    torch.full((100,), 60000.0, dtype=torch.float16),
+    torch.full((100,), 3e38, dtype=torch.bfloat16),
+    torch.zeros(0),
+    torch.tensor([1.0, -1e-45]),
+])
+def test_finite_values_pass_even_when_their_sum_overflows(values):
+    assert bool(torch.isfinite(values).all())
+    check_finite("x", values)
+    check_finite("x", values.float().numpy() if values.dtype == torch.bfloat16 else values.numpy())
+
+
+def test_integers_and_requires_grad_tensors():
+    check_finite("ints", torch.arange(5))
+    check_finite("ints", np.arange(5))
+    leaf = torch.ones(3, requires_grad=True)
+    check_finite("leaf", leaf)
+    with pytest.raises(GtalignError, match="leaf contains 1"):
+        check_finite("leaf", torch.tensor([1.0, float("nan")], requires_grad=True))
