@@ -13,17 +13,20 @@ The forward stores each cell's three local softmin derivatives ``d[chunk, 3, cel
 diagonal, with zero guards at both ends); the backward sweeps the adjoint
 ``G[i, j] = g[i, j] + G[i, j+1] d_left[i, j+1] + G[i+1, j+1] d_diag[i+1, j+1] + G[i+1, j] d_up[i+1, j]``
 over the diagonals in reverse, in the same layout. Costs and gradients are read and written in the caller's
-``(B, N, M)`` layout. Inputs are validated by :mod:`gtalign.ops.dtw`.
+``(B, N, M)`` layout. The derivatives and the lanes-last workspaces come from :data:`SCRATCH`, a bounded pool
+(:mod:`gtalign.ops.buffers`), so that repeated calls reuse memory instead of faulting fresh pages in. Inputs are
+validated by :mod:`gtalign.ops.dtw`.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from numba import njit
 
+from gtalign.ops.buffers import BufferPool
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos, like, log_1_to_3
 
 #: Most pairs per chunk; fewer when that leaves a thread idle.
@@ -277,15 +280,23 @@ def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table_bnm, grad_tab
 
 # --- torch entry points ---
 
+#: Memory for the stored derivatives and the lanes-last workspaces, reused across calls (no page faults on the hot
+#: path); at most this many idle bytes are kept. A call's derivatives are lent to its NumbaState and come back only
+#: when that state is garbage-collected, so a later forward never overwrites them before their backward ran.
+SCRATCH = BufferPool(max_bytes=512 << 20)
+
+
 @dataclass
 class NumbaState:
-    """What the backward needs: the stored derivatives and the (lane-padded) lengths."""
+    """What the backward needs: the stored derivatives ``d (chunks, 3, (N M + 4) L)`` (lent by :data:`SCRATCH`
+    to this state, which must be their only holder), the lane-padded lengths and the shape."""
 
-    d: np.ndarray
     len_x: np.ndarray
     len_y: np.ndarray
+    lanes: int
     shape: tuple[int, int, int]
     dtype: torch.dtype
+    d: np.ndarray = field(init=False)
 
 
 def _threads() -> int:
@@ -307,7 +318,9 @@ def _run_chunks(kernel, chunks: int, *args) -> None:
         return
     if _POOL is None or _POOL[0] < workers:
         _POOL = (workers, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gtalign-dtw"))
-    for future in [_POOL[1].submit(kernel, chunk, *args) for chunk in range(chunks)]:
+    futures = [_POOL[1].submit(kernel, chunk, *args) for chunk in range(chunks)]
+    wait(futures)  # all of them, even if one failed: the caller's workspaces go back to the pool afterwards
+    for future in futures:
         future.result()
 
 
@@ -330,21 +343,22 @@ def _lane_lengths(lengths: torch.Tensor, lanes: int, full: int) -> np.ndarray:
 
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
             table: bool) -> tuple[torch.Tensor, NumbaState]:
-    """DTW of ``cost (B, N, M)`` (CPU): scores ``(B,)`` or the table ``(B, N+1, M+1)``, and the state."""
+    """DTW of ``cost (B, N, M)`` (CPU, contiguous): scores ``(B,)`` or the table ``(B, N+1, M+1)``, and the
+    state."""
     b, n, m = cost.shape
     dtype = cost.numpy().dtype
     lanes = _lanes(b, b * n * m)
     chunks = -(-b // lanes)
-    lx, ly = _lane_lengths(len_x, lanes, n), _lane_lengths(len_y, lanes, m)
-    d = np.empty((chunks, 3, (n * m + 4) * lanes), dtype)
+    state = NumbaState(len_x=_lane_lengths(len_x, lanes, n), len_y=_lane_lengths(len_y, lanes, m), lanes=lanes,
+                       shape=(b, n, m), dtype=cost.dtype)
+    state.d = SCRATCH.lend(state, (chunks, 3, (n * m + 4) * lanes), dtype)
     score = np.empty(chunks * lanes, dtype)
-    table_shape = (b, n + 1, m + 1) if table else (0, 0, 0)
-    out_table = torch.empty(table_shape, dtype=cost.dtype)
-    table_t = np.empty((chunks,) + table_shape[1:] + (lanes,) if table else (0, 0, 0, 0), dtype)
-    _run_chunks(_forward_chunk, chunks, cost.numpy(), np.empty((chunks, n, m, lanes), dtype), lx, ly,
-                dtype.type(gamma), dtype.type(np.finfo(dtype).max), _RELAXATION_CODES[relaxation], d, score, table_t,
-                out_table.numpy())
-    state = NumbaState(d=d, len_x=lx, len_y=ly, shape=(b, n, m), dtype=cost.dtype)
+    out_table = torch.empty((b, n + 1, m + 1) if table else (0, 0, 0), dtype=cost.dtype)
+    table_shape = (chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0)
+    with SCRATCH.scratch((chunks, n, m, lanes), dtype) as cost_t, SCRATCH.scratch(table_shape, dtype) as table_t:
+        _run_chunks(_forward_chunk, chunks, cost.numpy(), cost_t, state.len_x, state.len_y, dtype.type(gamma),
+                    dtype.type(np.finfo(dtype).max), _RELAXATION_CODES[relaxation], state.d, score, table_t,
+                    out_table.numpy())
     if not table:
         return torch.from_numpy(score[:b]), state
     out_table[:, 0, :] = float("inf")
@@ -357,7 +371,7 @@ def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)`` or of the
     table ``(B, N+1, M+1)``; border and padded cells of the table are ignored."""
     b, n, m = state.shape
-    chunks, lanes = state.d.shape[0], state.d.shape[2] // (n * m + 4)
+    chunks, lanes = state.d.shape[0], state.lanes
     dtype = state.d.dtype
     grad = grad.to(state.dtype).contiguous()
     out = torch.empty(state.shape, dtype=state.dtype)
@@ -366,7 +380,8 @@ def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     if not by_table:
         grad_score[:b] = grad.numpy()
     grad_table = grad.numpy() if by_table else np.zeros((0, 0, 0), dtype)
-    grad_table_t = np.empty((chunks, n + 1, m + 1, lanes) if by_table else (0, 0, 0, 0), dtype)
-    _run_chunks(_backward_chunk, chunks, state.d, state.len_x, state.len_y, grad_score, grad_table, grad_table_t,
-                np.empty((chunks, n, m, lanes), dtype), out.numpy())
+    table_shape = (chunks, n + 1, m + 1, lanes) if by_table else (0, 0, 0, 0)
+    with SCRATCH.scratch(table_shape, dtype) as grad_table_t, SCRATCH.scratch((chunks, n, m, lanes), dtype) as out_t:
+        _run_chunks(_backward_chunk, chunks, state.d, state.len_x, state.len_y, grad_score, grad_table,
+                    grad_table_t, out_t, out.numpy())
     return out
