@@ -19,6 +19,7 @@ validated by :mod:`gtalign.ops.dtw`.
 """
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -308,18 +309,28 @@ _POOL: tuple[int, ThreadPoolExecutor] | None = None  # (workers, pool)
 
 def _run_chunks(kernel, chunks: int, *args) -> None:
     """``kernel(chunk, *args)`` for every chunk, on up to torch.get_num_threads() threads (the kernels release
-    the GIL). Python threads instead of ``numba.prange``: no second thread pool competing with torch's, and
-    a much faster first compilation."""
+    the GIL): the calling thread and ``workers - 1`` pool threads take the next chunk until none is left. Python
+    threads instead of ``numba.prange``: no second thread pool competing with torch's, and a much faster first
+    compilation."""
     global _POOL
     workers = min(chunks, _threads())
     if workers <= 1:
         for chunk in range(chunks):
             kernel(chunk, *args)
         return
-    if _POOL is None or _POOL[0] < workers:
-        _POOL = (workers, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gtalign-dtw"))
-    futures = [_POOL[1].submit(kernel, chunk, *args) for chunk in range(chunks)]
-    wait(futures)  # all of them, even if one failed: the caller's workspaces go back to the pool afterwards
+    if _POOL is None or _POOL[0] < workers - 1:
+        _POOL = (workers - 1, ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="gtalign-dtw"))
+    counter = itertools.count()  # next() is atomic under the GIL: each chunk is taken once
+
+    def drain() -> None:
+        while (chunk := next(counter)) < chunks:
+            kernel(chunk, *args)
+
+    futures = [_POOL[1].submit(drain) for _ in range(workers - 1)]
+    try:
+        drain()
+    finally:
+        wait(futures)  # all of them, even if one failed: the caller's workspaces go back to the pool afterwards
     for future in futures:
         future.result()
 
