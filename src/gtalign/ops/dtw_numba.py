@@ -1,13 +1,13 @@
 """Differentiable DTW on the CPU: numba kernels sweeping anti-diagonals with the batch as SIMD lanes.
 
-The batch is split into chunks of ``L`` pairs (lanes), one chunk per thread (GIL-free kernels on a small thread
-pool, as many threads as ``torch.get_num_threads()``). A chunk sweeps
-the anti-diagonals ``k = i + j`` of its tables together: diagonal ``k`` is a flat buffer ``S_k[i * L + lane]``
-(three rotating buffers, in cache), and the three predecessors of cell ``(i, j)`` are at fixed offsets:
-left ``R[i, j-1] = S_{k-1}[t]``, up ``R[i-1, j] = S_{k-1}[t - L]``, diagonal ``R[i-1, j-1] = S_{k-2}[t - L]``
-with ``t = i * L + lane``. Every cell update is therefore one long, contiguous, dependency-free loop over
-``(i, lane)``, which LLVM vectorizes (with the exp of :mod:`gtalign.ops.fastmath`). A single pair (``L = 1``)
-is vectorized along its anti-diagonals.
+The batch is split into chunks of ``L`` pairs (lanes), one chunk per thread (as many threads as
+``torch.get_num_threads()``: torch's own OpenMP workers through ``numba.prange`` where numba's threading layer is
+OpenMP, else Python threads; see :mod:`gtalign.ops.threads`). A chunk sweeps the anti-diagonals ``k = i + j`` of
+its tables together: diagonal ``k`` is a flat buffer ``S_k[i * L + lane]`` (three rotating buffers, in cache),
+and the three predecessors of cell ``(i, j)`` are at fixed offsets: left ``R[i, j-1] = S_{k-1}[t]``, up
+``R[i-1, j] = S_{k-1}[t - L]``, diagonal ``R[i-1, j-1] = S_{k-2}[t - L]`` with ``t = i * L + lane``. Every cell
+update is therefore one long, contiguous, dependency-free loop over ``(i, lane)``, which LLVM vectorizes (with the
+exp of :mod:`gtalign.ops.fastmath`). A single pair (``L = 1``) is vectorized along its anti-diagonals.
 
 The forward stores each cell's three local softmin derivatives ``d[chunk, 3, cells * L]`` (diagonal after
 diagonal, with zero guards at both ends); the backward sweeps the adjoint
@@ -19,16 +19,15 @@ validated by :mod:`gtalign.ops.dtw`.
 """
 from __future__ import annotations
 
-import itertools
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from numba import njit
+from numba import njit, prange
 
 from gtalign.ops.buffers import BufferPool
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos, like, log_1_to_3
+from gtalign.ops.threads import run_chunks, threads
 
 #: Most pairs per chunk; fewer when that leaves a thread idle.
 MAX_LANES = 16
@@ -279,6 +278,22 @@ def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table_bnm, grad_tab
     _unpack_chunk(out, chunk, out_bnm)
 
 
+# --- all chunks at once (see gtalign.ops.threads) ---
+
+@njit(parallel=True, nogil=True, cache=True)
+def _forward_parallel(chunks, *args):
+    """:func:`_forward_chunk` for every chunk, on numba's threads."""
+    for chunk in prange(chunks):
+        _forward_chunk(chunk, *args)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _backward_parallel(chunks, *args):
+    """:func:`_backward_chunk` for every chunk, on numba's threads."""
+    for chunk in prange(chunks):
+        _backward_chunk(chunk, *args)
+
+
 # --- torch entry points ---
 
 #: Memory for the stored derivatives and the lanes-last workspaces, reused across calls (no page faults on the hot
@@ -300,49 +315,14 @@ class NumbaState:
     d: np.ndarray = field(init=False)
 
 
-def _threads() -> int:
-    return max(1, torch.get_num_threads())
-
-
-_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (workers, pool)
-
-
-def _run_chunks(kernel, chunks: int, *args) -> None:
-    """``kernel(chunk, *args)`` for every chunk, on up to torch.get_num_threads() threads (the kernels release
-    the GIL): the calling thread and ``workers - 1`` pool threads take the next chunk until none is left. Python
-    threads instead of ``numba.prange``: no second thread pool competing with torch's, and a much faster first
-    compilation."""
-    global _POOL
-    workers = min(chunks, _threads())
-    if workers <= 1:
-        for chunk in range(chunks):
-            kernel(chunk, *args)
-        return
-    if _POOL is None or _POOL[0] < workers - 1:
-        _POOL = (workers - 1, ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="gtalign-dtw"))
-    counter = itertools.count()  # next() is atomic under the GIL: each chunk is taken once
-
-    def drain() -> None:
-        while (chunk := next(counter)) < chunks:
-            kernel(chunk, *args)
-
-    futures = [_POOL[1].submit(drain) for _ in range(workers - 1)]
-    try:
-        drain()
-    finally:
-        wait(futures)  # all of them, even if one failed: the caller's workspaces go back to the pool afterwards
-    for future in futures:
-        future.result()
-
-
 #: Below this many cells a call runs on one thread: waking a second one costs more than it saves.
 PARALLEL_CELLS = 1 << 17
 
 
 def _lanes(batch: int, cells: int) -> int:
     """Pairs per chunk: enough chunks for every thread, at most MAX_LANES pairs each."""
-    threads = _threads() if cells >= PARALLEL_CELLS else 1
-    return max(1, min(MAX_LANES, -(-batch // threads)))
+    workers = threads() if cells >= PARALLEL_CELLS else 1
+    return max(1, min(MAX_LANES, -(-batch // workers)))
 
 
 def _lane_lengths(lengths: torch.Tensor, lanes: int, full: int) -> np.ndarray:
@@ -367,9 +347,9 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     out_table = torch.empty((b, n + 1, m + 1) if table else (0, 0, 0), dtype=cost.dtype)
     table_shape = (chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0)
     with SCRATCH.scratch((chunks, n, m, lanes), dtype) as cost_t, SCRATCH.scratch(table_shape, dtype) as table_t:
-        _run_chunks(_forward_chunk, chunks, cost.numpy(), cost_t, state.len_x, state.len_y, dtype.type(gamma),
-                    dtype.type(np.finfo(dtype).max), _RELAXATION_CODES[relaxation], state.d, score, table_t,
-                    out_table.numpy())
+        run_chunks(_forward_chunk, _forward_parallel, chunks, cost.numpy(), cost_t, state.len_x, state.len_y,
+                   dtype.type(gamma), dtype.type(np.finfo(dtype).max), _RELAXATION_CODES[relaxation], state.d, score,
+                   table_t, out_table.numpy())
     if not table:
         return torch.from_numpy(score[:b]), state
     out_table[:, 0, :] = float("inf")
@@ -393,6 +373,6 @@ def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     grad_table = grad.numpy() if by_table else np.zeros((0, 0, 0), dtype)
     table_shape = (chunks, n + 1, m + 1, lanes) if by_table else (0, 0, 0, 0)
     with SCRATCH.scratch(table_shape, dtype) as grad_table_t, SCRATCH.scratch((chunks, n, m, lanes), dtype) as out_t:
-        _run_chunks(_backward_chunk, chunks, state.d, state.len_x, state.len_y, grad_score, grad_table,
-                    grad_table_t, out_t, out.numpy())
+        run_chunks(_backward_chunk, _backward_parallel, chunks, state.d, state.len_x, state.len_y, grad_score,
+                   grad_table, grad_table_t, out_t, out.numpy())
     return out
