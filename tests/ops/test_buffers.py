@@ -89,6 +89,15 @@ def test_idle_bytes_stay_under_the_bound_dropping_the_oldest_first():
     assert pool.idle_bytes() == 0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pool_arrays_start_on_a_cache_line(dtype):
+    pool = BufferPool(max_bytes=1 << 30, min_bytes=0)
+    for size in (1, 3, 1000, 12345):
+        assert address(pool.lend(Owner(), (size,), dtype)) % 64 == 0
+        with pool.scratch((size, 2), dtype) as a:
+            assert address(a) % 64 == 0
+
+
 def test_small_requests_bypass_the_pool():
     pool = BufferPool(max_bytes=1 << 30, min_bytes=4096)
     with pool.scratch((1023,), np.float32):
