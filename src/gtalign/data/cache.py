@@ -16,7 +16,7 @@ import numpy as np
 
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.scan import keep_readable
-from gtalign.data.source import VideoSource, checked_indices, increasing_indices
+from gtalign.data.source import VideoSource, checked_indices, streamed_indices
 from gtalign.data.video import resize_short_side
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
@@ -62,7 +62,7 @@ class CachedSource(VideoSource):
 
     def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
         frames, what = self.frames(i), self.entries[i].id
-        for j in checked_indices(increasing_indices(indices, what), len(frames), what).tolist():
+        for j in streamed_indices(indices, len(frames), what):
             yield np.array(frames[j])
 
     def prepare(self, workers: int = 2) -> int:

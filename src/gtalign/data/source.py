@@ -77,6 +77,12 @@ def increasing_indices(indices: np.ndarray | None, what: str) -> np.ndarray | No
     return idx
 
 
+def streamed_indices(indices: np.ndarray | None, num_frames: int, what: str) -> list[int]:
+    """The frame indices a stream of `what` yields (all `num_frames` when None): GtalignError unless they strictly
+    increase and lie in [0, num_frames)."""
+    return checked_indices(increasing_indices(indices, what), num_frames, what).tolist()
+
+
 def list_frame_files(folder: Path) -> list[Path]:
     """The image files of a frame folder, sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -118,7 +124,7 @@ def iter_path_frames(path: Path, indices: np.ndarray | None = None) -> Iterator[
         yield from iter_video(path, indices)
         return
     files = _frame_files(path)
-    for j in checked_indices(increasing_indices(indices, str(path)), len(files), str(path)).tolist():
+    for j in streamed_indices(indices, len(files), str(path)):
         yield _read_image(files[j])
 
 

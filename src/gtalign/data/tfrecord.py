@@ -24,7 +24,7 @@ import numpy as np
 from gtalign.data.manifest import SPLITS, Manifest, VideoEntry
 from gtalign.data.scan import Skipped, parallel_map, report_skipped
 from gtalign.data.sequence_example import SequenceExample, decode_sequence_example, encode_sequence_example
-from gtalign.data.source import VideoSource, checked_indices, increasing_indices, register_source
+from gtalign.data.source import VideoSource, checked_indices, register_source, streamed_indices
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
 
@@ -256,7 +256,7 @@ class TFRecordSource(VideoSource):
     def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
         """The record is read once; each frame's JPEG is decoded when it is reached."""
         jpegs, what = self._jpegs(i), self.entries[i].id
-        for j in checked_indices(increasing_indices(indices, what), len(jpegs), what).tolist():
+        for j in streamed_indices(indices, len(jpegs), what):
             yield _decode_jpeg(jpegs[j])
 
 

@@ -309,7 +309,6 @@ class NumbaState:
 
     len_x: np.ndarray
     len_y: np.ndarray
-    lanes: int
     shape: tuple[int, int, int]
     dtype: torch.dtype
     d: np.ndarray = field(init=False)
@@ -340,8 +339,8 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     dtype = cost.numpy().dtype
     lanes = _lanes(b, b * n * m)
     chunks = -(-b // lanes)
-    state = NumbaState(len_x=_lane_lengths(len_x, lanes, n), len_y=_lane_lengths(len_y, lanes, m), lanes=lanes,
-                       shape=(b, n, m), dtype=cost.dtype)
+    state = NumbaState(len_x=_lane_lengths(len_x, lanes, n), len_y=_lane_lengths(len_y, lanes, m), shape=(b, n, m),
+                       dtype=cost.dtype)
     state.d = SCRATCH.lend(state, (chunks, 3, (n * m + 4) * lanes), dtype)
     score = np.empty(chunks * lanes, dtype)
     out_table = torch.empty((b, n + 1, m + 1) if table else (0, 0, 0), dtype=cost.dtype)
@@ -362,7 +361,7 @@ def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)`` or of the
     table ``(B, N+1, M+1)``; border and padded cells of the table are ignored."""
     b, n, m = state.shape
-    chunks, lanes = state.d.shape[0], state.lanes
+    chunks, lanes = state.d.shape[0], state.d.shape[2] // (n * m + 4)
     dtype = state.d.dtype
     grad = grad.to(state.dtype).contiguous()
     out = torch.empty(state.shape, dtype=state.dtype)
