@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gtalign.data.sampling import context_indices, iter_video_chunks
+from gtalign.data.sampling import iter_video_chunks
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 
@@ -75,15 +75,13 @@ class CheckpointEncoder:
                  for _, frames in iter_video_chunks(source, i, CHUNK, 0, 1, self.config.data.image_size, "imagenet")]
         return torch.cat(parts)
 
-    @torch.no_grad()
     def _embed(self, source: VideoSource, i: int, return_maps: bool):
         """Per chunk of frames: what `Embedder.embed_features` gives for each frame with its context frames."""
+        from gtalign.train.embed import iter_feature_clips
+
         d = self.config.data
-        maps = self._trunk_maps(source, i)
-        n = maps.shape[0]
-        context = torch.from_numpy(context_indices(np.arange(n), n, d.num_context, d.frame_stride)).to(maps.device)
-        for start in range(0, n, CHUNK):
-            yield self.model.embed_features(maps[context[start:start + CHUNK]][None], return_maps=return_maps)
+        return iter_feature_clips(self.model, self._trunk_maps(source, i), d.num_context, d.frame_stride, CHUNK,
+                                  self.device, return_maps)
 
     def encode(self, source: VideoSource, i: int) -> np.ndarray:
         """As `gtalign.train.embed.embed_video`, with each frame's trunk maps computed once."""

@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -84,19 +84,30 @@ def _open(data: Any, split: str | None, kind: str, progress: bool) -> tuple[Vide
 
 
 @torch.no_grad()
-def embed_from_features(model: Embedder, feats: np.ndarray, num_context: int, frame_stride: int, chunk: int = 256,
-                        device: torch.device | None = None) -> np.ndarray:
-    """Embeddings (N, D) float32 of every frame of a video from its trunk maps `feats` (N, F, h, w), each frame
-    with its context frames (`num_context` of them, `frame_stride` apart): `model(frames)` without the trunk.
-    Runs on `device` (default: where the model is), `chunk` frames at a time."""
+def iter_feature_clips(model: Embedder, feats: np.ndarray | torch.Tensor, num_context: int, frame_stride: int,
+                       chunk: int = 256, device: torch.device | None = None, return_maps: bool = False) -> Iterator:
+    """`model.embed_features` of every frame of a video with its context frames (`num_context` of them,
+    `frame_stride` apart), from the video's trunk maps `feats` (N, F, h, w) (an array, or a tensor wherever it
+    lies), `chunk` frames at a time on `device` (default: where the model is): yields what `embed_features` gives
+    for each chunk, embeddings (1, n, D) (with `return_maps`, also the last conv layer's maps)."""
     device = device if device is not None else next(model.parameters()).device
     n = feats.shape[0]
     index = context_indices(np.arange(n), n, num_context, frame_stride)  # (N, C)
-    parts = []
+    if isinstance(feats, torch.Tensor):
+        index = torch.from_numpy(index).to(feats.device)
     for start in range(0, n, chunk):
-        clip = torch.from_numpy(np.ascontiguousarray(feats[index[start:start + chunk]], dtype=np.float32))
-        parts.append(model.embed_features(clip[None].to(device))[0].float().cpu().numpy())  # clip (n, C, F, h, w)
-    return np.concatenate(parts)
+        rows = index[start:start + chunk]
+        clip = feats[rows] if isinstance(feats, torch.Tensor) else \
+            torch.from_numpy(np.ascontiguousarray(feats[rows], dtype=np.float32))  # (n, C, F, h, w)
+        yield model.embed_features(clip[None].to(device), return_maps=return_maps)
+
+
+def embed_from_features(model: Embedder, feats: np.ndarray, num_context: int, frame_stride: int, chunk: int = 256,
+                        device: torch.device | None = None) -> np.ndarray:
+    """Embeddings (N, D) float32 of every frame of a video from its trunk maps `feats` (N, F, h, w), each frame
+    with its context frames: `model(frames)` without the trunk (`iter_feature_clips`)."""
+    return np.concatenate([e[0].float().cpu().numpy()
+                           for e in iter_feature_clips(model, feats, num_context, frame_stride, chunk, device)])
 
 
 @torch.no_grad()
