@@ -1,5 +1,10 @@
-"""Aligning two sequences of frame embeddings: the DTW path, where each frame of A lies on B's timeline, the
-per-frame cost and the matched span.
+"""Aligning two sequences of frames: the path, where each frame of A lies on B's timeline, the per-frame cost,
+confidence and the matched span.
+
+`align_costs` (what `gtalign align` uses) aligns a cost matrix under a slope limit with open ends
+(`gtalign.ops.constrained`, settings in `PathSettings`): each frame of A gets a sub-frame position on B (the
+posterior mean of the soft alignment), the probability that it is matched at all, and a confidence.
+`align_embeddings` is plain DTW on embeddings, kept for the other applications.
 
 Costs are squared Euclidean distances between L2-normalised embeddings (in [0, 4]). The hard alignment is the
 optimal DTW path; the soft one (`soft=True`) is smoothDTW's expected alignment (the gradient of the smoothDTW
@@ -14,6 +19,7 @@ import torch
 
 from gtalign.errors import GtalignError, check_finite, describe
 from gtalign.ops import dtw_path, path_to_mapping, soft_alignment, sqeuclidean_cost
+from gtalign.ops.constrained import constrained_dtw
 
 Span = tuple[tuple[int, int], tuple[int, int]]
 
@@ -27,6 +33,8 @@ class Alignment:
     b_of_a: np.ndarray        # (N,) float64: position of each frame of A on B's frame axis
     span: Span                # ((first, last) frame of A, (first, last) frame of B) that match each other
     soft: bool
+    matched: np.ndarray | None = None     # (N,) probability that frame i of A has a counterpart in B
+    confidence: np.ndarray | None = None  # (N,) in [0, 1]: how sure the alignment is of frame i's position
 
     @property
     def frame_b(self) -> np.ndarray:
@@ -105,3 +113,49 @@ def align_embeddings(emb_a: np.ndarray, emb_b: np.ndarray, soft: bool = False, g
     path = np.asarray(dtw_path(cost), dtype=np.int64)
     b_of_a = soft_positions(cost, gamma) if soft else path_to_mapping(path, len(cost))
     return Alignment(cost=cost, path=path, b_of_a=b_of_a, span=matched_span(path, *cost.shape), soft=soft)
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    """How `align_costs` finds the path (costs in units of the pair's median cost, see `apps.features`)."""
+
+    max_speed: float = 3.0   # the fastest one video may run against the other (in seconds per second)
+    skip: float = 0.6        # cost of each frame left out at the start or end (lead-in / trailing footage)
+    gamma: float = 0.05      # soft-minimum temperature of the posterior that gives sub-frame positions
+    open_ends: bool = True
+    spread_scale: float = 1.0  # posterior spread (in frames of B) at which the confidence falls to 1/e
+
+    def max_run(self, fps_a: float, fps_b: float) -> int:
+        """The most frames of one video matched to one frame of the other at `max_speed`, given the frame rates."""
+        return max(1, int(np.ceil(self.max_speed * max(fps_a / fps_b, fps_b / fps_a) - 1e-9)))
+
+
+def frame_confidence(matched: np.ndarray, spread: np.ndarray, scale: float) -> np.ndarray:
+    """(N,) in [0, 1]: the probability that a frame is matched times exp(-spread / scale), spread being the
+    posterior's standard deviation of its position in B (frames)."""
+    spread = np.where(np.isfinite(spread), spread, np.inf)
+    return np.clip(matched * np.exp(-spread / max(scale, 1e-9)), 0.0, 1.0)
+
+
+def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSettings = PathSettings()) -> Alignment:
+    """Align A to B from their cost matrix (N, M) under the slope limit and open ends of `settings`.
+
+    Frames of A that the path leaves out (lead-in or trailing footage B lacks) are given B's first or last frame,
+    with `matched` near 0 and a confidence near 0.
+    """
+    cost = np.asarray(cost, dtype=np.float64)
+    check_finite("cost", cost)
+    run = settings.max_run(fps_a, fps_b)
+    ends = settings.open_ends
+    soft = constrained_dtw(cost, run, settings.skip, ends, ends, gamma=settings.gamma)  # its .path is the hard one
+    hard = soft
+    n, m = cost.shape
+    (r0, c0), (r1, c1) = hard.path[0], hard.path[-1]
+    rows = np.arange(n)
+    hard_pos = np.where(rows < r0, float(c0), float(c1))  # rows left out: B's first frame before, last after
+    hard_pos[r0:r1 + 1] = path_to_mapping(hard.path - [r0, 0], int(r1 - r0 + 1))
+    position = np.where(np.isfinite(soft.position) & (soft.matched > 1e-3), soft.position, hard_pos)
+    position = np.clip(position, 0, m - 1)
+    span = ((int(r0), int(r1)), (int(c0), int(c1)))
+    return Alignment(cost=cost, path=hard.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
+                     confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale))

@@ -1,0 +1,230 @@
+"""Alignment on real footage re-timed by known warps: how far is the aligned frame from the truth?
+
+For each real clip (`fetch_clips.py`; `make clips`), copies are made on a random monotone warp (a lead-in and a
+trailing cut, piecewise speeds 0.5x-2x, dropped and duplicated frames, another frame rate) and changed in appearance
+as another camera would change them (mirror, crop/zoom/translation, perspective, light and colour, blur, a smaller
+frame, re-encoding at a low bit rate): `gtalign.data.retime`. Two clips come with a second real rendition
+(Megamind_bugy.avi: the same film with glitched frames; carphone_distorted.mp4: a heavily compressed copy); their
+copies are made from that rendition.
+
+Each copy B is aligned to the original A by every feature/path option, side by side in one run. Reported per option
+over all pairs: mean |error| over the frames of A that both cover, in frames of the slower of the two videos (a
+copy at a higher frame rate repeats source frames, so its own frames are ambiguous by that much), the share within 1 and 3 frames,
+Kendall's tau between found and true positions, the worst pair, and time. `docs/results.md` gets the table.
+
+Usage: ``python benchmarks/align_real.py [--quick] [--fit] [--out DIR]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info, markdown_table, machine_line, update_section  # noqa: E402
+from fetch_clips import cache_dir  # noqa: E402
+
+from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings  # noqa: E402
+from gtalign.apps.features import DEFAULT_FEATURES, FeatureExtractor, FeatureSpec, stream_costs  # noqa: E402
+from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed  # noqa: E402
+from gtalign.data.video import iter_video, probe_video  # noqa: E402
+
+#: (clip, the rendition the copies are made from, frames used at most)
+CLIPS = (("demo.mp4", None, None), ("vtest.avi", None, 400), ("bikes.mp4", None, None),
+         ("bigbuckbunny.mp4", None, None), ("box.mp4", None, 300), ("cup.mp4", None, None),
+         ("tree.avi", None, None), ("balle-jbart.mp4", None, None), ("Megamind.avi", "Megamind_bugy.avi", None),
+         ("carphone_pristine.mp4", "carphone_distorted.mp4", None))
+SOURCE_SIDE = 720  # copies are made from frames scaled to this longest side
+
+SPECS = ("imagenet", "crop", "pose", "pose+crop:0.5", "pose+crop", "pose+imagenet:0.5", "pose+crop:0.5+imagenet:0.5")
+PATHS = {"soft": PathSettings(), "hard": PathSettings(gamma=0.0), "closed ends": PathSettings(open_ends=False)}
+
+
+@dataclass
+class Pair:
+    name: str
+    a: Path            # the original clip (trimmed copy when frames are limited)
+    b: Path            # the re-timed, changed copy
+    fps_a: float
+    fps_b: float
+    truth: np.ndarray  # (N,) fractional frame of B for each frame of A
+    covered: np.ndarray
+    warp: str
+
+
+def _frames(path: Path, limit: int | None, side: int | None) -> list[np.ndarray]:
+    from PIL import Image
+
+    out = []
+    for k, f in enumerate(iter_video(path)):
+        if limit is not None and k >= limit:
+            break
+        if side and max(f.shape[:2]) > side:
+            s = side / max(f.shape[:2])
+            f = np.asarray(Image.fromarray(f).resize((round(f.shape[1] * s), round(f.shape[0] * s)), Image.BILINEAR))
+        out.append(f)
+    return out
+
+
+def make_pairs(clips_dir: Path, out: Path, variants: int) -> list[Pair]:
+    from gtalign.data.video import write_video
+
+    pairs = []
+    videos = out / "videos"
+    videos.mkdir(parents=True, exist_ok=True)
+    for c, (clip, rendition, limit) in enumerate(CLIPS):
+        src = clips_dir / clip
+        if not src.exists():
+            raise SystemExit(f"align_real: {src} is missing; run `make clips` first")
+        fps = probe_video(src).fps
+        a = src
+        if limit is not None:
+            a = videos / f"{Path(clip).stem}_first{limit}.mp4"
+            if not a.exists():
+                write_video(a, np.stack(_frames(src, limit, None)), fps, quality=2)
+        frames = _frames(clips_dir / (rendition or clip), limit, SOURCE_SIDE)
+        for v in range(variants):
+            rng = np.random.default_rng(1000 * c + v)
+            warp = random_warp(len(frames), fps, rng)
+            change = random_change(rng, 0.5 if rendition else 1.0)
+            b = videos / f"{Path(clip).stem}_v{v}.mp4"
+            meta = b.with_suffix(".json")
+            record = {"warp": warp.description, "change": change.to_json(), "fps": warp.fps}
+            if not (b.exists() and meta.exists() and json.loads(meta.read_text()) == record):
+                write_retimed(frames, fps, warp, change, b, quality=12)
+                meta.write_text(json.dumps(record))
+            truth, covered = truth_positions(warp, fps, len(frames))
+            pairs.append(Pair(f"{Path(clip).stem}/{v}", a, b, fps, warp.fps, truth, covered, warp.description))
+    return pairs
+
+
+def metrics(position: np.ndarray, pair: Pair) -> dict:
+    from scipy.stats import kendalltau
+
+    unit = min(pair.fps_a, pair.fps_b) / pair.fps_b  # error in frames of the slower video
+    err = np.abs(position[pair.covered] - pair.truth[pair.covered]) * unit
+    tau = kendalltau(position[pair.covered], pair.truth[pair.covered]).statistic
+    return {"mean": float(err.mean()), "within1": float((err <= 1).mean()), "within3": float((err <= 3).mean()),
+            "tau": float(tau) if np.isfinite(tau) else 0.0}
+
+
+def cached_features(extractor: FeatureExtractor, path: Path, fps: float, cache: Path):
+    """The video's streams and the seconds they took, from `cache` when computed before for the same file."""
+    from gtalign.apps.features import VideoFeatures
+
+    stat = path.stat()
+    key = cache / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}.npz"
+    if key.exists():
+        z = np.load(key)
+        streams = {k[2:]: z[k] for k in z.files if k.startswith("s_")}
+        return VideoFeatures(streams, int(z["num_frames"]), z["pose_valid"]), float(z["seconds"])
+    t = time.perf_counter()
+    f = extractor.extract(iter_video(path), fps)
+    seconds = time.perf_counter() - t
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(key, num_frames=f.num_frames, seconds=seconds,
+             pose_valid=f.pose_valid if f.pose_valid is not None else np.zeros(0, bool),
+             **{f"s_{k}": v for k, v in f.streams.items()})
+    return f, seconds
+
+
+def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
+    import torch
+
+    from gtalign.apps.encoders import ImagenetEncoder
+    from gtalign.apps.inputs import open_videos
+
+    torch.set_num_threads(threads)
+    extractor = FeatureExtractor("pose+crop+imagenet")
+    feats, seconds = {}, {}
+    results: dict[str, list[dict]] = {}
+    old = ImagenetEncoder()
+    for k, pair in enumerate(pairs):
+        for path, fps in ((pair.a, pair.fps_a), (pair.b, pair.fps_b)):
+            if path not in feats:
+                feats[path], seconds[path] = cached_features(extractor, path, fps, cache)
+        fa, fb = feats[pair.a], feats[pair.b]
+        # before: whole-frame ImageNet (224 px, 4x4 grid) and plain DTW
+        t = time.perf_counter()
+        src = open_videos([pair.a, pair.b], None)
+        emb = [old.encode(src, 0), old.encode(src, 1)]
+        pos = align_embeddings(emb[0], emb[1]).b_of_a
+        results.setdefault("before: imagenet 224px, plain DTW", []).append(
+            metrics(pos, pair) | {"pair": pair.name, "seconds": time.perf_counter() - t})
+        for spec_text in SPECS:
+            spec = FeatureSpec.parse(spec_text)
+            cost, used = stream_costs(spec, fa, fb)
+            paths = PATHS if spec_text == DEFAULT_FEATURES else {"soft": PATHS["soft"]}
+            for path_name, settings in paths.items():
+                t = time.perf_counter()
+                al = align_costs(cost, pair.fps_a, pair.fps_b, settings)
+                dp = time.perf_counter() - t
+                m = metrics(al.b_of_a, pair)
+                conf = float(np.mean(al.confidence[pair.covered]))
+                results.setdefault(f"{spec_text}, {path_name}", []).append(
+                    m | {"pair": pair.name, "seconds": dp + seconds[pair.a] + seconds[pair.b], "used": used,
+                         "confidence": conf})
+            cost_plain = cost
+            t = time.perf_counter()
+            from gtalign.ops import dtw_path, path_to_mapping
+
+            if spec_text == DEFAULT_FEATURES:
+                pos = path_to_mapping(np.asarray(dtw_path(cost_plain)), len(cost_plain))
+                results.setdefault(f"{spec_text}, plain DTW", []).append(
+                    metrics(pos, pair) | {"pair": pair.name, "seconds": time.perf_counter() - t + seconds[pair.a]
+                                          + seconds[pair.b]})
+        print(f"[{k + 1}/{len(pairs)}] {pair.name}: default "
+              f"{results[f'{DEFAULT_FEATURES}, soft'][-1]['mean']:.2f} frames, before "
+              f"{results['before: imagenet 224px, plain DTW'][-1]['mean']:.2f}", file=sys.stderr, flush=True)
+    return results, {str(p): s for p, s in seconds.items()}
+
+
+def summary_rows(results: dict) -> list[list]:
+    rows = []
+    for name, per_pair in results.items():
+        mean = np.mean([r["mean"] for r in per_pair])
+        worst = max(per_pair, key=lambda r: r["mean"])
+        rows.append([name, round(float(mean), 2), round(100 * float(np.mean([r["within1"] for r in per_pair])), 1),
+                     round(100 * float(np.mean([r["within3"] for r in per_pair])), 1),
+                     round(float(np.mean([r["tau"] for r in per_pair])), 3),
+                     f"{worst['mean']:.1f} ({worst['pair']})",
+                     round(float(np.mean([r["seconds"] for r in per_pair])), 1)])
+    return rows
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="one copy per clip instead of two")
+    p.add_argument("--out", default="bench_out/align_real", help="work folder (copies, per-pair results)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-docs", action="store_true", help="do not update docs/results.md")
+    args = p.parse_args()
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    pairs = make_pairs(cache_dir(), out, 1 if args.quick else 2)
+    results, seconds = run(pairs, args.threads, out / "features")
+    header = ["features, path", "mean error (frames)", "within 1 (%)", "within 3 (%)", "Kendall's tau",
+              "worst pair", "s per pair"]
+    rows = summary_rows(results)
+    table = markdown_table(header, rows)
+    per_pair = markdown_table(["pair", "warp", "default error", "before error", "default confidence"], [
+        [pr.name, pr.warp, round(d["mean"], 2), round(b["mean"], 2), round(d["confidence"], 2)]
+        for pr, d, b in zip(pairs, results[f"{DEFAULT_FEATURES}, soft"], results["before: imagenet 224px, plain DTW"])])
+    (out / "results.json").write_text(json.dumps({"results": results, "feature_seconds": seconds}, indent=1))
+    total = time.perf_counter() - t0
+    text = (f"### Alignment on real footage (`make bench-align`, {len(pairs)} pairs, {total / 60:.1f} min)\n\n"
+            f"{machine_line(machine_info())}\n\n{table}\nPer pair (default `{DEFAULT_FEATURES}`, soft path):\n\n"
+            f"{per_pair}")
+    print(text)
+    if not args.no_docs:
+        update_section(Path(__file__).resolve().parent.parent / "docs" / "results.md", "align-real", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

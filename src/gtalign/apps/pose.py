@@ -1,0 +1,272 @@
+"""A person's pose per frame (MediaPipe BlazePose) and pose descriptors that change little with the viewpoint.
+
+Extraction: BlazePose with ``model_complexity=1``, the one model that ships inside the ``mediapipe`` wheel (0 and 2
+download theirs at first use, so they are refused). Install with ``pip install gtalign[pose]``.
+
+Known traps, and what is done about each:
+
+- BlazePose mixes up left and right, above all when the person faces the camera. Every descriptor of a left/right
+  pair is given as the pair's mean and the absolute difference, which do not change when the labels swap.
+- Its 3D world landmarks disagree between viewpoints about as much as the pose changes over a movement. The
+  descriptors are angles and length ratios (no raw coordinates), and each is centred and scaled per video, so a
+  constant bias of one camera's estimates drops out; only how each descriptor changes in time is compared.
+- With a bystander in view it may jump to another person. Frames whose body centre or size jumps away from the
+  main track are dropped and filled in, as are frames without a detection (``PoseTrack.valid``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from gtalign.errors import GtalignError
+
+#: The BlazePose model that ships inside the mediapipe wheel; the others are downloaded at first use.
+MODEL_COMPLEXITY = 1
+POSE_SIDE = 640  # frames are scaled to this longest side for the pose network
+
+# BlazePose's 33 landmarks: the ones used here, as (left, right) pairs.
+SHOULDER, ELBOW, WRIST, HIP, KNEE, ANKLE, FOOT = (11, 12), (13, 14), (15, 16), (23, 24), (25, 26), (27, 28), (31, 32)
+NOSE = 0
+#: Joint angles (a, vertex, b) for the left side; the right side uses the partner landmarks.
+ANGLES = ((HIP, SHOULDER, ELBOW), (SHOULDER, ELBOW, WRIST), (SHOULDER, HIP, KNEE), (HIP, KNEE, ANKLE),
+          (KNEE, ANKLE, FOOT))
+#: Limb ends whose height relative to the hips (in torso lengths) is a descriptor, per side.
+HEIGHTS = (SHOULDER, ELBOW, WRIST, KNEE, ANKLE)
+#: Distances (in torso lengths) between the two sides' landmarks.
+SPANS = (WRIST, ELBOW, KNEE, ANKLE)
+
+
+def check_model_complexity(value: int) -> int:
+    """Only BlazePose's full model (1) is inside the wheel; 0 (lite) and 2 (heavy) would download theirs."""
+    if value != MODEL_COMPLEXITY:
+        raise GtalignError(f"pose model_complexity must be {MODEL_COMPLEXITY}: it is the only BlazePose model inside "
+                           f"the mediapipe package; {value!r} would download a model at run time, which gtalign "
+                           "never does")
+    return value
+
+
+def _mediapipe_pose():
+    try:
+        from mediapipe.python.solutions import pose as mp_pose
+    except ImportError as e:
+        raise GtalignError("pose features need MediaPipe: pip install 'gtalign[pose]' (mediapipe==0.10.14)") from e
+    return mp_pose
+
+
+@dataclass
+class PoseTrack:
+    """One person's landmarks over T frames (33 BlazePose landmarks)."""
+
+    world: np.ndarray     # (T, 33, 3) metric, hip-centred 3D landmarks (x right, y down, z away from the camera)
+    image: np.ndarray     # (T, 33, 2) image landmarks in pixels of the original frame (x, y)
+    detected: np.ndarray  # (T,) bool: BlazePose found a person
+    valid: np.ndarray     # (T,) bool: detected and on the main track (not a jump to a bystander)
+
+    @property
+    def valid_fraction(self) -> float:
+        return float(self.valid.mean()) if len(self.valid) else 0.0
+
+    def boxes(self, margin: float = 0.25) -> np.ndarray:
+        """(T, 4) float square boxes (x0, y0, x1, y1) around the person in image pixels, filled in over gaps."""
+        pts = fill_gaps(self.image, self.valid)
+        lo, hi = pts.min(axis=1), pts.max(axis=1)
+        centre, side = (lo + hi) / 2, (hi - lo).max(axis=1) * (1 + 2 * margin)
+        return np.concatenate([centre - side[:, None] / 2, centre + side[:, None] / 2], axis=1)
+
+
+def _resize(frame: np.ndarray, side: int) -> np.ndarray:
+    from PIL import Image
+
+    h, w = frame.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1:
+        return np.ascontiguousarray(frame)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
+
+
+class PoseEstimator:
+    """BlazePose over the frames of one video, in order (it tracks the person from frame to frame)."""
+
+    def __init__(self, model_complexity: int = MODEL_COMPLEXITY):
+        mp_pose = _mediapipe_pose()
+        self._pose = mp_pose.Pose(static_image_mode=False, model_complexity=check_model_complexity(model_complexity),
+                                  smooth_landmarks=True, enable_segmentation=False)
+
+    def close(self) -> None:
+        self._pose.close()
+
+    def __enter__(self) -> "PoseEstimator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def landmarks(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """World (33, 3) and image (33, 2, in pixels of `frame`) landmarks of uint8 RGB `frame` (H, W, 3), or None."""
+        h, w = frame.shape[:2]
+        result = self._pose.process(_resize(frame, POSE_SIDE))
+        if result.pose_world_landmarks is None or result.pose_landmarks is None:
+            return None
+        world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark], dtype=np.float64)
+        image = np.array([(p.x * w, p.y * h) for p in result.pose_landmarks.landmark], dtype=np.float64)
+        return world, image
+
+
+def track_pose(frames: Iterable[np.ndarray], estimator: PoseEstimator | None = None) -> PoseTrack:
+    """BlazePose landmarks of every frame of one video (uint8 RGB (H, W, 3) frames, in order)."""
+    own = estimator is None
+    estimator = estimator or PoseEstimator()
+    world, image, detected = [], [], []
+    try:
+        for frame in frames:
+            found = estimator.landmarks(frame)
+            detected.append(found is not None)
+            world.append(found[0] if found else np.zeros((33, 3)))
+            image.append(found[1] if found else np.zeros((33, 2)))
+    finally:
+        if own:
+            estimator.close()
+    if not world:
+        raise GtalignError("pose: the video has no frames")
+    det = np.array(detected)
+    img = np.stack(image)
+    return PoseTrack(world=np.stack(world), image=img, detected=det, valid=main_track(img, det))
+
+
+def main_track(image: np.ndarray, detected: np.ndarray, jump: float = 0.6, scale_jump: float = 0.35) -> np.ndarray:
+    """(T,) bool: detected frames that belong to the main person.
+
+    The detections are cut into runs wherever the body centre moves more than `jump` body sizes or the body size
+    changes by more than `scale_jump` (relative) from one detected frame to the next (BlazePose jumping to another
+    person). The longest run is the main person; another run stays only if it is where the main person is, i.e. its
+    first frame continues the main track as it was last seen before it within those limits.
+    """
+    t = len(detected)
+    idx = np.flatnonzero(detected)
+    valid = np.zeros(t, dtype=bool)
+    if idx.size == 0:
+        return valid
+    centre = image[idx].mean(axis=1)
+    size = np.maximum(np.ptp(image[idx], axis=1).max(axis=1), 1e-6)
+
+    def continues(a: int, b: int) -> bool:
+        return (np.linalg.norm(centre[b] - centre[a]) <= jump * max(size[a], size[b])
+                and abs(size[b] - size[a]) <= scale_jump * max(size[a], size[b]))
+
+    cuts = [0] + [k for k in range(1, idx.size) if not continues(k - 1, k)] + [idx.size]
+    runs = [(cuts[r], cuts[r + 1]) for r in range(len(cuts) - 1)]
+    main = max(runs, key=lambda r: r[1] - r[0])
+    keep = {main}
+    for r in sorted(runs, key=lambda r: abs(r[0] - main[0])):  # grow outwards from the main run
+        if r in keep:
+            continue
+        neighbours = [k for k in keep if k[1] <= r[0]] or [k for k in keep if k[0] >= r[1]]
+        if not neighbours:
+            continue
+        near = max(neighbours, key=lambda k: k[1]) if neighbours[0][1] <= r[0] else min(neighbours,
+                                                                                        key=lambda k: k[0])
+        a, b = (near[1] - 1, r[0]) if near[1] <= r[0] else (r[1] - 1, near[0])
+        if continues(a, b):
+            keep.add(r)
+    for start, stop in keep:
+        valid[idx[start:stop]] = True
+    return valid
+
+
+def fill_gaps(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """`values` (T, ...) with the frames where `valid` is False filled by linear interpolation in time (the nearest
+    valid frame before the first and after the last). All-invalid input is returned as zeros."""
+    values = np.asarray(values, dtype=np.float64)
+    out = values.copy()
+    idx = np.flatnonzero(valid)
+    if idx.size == 0:
+        return np.zeros_like(values)
+    flat = values.reshape(len(values), -1)
+    t = np.arange(len(values))
+    filled = np.stack([np.interp(t, idx, flat[idx, k]) for k in range(flat.shape[1])], axis=1)
+    out[:] = filled.reshape(values.shape)
+    return out
+
+
+def _angle(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle at `v` between the segments to `a` and `b`, (T,) radians."""
+    u, w = a - v, b - v
+    cos = (u * w).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1), 1e-9)
+    return np.arccos(np.clip(cos, -1.0, 1.0))
+
+
+def _pair(left: np.ndarray, right: np.ndarray) -> list[np.ndarray]:
+    """A left/right pair as (mean, |difference|): unchanged when BlazePose swaps the sides."""
+    return [(left + right) / 2, np.abs(left - right)]
+
+
+def _side(points: np.ndarray, pair: tuple[int, int], side: int) -> np.ndarray:
+    return points[:, pair[side]]
+
+
+def _torso(points: np.ndarray) -> np.ndarray:
+    """(T,) mean shoulder-to-hip length: the unit of lengths, so a person's size and distance drop out."""
+    lengths = [np.linalg.norm(points[:, SHOULDER[s]] - points[:, HIP[s]], axis=-1) for s in (0, 1)]
+    return np.maximum((lengths[0] + lengths[1]) / 2, 1e-6)
+
+
+def pose_descriptors(track: PoseTrack) -> np.ndarray:
+    """(T, D) float64 descriptors per frame (gaps filled), before per-video normalisation.
+
+    Joint angles from the 3D world landmarks (shoulder, elbow, hip, knee, ankle), heights of limb ends above the hips
+    and the trunk's lean from both the 3D and the image landmarks, and distances between the two sides, all in torso
+    lengths; every left/right pair as mean and |difference|.
+    """
+    world = fill_gaps(track.world, track.valid)
+    image = fill_gaps(track.image, track.valid)
+    feats: list[np.ndarray] = []
+    for a, v, b in ANGLES:
+        feats += _pair(*(_angle(_side(world, a, s), _side(world, v, s), _side(world, b, s)) for s in (0, 1)))
+    for points in (world, image):
+        unit = _torso(points)
+        hips = (points[:, HIP[0]] + points[:, HIP[1]]) / 2
+        shoulders = (points[:, SHOULDER[0]] + points[:, SHOULDER[1]]) / 2
+        for joint in HEIGHTS:  # y points down in both frames: height above the hips is -(y - y_hips)
+            feats += _pair(*((hips[:, 1] - _side(points, joint, s)[:, 1]) / unit for s in (0, 1)))
+        feats.append((hips[:, 1] - points[:, NOSE, 1]) / unit)
+        trunk = shoulders - hips
+        feats.append(np.arctan2(np.linalg.norm(trunk[:, [0] + ([2] if points.shape[2] == 3 else [])], axis=1),
+                                -trunk[:, 1]))
+    for joint in SPANS:
+        feats.append(np.linalg.norm(world[:, joint[0]] - world[:, joint[1]], axis=-1) / _torso(world))
+    return np.stack(feats, axis=1)
+
+
+def smooth_in_time(x: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """Gaussian smoothing of (T, D) along time (edges reflected)."""
+    if sigma_frames <= 0 or len(x) < 2:
+        return x
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(x, sigma_frames, axis=0, mode="nearest")
+
+
+def normalise_per_video(x: np.ndarray, floor: float = 0.05) -> np.ndarray:
+    """Centre each column over the video and divide by its standard deviation plus `floor` (in the column's units
+    times its overall spread), so a descriptor that hardly changes is not blown up into noise."""
+    centred = x - x.mean(axis=0, keepdims=True)
+    std = centred.std(axis=0, keepdims=True)
+    return centred / (std + floor * max(float(std.mean()), 1e-9))
+
+
+def pose_features(track: PoseTrack, fps: float, smooth_s: float = 0.05, velocity_weight: float = 1.0) -> np.ndarray:
+    """(T, 2D) float32 per-frame pose features: normalised descriptors and their normalised velocities.
+
+    Descriptors are smoothed over `smooth_s` seconds, centred and scaled per video; velocities (per second) are
+    scaled the same way and weighted by `velocity_weight`. Rows have unit mean square (so costs of different videos
+    are comparable).
+    """
+    desc = smooth_in_time(pose_descriptors(track), smooth_s * fps)
+    pos = normalise_per_video(desc)
+    vel = normalise_per_video(np.gradient(desc, axis=0) * fps if len(desc) > 1 else np.zeros_like(desc))
+    feats = np.concatenate([pos, velocity_weight * vel], axis=1)
+    return (feats / np.sqrt(max(float((feats ** 2).mean()), 1e-12))).astype(np.float32)
+
