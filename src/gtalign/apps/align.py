@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gtalign.apps.alignment import Alignment, align_embeddings
+from gtalign.apps.alignment import Alignment, PathSettings, align_costs, align_embeddings
 from gtalign.apps.encoders import FrameEncoder, encode_all
 from gtalign.apps.inputs import read_display_frames
 from gtalign.apps.sameness import SamenessTest, sameness_test
@@ -26,6 +26,8 @@ from gtalign.viz.video import write_browser_video, write_side_by_side
 from gtalign.viz.viewer import viewer_data, write_viewer
 
 CSV_COLUMNS = ("frame_a", "time_a_s", "frame_b", "time_b_s", "cost")
+#: With feature streams (`--features`): B's sub-frame position, whether A's frame has a counterpart, a confidence.
+CSV_EXTRA = ("position_b", "matched", "confidence")
 
 
 @dataclass
@@ -42,9 +44,13 @@ def correspondence_csv(alignment: Alignment, fps_a: float, fps_b: float) -> str:
     """The CSV text: a header and one row per frame of A (B's time is fractional for soft alignments)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    extra = alignment.confidence is not None
+    writer.writerow(CSV_COLUMNS + (CSV_EXTRA if extra else ()))
     for i, (j, pos, c) in enumerate(zip(alignment.frame_b, alignment.b_of_a, alignment.frame_cost)):
-        writer.writerow([i, f"{i / fps_a:.6f}", int(j), f"{pos / fps_b:.6f}", f"{c:.6f}"])
+        row = [i, f"{i / fps_a:.6f}", int(j), f"{pos / fps_b:.6f}", f"{c:.6f}"]
+        if extra:
+            row += [f"{pos:.3f}", f"{alignment.matched[i]:.3f}", f"{alignment.confidence[i]:.3f}"]
+        writer.writerow(row)
     return out.getvalue()
 
 
@@ -86,23 +92,49 @@ def write_pair(source: VideoSource, index: int, alignment: Alignment, test: Same
     write_viewer(folder / "viewer.html", video_a, video_b, data, title=f"{a.id} <-> {b.id}", names=(a.id, b.id))
 
 
-def align_videos(source: VideoSource, encoder: FrameEncoder, out_dir: str | Path, soft: bool = False,
-                 gamma: float = 0.1, max_side: int = 480, progress: bool = True) -> dict[str, Any]:
+def feature_alignments(source: VideoSource, extractor, settings: PathSettings = PathSettings(),
+                       progress: bool = True) -> tuple[list[Alignment], list[list[str]], list[list[str]]]:
+    """Align every video after the first to the first with feature streams (`apps.features`) and the constrained
+    path: (alignments, streams used per pair, notes per video)."""
+    from tqdm import tqdm
+
+    from gtalign.apps.features import stream_costs
+
+    feats = []
+    for i in tqdm(range(len(source)), desc="features", unit="video", disable=not progress):
+        feats.append(extractor.extract(source.iter_frames(i), source.entries[i].fps))
+    alignments, used = [], []
+    for k in range(1, len(source)):
+        cost, names = stream_costs(extractor.spec, feats[0], feats[k])
+        alignments.append(align_costs(cost, source.entries[0].fps, source.entries[k].fps, settings))
+        used.append(names)
+    return alignments, used, [f.notes for f in feats]
+
+
+def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str | Path, soft: bool = False,
+                 gamma: float = 0.1, max_side: int = 480, progress: bool = True, extractor=None,
+                 path_settings: PathSettings = PathSettings()) -> dict[str, Any]:
     """Align every video of `source` after the first to the first; write the files (module docstring).
 
     With two videos the pair's files go to `out_dir` itself, with more to `out_dir/<index>_<id>/`.
+    With `extractor` (an `apps.features.FeatureExtractor`) the videos are aligned by its feature streams on the
+    constrained path (`align_costs`) instead of `encoder`'s embeddings on plain DTW.
     Returns the summary also written to `out_dir/summary.json`.
     """
     from tqdm import tqdm
 
     out = Path(out_dir)
-    embeddings = encode_all(encoder, source, progress)
+    if extractor is not None:
+        found, used, notes = feature_alignments(source, extractor, path_settings, progress)
+    else:
+        embeddings = encode_all(encoder, source, progress)
     frames_a = read_display_frames(source, 0, max_side)
     a = source.entries[0]
     pairs = []
     for k in tqdm(range(1, len(source)), desc="align", unit="pair", disable=not progress):
         b = source.entries[k]
-        alignment = align_embeddings(embeddings[0], embeddings[k], soft=soft, gamma=gamma)
+        alignment = (found[k - 1] if extractor is not None
+                     else align_embeddings(embeddings[0], embeddings[k], soft=soft, gamma=gamma))
         test = sameness_test(alignment.cost)
         folder = out if len(source) == 2 else out / f"{k:02d}_{b.id}"
         write_pair(source, k, alignment, test, folder, frames_a, max_side, progress)
@@ -111,6 +143,12 @@ def align_videos(source: VideoSource, encoder: FrameEncoder, out_dir: str | Path
                       "span": span_json(alignment, a.fps, b.fps),
                       "span_message": span_message(alignment, (a.id, b.id), (a.fps, b.fps)),
                       "same_process": test.to_json()})
-    summary = {"reference": a.id, "encoder": encoder.description, "pairs": pairs}
+        if extractor is not None:
+            conf = alignment.confidence[alignment.matched > 0.5]
+            pairs[-1] |= {"streams": used[k - 1], "notes": {a.id: notes[0], b.id: notes[k]},
+                          "confidence": float(conf.mean()) if conf.size else 0.0,
+                          "matched_frames": int((alignment.matched > 0.5).sum())}
+    description = extractor.description if extractor is not None else encoder.description
+    summary = {"reference": a.id, "encoder": description, "pairs": pairs}
     write_json(out / "summary.json", summary)
     return summary

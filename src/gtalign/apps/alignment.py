@@ -120,7 +120,8 @@ class PathSettings:
     """How `align_costs` finds the path (costs in units of the pair's median cost, see `apps.features`)."""
 
     max_speed: float = 3.0   # the fastest one video may run against the other (in seconds per second)
-    skip: float = 0.6        # cost of each frame left out at the start or end (lead-in / trailing footage)
+    skip: float = 1.0        # cost of each frame left out at an end: the pair's median cost, so a frame is left out
+    #                          only where its best match is worse than a typical frame (lead-in / trailing footage)
     gamma: float = 0.05      # soft-minimum temperature of the posterior that gives sub-frame positions
     open_ends: bool = True
     spread_scale: float = 1.0  # posterior spread (in frames of B) at which the confidence falls to 1/e

@@ -41,6 +41,13 @@ def _align(args: argparse.Namespace) -> int:
 
     if args.checkpoint and args.fit:
         raise GtalignError("give either --checkpoint or --fit, not both")
+    if args.features and (args.checkpoint or args.fit):
+        raise GtalignError("--features aligns by pose/appearance streams; it cannot be combined with --checkpoint "
+                           "or --fit")
+    if args.features:
+        from gtalign.apps.features import FeatureSpec
+
+        FeatureSpec.parse(args.features)  # a bad spec fails before any work
     if args.with_dirs and not args.fit:
         raise GtalignError("--with adds training videos for --fit; it needs --fit")
     source = open_videos(args.videos, args.fps, minimum=2, what="align needs two or more videos")
@@ -51,10 +58,15 @@ def _align(args: argparse.Namespace) -> int:
                                               device=args.device), progress=not args.quiet)
         print(f"fitted embedder: {checkpoint}")
         encoder = CheckpointEncoder(checkpoint, args.device, feature_cache=out / "fit" / "feature_cache")
+    elif args.features:
+        from gtalign.apps.features import FeatureExtractor
+
+        encoder = None
+        extractor = FeatureExtractor(args.features, device=args.device)
     else:
         encoder = make_encoder(args.checkpoint, args.device)
     summary = align_videos(source, encoder, out, soft=args.soft, gamma=args.gamma, max_side=args.max_side,
-                           progress=not args.quiet)
+                           progress=not args.quiet, extractor=extractor if encoder is None else None)
     for pair in summary["pairs"]:
         print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
         print(f"  {pair['span_message']}")
@@ -170,6 +182,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fit-steps", type=int, default=300, help="training steps of --fit (default 300)")
     p.add_argument("--fit-image-size", type=int, default=112, help="frame size for --fit (pixels, default 112; "
                                                                     "larger is slower)")
+    p.add_argument("--features", default=None, metavar="SPEC",
+                   help="align by feature streams on a slope-limited path with open ends: 'pose', 'crop', "
+                        "'imagenet', combined with '+' and weighted with ':', e.g. 'pose+crop:0.5' (pose needs "
+                        "gtalign[pose]); adds position_b, matched and confidence columns to correspondence.csv")
     p.add_argument("--soft", action="store_true", help="smoothDTW expected alignment instead of the hard path")
     p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")

@@ -1,0 +1,80 @@
+"""Feature streams on small real clips (fetched at set-up time by `make clips`): a person, and no person."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CLIPS = Path(os.environ.get("GTALIGN_CLIPS") or Path.home() / ".cache" / "gtalign" / "clips")
+pytest.importorskip("mediapipe", reason="pose features need the [pose] extra (make test installs it)")
+pytestmark = pytest.mark.skipif(not (CLIPS / "carphone_pristine.mp4").exists(),
+                                reason="real clips missing: run `make clips`")
+
+
+def _extract(name: str, spec: str, limit: int = 60):
+    from itertools import islice
+
+    from gtalign.apps.features import FeatureExtractor
+    from gtalign.data.video import iter_video, probe_video
+
+    path = CLIPS / name
+    return FeatureExtractor(spec, device="cpu").extract(islice(iter_video(path), limit), probe_video(path).fps)
+
+
+def test_person_clip_gives_pose_and_crop_streams():
+    feats = _extract("carphone_pristine.mp4", "pose+crop:0.5")
+    assert set(feats.streams) == {"pose", "crop"} and feats.num_frames == 60
+    assert feats.pose_valid.mean() > 0.9
+    assert feats.streams["pose"].shape[0] == 60 and np.isfinite(feats.streams["pose"]).all()
+    assert not feats.notes
+
+
+def test_clip_without_a_person_falls_back_to_whole_frames_and_says_so():
+    from gtalign.apps.features import FeatureSpec, stream_costs
+
+    feats = _extract("tree.avi", "pose")
+    assert "pose" not in feats.streams and "crop" in feats.streams
+    assert any("no pose features" in n for n in feats.notes)
+    cost, used = stream_costs(FeatureSpec.parse("pose"), feats, feats)
+    assert used == ["crop"] and cost.shape == (60, 60)
+    assert np.argmin(cost, axis=1).tolist() == list(range(60))  # a video matches itself frame by frame
+
+
+def test_align_cli_with_features_on_a_real_clip_and_its_retimed_copy(tmp_path):
+    import csv
+    import json
+    from itertools import islice
+
+    from gtalign.cli import main
+    from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed
+    from gtalign.data.video import iter_video, probe_video, write_video
+
+    src = CLIPS / "carphone_pristine.mp4"
+    fps = probe_video(src).fps
+    frames = np.stack(list(islice(iter_video(src), 90)))
+    a = write_video(tmp_path / "a.mp4", frames, fps)
+    rng = np.random.default_rng(3)
+    warp = random_warp(len(frames), fps, rng)
+    write_retimed(frames, fps, warp, random_change(rng, 0.5), tmp_path / "b.mp4")
+    out = tmp_path / "out"
+    assert main(["align", str(a), str(tmp_path / "b.mp4"), "-o", str(out), "--features", "pose+crop:0.5",
+                 "--quiet"]) == 0
+    rows = list(csv.DictReader(open(out / "correspondence.csv")))
+    assert len(rows) == 90 and {"position_b", "matched", "confidence"} <= set(rows[0])
+    pos = np.array([float(r["position_b"]) for r in rows])
+    assert np.all(np.diff(pos) >= -1e-6)  # never runs backwards
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pairs"][0]["streams"] and 0.0 <= summary["pairs"][0]["confidence"] <= 1.0
+    truth, covered = truth_positions(warp, fps, len(frames))
+    assert np.isfinite(np.abs(pos[covered] - truth[covered]).mean())
+
+
+def test_align_cli_rejects_a_bad_feature_spec_before_any_work(tmp_path, capsys):
+    from gtalign.cli import main
+
+    src = str(CLIPS / "carphone_pristine.mp4")
+    assert main(["align", src, src, "-o", str(tmp_path / "o"), "--features", "posture"]) == 2
+    assert "unknown stream 'posture'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,64 @@
+"""Pose descriptors: left/right swap invariance, track checks, gap filling and the model_complexity refusal."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gtalign.apps import pose
+from gtalign.errors import GtalignError
+
+SWAP = np.arange(33)
+for left, right in ((11, 12), (13, 14), (15, 16), (17, 18), (19, 20), (21, 22), (23, 24), (25, 26), (27, 28),
+                    (29, 30), (31, 32), (1, 4), (2, 5), (3, 6), (7, 8), (9, 10)):
+    SWAP[left], SWAP[right] = right, left
+
+
+def _track(t: int = 40, seed: int = 0) -> pose.PoseTrack:
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(33, 3)) * 0.3
+    phase = np.linspace(0, 2 * np.pi, t)[:, None, None]
+    world = base[None] + 0.1 * np.sin(phase + rng.uniform(0, 6, size=(1, 33, 3)))
+    image = 200 + 100 * world[..., :2]
+    return pose.PoseTrack(world=world, image=image, detected=np.ones(t, bool), valid=np.ones(t, bool))
+
+
+@pytest.mark.parametrize("value", [0, 2])
+def test_models_that_download_are_refused(value):
+    with pytest.raises(GtalignError, match="model_complexity must be 1"):
+        pose.check_model_complexity(value)
+
+
+def test_descriptors_do_not_change_when_left_and_right_swap():
+    track = _track()
+    swapped = pose.PoseTrack(world=track.world[:, SWAP], image=track.image[:, SWAP], detected=track.detected,
+                             valid=track.valid)
+    np.testing.assert_allclose(pose.pose_descriptors(swapped), pose.pose_descriptors(track), atol=1e-9)
+
+
+def test_features_ignore_a_constant_bias_of_one_camera():
+    """Per-video centring: a camera that adds a constant to every descriptor gives the same features."""
+    track = _track()
+    f = pose.pose_features(track, fps=30)
+    desc = pose.pose_descriptors(track)
+    biased = pose.normalise_per_video(desc + 3.0)
+    np.testing.assert_allclose(biased, pose.normalise_per_video(desc), atol=1e-9)
+    assert f.shape == (40, 2 * desc.shape[1]) and np.isfinite(f).all()
+
+
+def test_a_jump_to_a_bystander_is_dropped():
+    t = 30
+    image = np.zeros((t, 33, 2))
+    image[:] = np.random.default_rng(0).uniform(0, 100, size=(33, 2))  # the main person, 100 px tall
+    image[12:16] += 600  # frames 12-15: another person far away
+    valid = pose.main_track(image, np.ones(t, bool))
+    assert not valid[12:16].any() and valid[:12].all() and valid[16:].all()
+
+
+def test_gaps_are_filled_linearly():
+    values = np.arange(10, dtype=float)[:, None] * [1.0, 2.0]
+    valid = np.ones(10, bool)
+    valid[[0, 4, 5, 9]] = False
+    filled = pose.fill_gaps(values, valid)
+    np.testing.assert_allclose(filled[4:6], values[4:6])
+    np.testing.assert_allclose(filled[0], values[1])
+    np.testing.assert_allclose(filled[9], values[8])
