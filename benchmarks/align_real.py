@@ -41,7 +41,7 @@ CLIPS = (("demo.mp4", None, None), ("vtest.avi", None, 400), ("bikes.mp4", None,
          ("carphone_pristine.mp4", "carphone_distorted.mp4", None))
 SOURCE_SIDE = 720  # copies are made from frames scaled to this longest side
 
-SPECS = ("imagenet", "crop", "pose", "pose+crop:0.5", "pose+crop", "pose+imagenet:0.5", "pose+crop:0.5+imagenet:0.5")
+SPECS = ("imagenet", "crop", "pose", "pose+crop:0.5", "pose+imagenet:0.5", "pose+crop:0.5+imagenet:0.5")
 PATHS = {"soft": PathSettings(), "hard": PathSettings(gamma=0.0), "closed ends": PathSettings(open_ends=False),
          "skip 0.8": PathSettings(skip=0.8), "skip 1.2": PathSettings(skip=1.2),
          "max speed 2": PathSettings(max_speed=2.0)}

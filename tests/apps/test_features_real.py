@@ -25,7 +25,7 @@ def _extract(name: str, spec: str, limit: int = 60):
 
 def test_person_clip_gives_pose_and_crop_streams():
     feats = _extract("carphone_pristine.mp4", "pose+crop:0.5")
-    assert set(feats.streams) == {"pose", "crop"} and feats.num_frames == 60
+    assert set(feats.streams) == {"pose", "crop", "imagenet"} and feats.num_frames == 60 and feats.person
     assert feats.pose_valid.mean() > 0.9
     assert feats.streams["pose"].shape[0] == 60 and np.isfinite(feats.streams["pose"]).all()
     assert not feats.notes
@@ -35,10 +35,10 @@ def test_clip_without_a_person_falls_back_to_whole_frames_and_says_so():
     from gtalign.apps.features import FeatureSpec, stream_costs
 
     feats = _extract("tree.avi", "pose")
-    assert "pose" not in feats.streams and "crop" in feats.streams
+    assert "pose" not in feats.streams and "imagenet" in feats.streams and not feats.person
     assert any("no pose features" in n for n in feats.notes)
     cost, used = stream_costs(FeatureSpec.parse("pose"), feats, feats)
-    assert used == ["crop"] and cost.shape == (60, 60)
+    assert used == ["imagenet"] and cost.shape == (60, 60)
     assert np.argmin(cost, axis=1).tolist() == list(range(60))  # a video matches itself frame by frame
 
 

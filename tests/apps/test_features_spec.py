@@ -20,8 +20,8 @@ def test_spec_parses_weights_and_rejects_unknown_streams():
 
 def test_fused_cost_is_the_weighted_mean_of_median_normalised_streams():
     rng = np.random.default_rng(0)
-    a = VideoFeatures({"pose": rng.normal(size=(6, 4)), "crop": rng.normal(size=(6, 3))}, 6)
-    b = VideoFeatures({"pose": rng.normal(size=(7, 4)), "crop": rng.normal(size=(7, 3))}, 7)
+    a = VideoFeatures({"pose": rng.normal(size=(6, 4)), "crop": rng.normal(size=(6, 3))}, 6, np.ones(6, bool))
+    b = VideoFeatures({"pose": rng.normal(size=(7, 4)), "crop": rng.normal(size=(7, 3))}, 7, np.ones(7, bool))
     cost, used = stream_costs(FeatureSpec.parse("pose+crop:0.5"), a, b)
     assert used == ["pose", "crop"]
     sq = lambda x, y: ((x[:, None] - y[None]) ** 2).sum(-1)
@@ -29,11 +29,14 @@ def test_fused_cost_is_the_weighted_mean_of_median_normalised_streams():
     np.testing.assert_allclose(cost, (p / np.median(p) + 0.5 * c / np.median(c)) / 1.5, rtol=1e-9)
 
 
-def test_pose_missing_in_one_video_falls_back_to_appearance():
+def test_a_person_missing_in_one_video_falls_back_to_whole_frames():
     rng = np.random.default_rng(0)
-    a = VideoFeatures({"pose": rng.normal(size=(6, 4)), "crop": rng.normal(size=(6, 3))}, 6)
-    b = VideoFeatures({"crop": rng.normal(size=(7, 3))}, 7)
-    assert stream_costs(FeatureSpec.parse("pose"), a, b)[1] == ["crop"]
+    a = VideoFeatures({"pose": rng.normal(size=(6, 4)), "crop": rng.normal(size=(6, 3)),
+                       "imagenet": rng.normal(size=(6, 3))}, 6, np.ones(6, bool))
+    b = VideoFeatures({"crop": rng.normal(size=(7, 3)), "imagenet": rng.normal(size=(7, 3))}, 7, np.zeros(7, bool))
+    assert stream_costs(FeatureSpec.parse("pose"), a, b)[1] == ["imagenet"]
+    assert stream_costs(FeatureSpec.parse("pose+crop:0.5"), a, b)[1] == ["imagenet"]
+    assert stream_costs(FeatureSpec.parse("pose+crop:0.5"), a, a)[1] == ["pose", "crop"]
 
 
 def test_align_costs_leaves_out_a_lead_in_and_gives_low_confidence_there():

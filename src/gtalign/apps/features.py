@@ -73,6 +73,11 @@ class VideoFeatures:
     pose_valid: np.ndarray | None = None   # (T,) bool where the pose came from a detection on the main person
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def person(self) -> bool:
+        """Whether a person was found on enough frames for pose features and person crops."""
+        return self.pose_valid is not None and float(self.pose_valid.mean()) >= MIN_POSE_FRACTION
+
 
 class _Trunk:
     """ImageNet MobileNetV2 up to conv4 (the local weights file), batched."""
@@ -141,8 +146,8 @@ class FeatureExtractor:
 
         names = set(self.spec.names)
         want_pose = bool(names & {"pose", "crop"})
-        if "pose" in names:
-            names.add("crop")  # the fallback where no person is found (then whole frames)
+        if names & {"pose", "crop"}:
+            names.add("imagenet")  # the fallback where one of two videos has no person
         estimator = pose_mod.PoseEstimator() if want_pose else None
         world, image, detected = [], [], []
         crops: list[np.ndarray] = []
@@ -195,7 +200,7 @@ class FeatureExtractor:
                 out.streams["pose"] = pose_mod.pose_features(track, fps)
         if "crop" in names:
             feats = np.concatenate(crop_feats)
-            if not person:  # the crops followed no one: recompute nothing, they are whole frames already if no box
+            if not person:
                 out.notes.append("crop: no person to crop around" if last_box is None else
                                  "crop: the person was found too rarely; crops may not follow them")
             out.streams["crop"] = _centre(feats)
@@ -222,10 +227,15 @@ def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures) -> tuple
     """The pair's cost matrix (N, M): each stream both videos have, divided by its median, weighted, summed and
     divided by the sum of the weights used; and the names of the streams used."""
     total, used, weight = None, [], 0.0
-    weights = list(spec.weights)
-    if not any(n in a.streams and n in b.streams for n, _ in weights):
-        weights = [("crop", 1.0)]  # pose asked for, no person in one of the videos: appearance instead
+    both = a.person and b.person
+    # pose and person crops only where both videos show the person (crops of one person against whole frames of the
+    # other would compare different things); whole frames otherwise
+    weights = [("imagenet", w) if name == "crop" and not both else (name, w) for name, w in spec.weights
+               if both or name != "pose"] or [("imagenet", 1.0)]
+    merged: dict[str, float] = {}
     for name, w in weights:
+        merged[name] = merged.get(name, 0.0) + w
+    for name, w in merged.items():
         if name not in a.streams or name not in b.streams:
             continue
         c = stream_cost(name, a.streams[name], b.streams[name])
