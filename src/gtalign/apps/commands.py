@@ -41,12 +41,21 @@ def _align(args: argparse.Namespace) -> int:
 
     if args.checkpoint and args.fit:
         raise GtalignError("give either --checkpoint or --fit, not both")
-    if args.features and (args.checkpoint or args.fit):
+    embeddings = bool(args.checkpoint or args.fit)
+    if args.features and embeddings:
         raise GtalignError("--features aligns by pose/appearance streams; it cannot be combined with --checkpoint "
                            "or --fit")
-    if args.features:
-        from gtalign.apps.features import FeatureSpec
+    if args.soft and not embeddings:
+        raise GtalignError("--soft applies to --checkpoint or --fit embeddings; the default feature alignment "
+                           "already gives sub-frame positions (position_b in correspondence.csv)")
+    if not embeddings:
+        from gtalign.apps.features import DEFAULT_FEATURES, FeatureSpec, pose_available
 
+        if args.features is None:
+            args.features = DEFAULT_FEATURES if pose_available() else "imagenet"
+            if args.features != DEFAULT_FEATURES and not args.quiet:
+                print("note: MediaPipe is not installed (pip install 'gtalign[pose]'): aligning by whole-frame "
+                      "appearance only", file=sys.stderr)
         FeatureSpec.parse(args.features)  # a bad spec fails before any work
     if args.with_dirs and not args.fit:
         raise GtalignError("--with adds training videos for --fit; it needs --fit")
@@ -58,7 +67,7 @@ def _align(args: argparse.Namespace) -> int:
                                               device=args.device), progress=not args.quiet)
         print(f"fitted embedder: {checkpoint}")
         encoder = CheckpointEncoder(checkpoint, args.device, feature_cache=out / "fit" / "feature_cache")
-    elif args.features:
+    elif not args.checkpoint:
         from gtalign.apps.features import FeatureExtractor
 
         encoder = None
@@ -174,7 +183,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "summary.json, and warn when a pair does not seem to show the same process.")
     p.add_argument("videos", nargs="+", help="video files or frame folders; the first is the reference")
     p.add_argument("-o", "--out", required=True, help="output folder")
-    _common(p, CKPT_HELP)
+    _common(p, "a gtalign checkpoint (default: align by the --features streams)")
     p.add_argument("--fit", action="store_true", help="first adapt an embedder to these videos (short "
                                                       "self-supervised GTA training on frozen ImageNet features)")
     p.add_argument("--with", dest="with_dirs", action="append", metavar="DIR",
@@ -183,10 +192,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fit-image-size", type=int, default=112, help="frame size for --fit (pixels, default 112; "
                                                                     "larger is slower)")
     p.add_argument("--features", default=None, metavar="SPEC",
-                   help="align by feature streams on a slope-limited path with open ends: 'pose', 'crop', "
-                        "'imagenet', combined with '+' and weighted with ':', e.g. 'pose+crop:0.5' (pose needs "
-                        "gtalign[pose]); adds position_b, matched and confidence columns to correspondence.csv")
-    p.add_argument("--soft", action="store_true", help="smoothDTW expected alignment instead of the hard path")
+                   help="feature streams to align by (the default without --checkpoint/--fit): 'pose', 'crop' "
+                        "(person crop), 'imagenet' (whole frame), combined with '+' and weighted with ':'; default "
+                        "'pose+crop:0.5' (pose needs gtalign[pose]). Aligned on a slope-limited path with open "
+                        "ends; adds position_b, matched and confidence columns to correspondence.csv")
+    p.add_argument("--soft", action="store_true", help="with --checkpoint/--fit: smoothDTW expected alignment instead of the hard "
+                                                       "path")
     p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
     p.set_defaults(func=_align)

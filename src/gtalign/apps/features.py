@@ -209,6 +209,13 @@ class FeatureExtractor:
         return out
 
 
+def pose_available() -> bool:
+    """Whether MediaPipe (the `[pose]` extra) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("mediapipe") is not None
+
+
 def _box(image_points: np.ndarray, margin: float = 0.25) -> np.ndarray:
     lo, hi = image_points.min(axis=0), image_points.max(axis=0)
     centre, side = (lo + hi) / 2, float((hi - lo).max()) * (1 + 2 * margin)

@@ -48,6 +48,11 @@ def check_model_complexity(value: int) -> int:
 
 
 def _mediapipe_pose():
+    import os
+    import warnings
+
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ log lines on every start
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     try:
         from mediapipe.python.solutions import pose as mp_pose
     except ImportError as e:
