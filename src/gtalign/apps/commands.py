@@ -194,10 +194,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--features", default=None, metavar="SPEC",
                    help="feature streams to align by (the default without --checkpoint/--fit): 'pose', 'crop' "
                         "(person crop), 'imagenet' (whole frame), combined with '+' and weighted with ':'; default "
-                        "'pose+crop:0.5' (pose needs gtalign[pose]). Aligned on a slope-limited path with open "
-                        "ends; adds position_b, matched and confidence columns to correspondence.csv")
-    p.add_argument("--soft", action="store_true", help="with --checkpoint/--fit: smoothDTW expected alignment instead of the hard "
-                                                       "path")
+                        "'pose+crop:0.5+imagenet:0.5' (pose needs gtalign[pose]). Aligned on a slope-limited path "
+                        "with open ends; adds position_b, matched and confidence columns to correspondence.csv")
+    p.add_argument("--soft", action="store_true",
+                   help="with --checkpoint/--fit: smoothDTW expected alignment instead of the hard path")
     p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
     p.set_defaults(func=_align)

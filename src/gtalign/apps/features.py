@@ -26,7 +26,7 @@ from gtalign.errors import GtalignError
 
 STREAMS = ("pose", "crop", "imagenet")
 #: The default of `gtalign align` (chosen on the real-footage benchmark, docs/results.md).
-DEFAULT_FEATURES = "pose+crop:0.5"
+DEFAULT_FEATURES = "pose+crop:0.5+imagenet:0.5"
 MIN_POSE_FRACTION = 0.5   # a video whose person is found on fewer frames than this has no pose stream
 CHUNK = 32                # frames per forward pass of the trunk
 
@@ -94,7 +94,7 @@ class _Trunk:
         """uint8 RGB frames (any sizes) -> features pooled over `grid` horizontal bands (n, F * grid)."""
         from gtalign.data.augment import normalize_frames, resize_frames, to_float_frames
 
-        batch = torch.cat([resize_frames(to_float_frames(f[None]), self.image_size) for f in frames])
+        batch = torch.cat([resize_frames(to_float_frames(np.array(f[None])), self.image_size) for f in frames])
         maps = self.embedder.trunk_features(normalize_frames(batch, "imagenet").to(self.device))
         # horizontal bands (grid x 1): unchanged by a mirror image, unlike a grid of cells
         return F.adaptive_avg_pool2d(maps.float(), (self.grid, 1)).flatten(1).cpu().numpy()
