@@ -149,14 +149,13 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     run = settings.max_run(fps_a, fps_b)
     ends = settings.open_ends
     soft = constrained_dtw(cost, run, settings.skip, ends, ends, gamma=settings.gamma)  # its .path is the hard one
-    hard = soft
     n, m = cost.shape
-    (r0, c0), (r1, c1) = hard.path[0], hard.path[-1]
+    (r0, c0), (r1, c1) = soft.path[0], soft.path[-1]
     rows = np.arange(n)
     hard_pos = np.where(rows < r0, float(c0), float(c1))  # rows left out: B's first frame before, last after
-    hard_pos[r0:r1 + 1] = path_to_mapping(hard.path - [r0, 0], int(r1 - r0 + 1))
+    hard_pos[r0:r1 + 1] = path_to_mapping(soft.path - [r0, 0], int(r1 - r0 + 1))
     position = np.where(np.isfinite(soft.position) & (soft.matched > 1e-3), soft.position, hard_pos)
     position = np.clip(position, 0, m - 1)
     span = ((int(r0), int(r1)), (int(c0), int(c1)))
-    return Alignment(cost=cost, path=hard.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
+    return Alignment(cost=cost, path=soft.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
                      confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale))

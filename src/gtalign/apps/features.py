@@ -16,7 +16,7 @@ Where a video has no person on most frames the pose stream is dropped and ``crop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -254,7 +254,3 @@ def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures) -> tuple
         raise GtalignError(f"features {spec}: no stream is available for both videos; try --features imagenet")
     return total / weight, used
 
-
-def iter_source_frames(source, i: int) -> Iterator[np.ndarray]:
-    """The frames of video i of a `VideoSource`, decoded once, in order."""
-    return iter(source.iter_frames(i))
