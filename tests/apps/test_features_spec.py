@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 
 from gtalign.apps.alignment import PathSettings, align_costs
-from gtalign.apps.features import FeatureSpec, VideoFeatures, stream_costs
+from gtalign.apps.align import align_features
+from gtalign.apps.features import FeatureSpec, Person, VideoFeatures, pairings, stream_costs
 from gtalign.errors import GtalignError
+
+
+def _video(rng, t: int, people: int) -> VideoFeatures:
+    return VideoFeatures({"imagenet": rng.normal(size=(t, 3))}, t,
+                         [Person(np.ones(t, bool), {"pose": rng.normal(size=(t, 4)), "crop": rng.normal(size=(t, 3))})
+                          for _ in range(people)])
 
 
 def test_spec_parses_weights_and_rejects_unknown_streams():
@@ -20,20 +27,21 @@ def test_spec_parses_weights_and_rejects_unknown_streams():
 
 def test_fused_cost_is_the_weighted_mean_of_median_normalised_streams():
     rng = np.random.default_rng(0)
-    a = VideoFeatures({"pose": rng.normal(size=(6, 4)), "crop": rng.normal(size=(6, 3))}, 6, np.ones(6, bool))
-    b = VideoFeatures({"pose": rng.normal(size=(7, 4)), "crop": rng.normal(size=(7, 3))}, 7, np.ones(7, bool))
+    a = _video(rng, 6, people=1)
+    b = _video(rng, 7, people=1)
     cost, used = stream_costs(FeatureSpec.parse("pose+crop:0.5"), a, b)
     assert used == ["pose", "crop"]
     sq = lambda x, y: ((x[:, None] - y[None]) ** 2).sum(-1)
-    p, c = sq(a.streams["pose"], b.streams["pose"]) / 4, sq(a.streams["crop"], b.streams["crop"])
+    pa, pb = a.people[0].streams, b.people[0].streams
+    p, c = sq(pa["pose"], pb["pose"]) / 4, sq(pa["crop"], pb["crop"])
     np.testing.assert_allclose(cost, (p / np.median(p) + 0.5 * c / np.median(c)) / 1.5, rtol=1e-9)
 
 
 def test_a_person_missing_in_one_video_falls_back_to_whole_frames():
     rng = np.random.default_rng(0)
-    a = VideoFeatures({"pose": rng.normal(size=(6, 4)), "crop": rng.normal(size=(6, 3)),
-                       "imagenet": rng.normal(size=(6, 3))}, 6, np.ones(6, bool))
-    b = VideoFeatures({"crop": rng.normal(size=(7, 3)), "imagenet": rng.normal(size=(7, 3))}, 7, np.zeros(7, bool))
+    a = _video(rng, 6, people=1)
+    b = _video(rng, 7, people=0)
+    assert pairings(a, b) == [None] and pairings(a, a) == [(0, 0)]
     assert stream_costs(FeatureSpec.parse("pose"), a, b)[1] == ["imagenet"]
     assert stream_costs(FeatureSpec.parse("pose+crop:0.5"), a, b)[1] == ["imagenet"]
     assert stream_costs(FeatureSpec.parse("pose+crop:0.5"), a, a)[1] == ["pose", "crop"]
@@ -50,3 +58,38 @@ def test_align_costs_leaves_out_a_lead_in_and_gives_low_confidence_there():
     inside = (t_a >= 21) & (t_a <= 68)
     assert np.abs(al.b_of_a[inside] - truth[inside]).mean() < 0.5
     assert al.confidence[:12].max() < 0.1 < al.confidence[inside].mean()
+
+
+def test_the_pairing_of_people_that_aligns_best_is_kept():
+    """A's performer is its second person, B's its first; the bystanders do unrelated things."""
+    rng = np.random.default_rng(1)
+    t = np.arange(60.0)
+    motion = lambda u: np.stack([np.sin(u / 5), np.cos(u / 7), np.sin(u / 3), np.cos(u / 11)], 1)
+    noise = lambda n: rng.normal(size=(n, 4))
+    crop = lambda n: rng.normal(size=(n, 3))
+    a = VideoFeatures({"imagenet": crop(60)}, 60, [Person(np.ones(60, bool), {"pose": noise(60), "crop": crop(60)}),
+                                                   Person(np.ones(60, bool), {"pose": motion(t), "crop": crop(60)})])
+    u = 5 + 0.8 * np.arange(55)  # B: 5 frames later and 0.8x
+    b = VideoFeatures({"imagenet": crop(55)}, 55, [Person(np.ones(55, bool), {"pose": motion(u), "crop": crop(55)}),
+                                                   Person(np.ones(55, bool), {"pose": noise(55), "crop": crop(55)})])
+    found = align_features(FeatureSpec.parse("pose"), a, b, 30.0, 30.0)
+    assert found.people == (1, 0) and found.candidates == 4 and found.streams == ["pose"]
+    truth = np.interp(t, u, np.arange(55))
+    inside = (t >= 6) & (t <= 47)
+    assert np.abs(found.alignment.b_of_a[inside] - truth[inside]).mean() < 1.0
+    # whole-frame specs do not loop over people
+    assert align_features(FeatureSpec.parse("imagenet"), a, b, 30.0, 30.0).candidates == 1
+
+
+def test_video_features_round_trip_through_npz(tmp_path):
+    rng = np.random.default_rng(2)
+    v = _video(rng, 5, people=2)
+    v.notes.append("2 people tracked")
+    v.save(tmp_path / "f.npz")
+    w = VideoFeatures.load(tmp_path / "f.npz")
+    assert w.num_frames == 5 and w.notes == v.notes and len(w.people) == 2
+    np.testing.assert_array_equal(w.streams["imagenet"], v.streams["imagenet"])
+    for p, q in zip(v.people, w.people):
+        assert set(p.streams) == set(q.streams)
+        np.testing.assert_array_equal(p.valid, q.valid)
+        np.testing.assert_array_equal(p.streams["pose"], q.streams["pose"])

@@ -37,6 +37,15 @@ def test_viewer_data_round_trips_through_the_page():
     assert "http://" not in page and "https://" not in page  # self-contained: nothing fetched from the network
 
 
+def test_user_strings_cannot_fill_template_placeholders():
+    """A video named like a placeholder (``__DATA__.mp4``) is shown as it is; the JSON goes only where it belongs."""
+    ta, tb, cost = warped_alignment()
+    page = render_viewer("__DATA__.mp4", "b.mp4", viewer_data(ta, tb, cost, FPS_A, FPS_B), title="__DATA__",
+                         names=("__DATA__", "__NAME_B__"))
+    assert page.count('"time_a"') == 1
+    assert "<title>__DATA__</title>" in page and 'src="__DATA__.mp4"' in page and "__NAME_B__" in page
+
+
 def test_viewer_data_checks_lengths():
     with pytest.raises(GtalignError, match="time_b must be .* of length 3"):
         viewer_data([0, 1, 2], [0, 1], [0, 0, 0], 1, 1)

@@ -92,23 +92,45 @@ def write_pair(source: VideoSource, index: int, alignment: Alignment, test: Same
     write_viewer(folder / "viewer.html", video_a, video_b, data, title=f"{a.id} <-> {b.id}", names=(a.id, b.id))
 
 
-def feature_alignments(source: VideoSource, extractor, settings: PathSettings = PathSettings(),
-                       progress: bool = True) -> tuple[list[Alignment], list[list[str]], list[list[str]]]:
-    """Align every video after the first to the first with feature streams (`apps.features`) and the constrained
-    path: (alignments, streams used per pair, notes per video)."""
-    from tqdm import tqdm
+@dataclass
+class FeaturePair:
+    """A feature-stream alignment of B to A: the streams used and which tracked people were compared."""
 
-    from gtalign.apps.features import stream_costs
+    alignment: Alignment
+    streams: list[str]
+    people: tuple[int, int] | None   # (person of A, person of B), None for whole frames
+    candidates: int                  # pairings of people tried
+
+
+def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSettings = PathSettings()) -> FeaturePair:
+    """Align `b` to `a` (`apps.features.VideoFeatures`) on the constrained path; where several people are tracked,
+    every pairing of A's and B's people is aligned and the one with the lowest path cost per frame (`score`, skips
+    included, in units of the pair's median cost) is kept: the same person doing the same thing aligns far better
+    than a bystander against the performer."""
+    from gtalign.apps.features import pairings, stream_costs
+
+    best: FeaturePair | None = None
+    options = pairings(a, b) if set(spec.names) & {"pose", "crop"} else [None]
+    for people in options:
+        cost, used = stream_costs(spec, a, b, people)
+        found = align_costs(cost, fps_a, fps_b, settings)
+        if best is None or found.score < best.alignment.score:
+            best = FeaturePair(found, used, people, len(options))
+    return best
+
+
+def feature_alignments(source: VideoSource, extractor, settings: PathSettings = PathSettings(),
+                       progress: bool = True) -> tuple[list[FeaturePair], list[list[str]]]:
+    """Align every video after the first to the first with feature streams (`apps.features`) and the constrained
+    path: (one `FeaturePair` per video after the first, notes per video)."""
+    from tqdm import tqdm
 
     feats = []
     for i in tqdm(range(len(source)), desc="features", unit="video", disable=not progress):
         feats.append(extractor.extract(source.iter_frames(i), source.entries[i].fps))
-    alignments, used = [], []
-    for k in range(1, len(source)):
-        cost, names = stream_costs(extractor.spec, feats[0], feats[k])
-        alignments.append(align_costs(cost, source.entries[0].fps, source.entries[k].fps, settings))
-        used.append(names)
-    return alignments, used, [f.notes for f in feats]
+    found = [align_features(extractor.spec, feats[0], feats[k], source.entries[0].fps, source.entries[k].fps,
+                            settings) for k in range(1, len(source))]
+    return found, [f.notes for f in feats]
 
 
 def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str | Path, soft: bool = False,
@@ -125,7 +147,7 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
 
     out = Path(out_dir)
     if extractor is not None:
-        found, used, notes = feature_alignments(source, extractor, path_settings, progress)
+        found, notes = feature_alignments(source, extractor, path_settings, progress)
     else:
         embeddings = encode_all(encoder, source, progress)
     frames_a = read_display_frames(source, 0, max_side)
@@ -133,7 +155,7 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
     pairs = []
     for k in tqdm(range(1, len(source)), desc="align", unit="pair", disable=not progress):
         b = source.entries[k]
-        alignment = (found[k - 1] if extractor is not None
+        alignment = (found[k - 1].alignment if extractor is not None
                      else align_embeddings(embeddings[0], embeddings[k], soft=soft, gamma=gamma))
         test = sameness_test(alignment.cost)
         folder = out if len(source) == 2 else out / f"{k:02d}_{b.id}"
@@ -145,7 +167,8 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
                       "same_process": test.to_json()})
         if extractor is not None:
             conf = alignment.confidence[alignment.matched > 0.5]
-            pairs[-1] |= {"streams": used[k - 1], "notes": {a.id: notes[0], b.id: notes[k]},
+            pairs[-1] |= {"streams": found[k - 1].streams, "notes": {a.id: notes[0], b.id: notes[k]},
+                          "people": found[k - 1].people, "path_score": found[k - 1].alignment.score,
                           "confidence": float(conf.mean()) if conf.size else 0.0,
                           "matched_frames": int((alignment.matched > 0.5).sum())}
     description = extractor.description if extractor is not None else encoder.description

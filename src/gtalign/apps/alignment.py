@@ -35,6 +35,7 @@ class Alignment:
     soft: bool
     matched: np.ndarray | None = None     # (N,) probability that frame i of A has a counterpart in B
     confidence: np.ndarray | None = None  # (N,) in [0, 1]: how sure the alignment is of frame i's position
+    score: float | None = None            # constrained path only: its cost per frame of A and B, skips included
 
     @property
     def frame_b(self) -> np.ndarray:
@@ -158,4 +159,5 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     position = np.clip(position, 0, m - 1)
     span = ((int(r0), int(r1)), (int(c0), int(c1)))
     return Alignment(cost=cost, path=soft.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
-                     confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale))
+                     confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale),
+                     score=float(soft.value) / (n + m))

@@ -1,4 +1,4 @@
-"""`gtalign align | cam | retrieve | progress | transfer`: parse arguments, call the applications."""
+"""`gtalign align | sync | audit | cam | retrieve | progress | transfer`: parse arguments, call the applications."""
 from __future__ import annotations
 
 import argparse
@@ -48,15 +48,7 @@ def _align(args: argparse.Namespace) -> int:
     if args.soft and not embeddings:
         raise GtalignError("--soft applies to --checkpoint or --fit embeddings; the default feature alignment "
                            "already gives sub-frame positions (position_b in correspondence.csv)")
-    if not embeddings:
-        from gtalign.apps.features import DEFAULT_FEATURES, FeatureSpec, pose_available
-
-        if args.features is None:
-            args.features = DEFAULT_FEATURES if pose_available() else "imagenet"
-            if args.features != DEFAULT_FEATURES and not args.quiet:
-                print("note: MediaPipe is not installed (pip install 'gtalign[pose]'): aligning by whole-frame "
-                      "appearance only", file=sys.stderr)
-        FeatureSpec.parse(args.features)  # a bad spec fails before any work
+    extractor = None if embeddings else _feature_extractor(args)
     if args.with_dirs and not args.fit:
         raise GtalignError("--with adds training videos for --fit; it needs --fit")
     source = open_videos(args.videos, args.fps, minimum=2, what="align needs two or more videos")
@@ -68,10 +60,7 @@ def _align(args: argparse.Namespace) -> int:
         print(f"fitted embedder: {checkpoint}")
         encoder = CheckpointEncoder(checkpoint, args.device, feature_cache=out / "fit" / "feature_cache")
     elif not args.checkpoint:
-        from gtalign.apps.features import FeatureExtractor
-
         encoder = None
-        extractor = FeatureExtractor(args.features, device=args.device)
     else:
         encoder = make_encoder(args.checkpoint, args.device)
     summary = align_videos(source, encoder, out, soft=args.soft, gamma=args.gamma, max_side=args.max_side,
@@ -84,6 +73,96 @@ def _align(args: argparse.Namespace) -> int:
             print(f"gtalign align: {pair['b']}: {pair['same_process']['message']}", file=sys.stderr)
     print(f"summary: {out / 'summary.json'}")
     return 0
+
+
+def _feature_extractor(args: argparse.Namespace):
+    """The `--features` extractor (the default streams; whole frames with a note where MediaPipe is missing)."""
+    from gtalign.apps.features import DEFAULT_FEATURES, FeatureExtractor, FeatureSpec, pose_available
+
+    if args.features is None:
+        args.features = DEFAULT_FEATURES if pose_available() else "imagenet"
+        if args.features != DEFAULT_FEATURES and not args.quiet:
+            print("note: MediaPipe is not installed (pip install 'gtalign[pose]'): using whole-frame appearance "
+                  "only", file=sys.stderr)
+    FeatureSpec.parse(args.features)  # a bad spec fails before any work
+    return FeatureExtractor(args.features, device=args.device)
+
+
+def _check_out_dir(out: Path, what: str = "-o") -> Path:
+    """An output folder that exists or can be made, checked before any work."""
+    if out.exists() and not out.is_dir():
+        raise GtalignError(f"{what} {out} is a file; expected a folder for the outputs")
+    return out
+
+
+def _sync_inputs(args: argparse.Namespace, videos: list[str]):
+    from gtalign.apps.inputs import open_videos
+    from gtalign.apps.sync_run import reference_index
+
+    if args.max_side < 16:
+        raise GtalignError(f"--max-side must be >= 16 pixels, got {args.max_side}")
+    out = _check_out_dir(Path(args.out))
+    extractor = _feature_extractor(args)
+    source = open_videos(videos, args.fps, minimum=2, what="sync needs two or more videos")
+    return source, reference_index(source, args.reference), extractor, out
+
+
+def _print_cameras(doc: dict) -> None:
+    for cam in doc["cameras"]:
+        if cam["offset_s"] is None:
+            print(f"  {cam['video']}: unreliable, no clock ({cam.get('reason', '')})")
+        else:
+            print(f"  {cam['video']}: offset {cam['offset_s']:+.4f} s ({cam['offset_frames']:+.2f} frames), rate "
+                  f"{cam['rate']:.5f}, confidence {cam['confidence']:.2f}, {cam['status']}")
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from gtalign.apps.sync_run import sync_videos
+
+    source, reference, extractor, out = _sync_inputs(args, args.videos)
+    doc = sync_videos(source, extractor, out, reference, max_side=args.max_side, write_videos=args.write_videos,
+                      progress=not args.quiet)
+    print(f"reference: {doc['reference']} (each camera shows reference time t at offset_s + rate * t)")
+    _print_cameras(doc)
+    print(f"written: {out / 'sync.json'}, {out / 'sync.csv'}, {out / 'residuals.png'}, {out / 'viewer.html'}"
+          + (f", {out / 'synced'}/" if args.write_videos else ""))
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from gtalign.apps.sync_run import audit_rows, sync_videos
+    from gtalign.data.video import VIDEO_SUFFIXES
+    from gtalign.io import write_json
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise GtalignError(f"audit: {folder} is not a folder of videos")
+    if not args.tolerance > 0:
+        raise GtalignError(f"--tolerance must be > 0 frames, got {args.tolerance}")
+    videos = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    if len(videos) < 2:
+        raise GtalignError(f"audit: {folder} has {len(videos)} video file(s); expected two or more "
+                           f"({', '.join(VIDEO_SUFFIXES)})")
+    args.out = args.out or str(folder / "gtalign_audit")
+    source, reference, extractor, out = _sync_inputs(args, videos)
+    doc = sync_videos(source, extractor, out, reference, max_side=args.max_side, progress=not args.quiet)
+    rows = audit_rows(doc, args.tolerance)
+    write_json(out / "audit.json", {"reference": doc["reference"], "tolerance_frames": args.tolerance,
+                                    "cameras": rows})
+    print(f"{'video':30s} {'status':10s} {'confidence':>10s} {'offset (s)':>11s} {'off by (frames)':>16s}  verdict")
+    for r in rows:
+        verdict = "cannot tell" if r["off"] is None else ("OFF" if r["off"] else "in sync")
+        offset = "-" if r["offset_s"] is None else f"{r['offset_s']:+.4f}"
+        worst = "-" if r["worst_frames"] is None else f"{r['worst_frames']:.2f}"
+        if r["worst_frames"] is not None and r["error_frames"] is not None:
+            worst += f" +- {r['error_frames']:.1f}"
+        print(f"{r['video']:30s} {r['status']:10s} {r['confidence']:10.2f} {offset:>11s} {worst:>16s}  {verdict}")
+    off = [r["video"] for r in rows if r["off"]]
+    unsure = [r["video"] for r in rows if r["off"] is None]
+    print(f"{len(off)} of {len(rows)} camera(s) off by more than {args.tolerance:g} frame(s)"
+          + (f": {', '.join(off)}" if off else "")
+          + (f"; cannot tell for {', '.join(unsure)}" if unsure else "") + f"; written: {out / 'audit.json'}")
+    return 1 if args.strict and off else 0
 
 
 def _cam(args: argparse.Namespace) -> int:
@@ -201,6 +280,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
     p.set_defaults(func=_align)
+
+    features_help = ("feature streams: 'pose', 'crop' (person crop), 'imagenet' (whole frame), combined with '+' and "
+                     "weighted with ':'; default 'pose+crop:0.5+imagenet:0.5' (pose needs gtalign[pose])")
+    p = subparsers.add_parser("sync", help="clocks of several cameras of one event (offset and rate per camera)",
+                              description="Synchronise cameras that share no clock, from their footage alone: "
+                                          "align every pair, fit per camera t_cam = offset_s + rate * t_ref against "
+                                          "the reference, combine all pairs, and write sync.json, sync.csv, "
+                                          "residuals.png and viewer.html (all cameras in lockstep).")
+    p.add_argument("videos", nargs="+", help="video files or frame folders, one per camera")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first video)")
+    p.add_argument("--features", default=None, metavar="SPEC", help=features_help)
+    p.add_argument("--write-videos", action="store_true",
+                   help="also write synced/<name>.mp4: every camera with a clock re-timed onto the reference clock "
+                        "over the time all cover, at the reference's frame rate")
+    p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
+    p.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (default 30)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_sync)
+
+    p = subparsers.add_parser("audit", help="check that a folder of videos is in sync (lists cameras that are off)",
+                              description="Estimate each camera's offset and drift against the first (or "
+                                          "--reference) as `gtalign sync` does, and list the cameras off by more "
+                                          "than --tolerance frames anywhere in their footage; writes audit.json.")
+    p.add_argument("folder", help="a folder of videos that should be synchronised")
+    p.add_argument("-o", "--out", default=None, help="output folder (default FOLDER/gtalign_audit)")
+    p.add_argument("--tolerance", type=float, default=1.0, help="frames a camera may be off (default 1)")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 when a camera is off")
+    p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first)")
+    p.add_argument("--features", default=None, metavar="SPEC", help=features_help)
+    p.add_argument("--max-side", type=int, default=480, help="longest side of the viewer's videos (pixels)")
+    p.add_argument("--fps", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_audit)
 
     p = subparsers.add_parser("cam", help="activation maps of the representation over a video (mp4 + PNG)")
     p.add_argument("video", help="a video file or frame folder")

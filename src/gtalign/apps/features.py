@@ -16,6 +16,7 @@ Where a video has no person on most frames the pose stream is dropped and ``crop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from gtalign.errors import GtalignError
+from gtalign.io import atomic_save
 
 STREAMS = ("pose", "crop", "imagenet")
 #: The default of `gtalign align` (chosen on the real-footage benchmark, docs/results.md).
@@ -65,18 +67,50 @@ class FeatureSpec:
 
 
 @dataclass
+class Person:
+    """One tracked person's streams ("pose", "crop": (T, D) float32) and the frames where BlazePose found them."""
+
+    valid: np.ndarray                  # (T,) bool
+    streams: dict[str, np.ndarray]
+
+    @property
+    def fraction(self) -> float:
+        return float(self.valid.mean()) if len(self.valid) else 0.0
+
+
+@dataclass
 class VideoFeatures:
-    """The streams of one video: name -> (T, D) float32, plus what happened on the way."""
+    """The streams of one video: whole-frame streams (name -> (T, D) float32), the people found on enough frames
+    (most often found first), and what happened on the way."""
 
     streams: dict[str, np.ndarray]
     num_frames: int
-    pose_valid: np.ndarray | None = None   # (T,) bool where the pose came from a detection on the main person
+    people: list[Person] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def person(self) -> bool:
         """Whether a person was found on enough frames for pose features and person crops."""
-        return self.pose_valid is not None and float(self.pose_valid.mean()) >= MIN_POSE_FRACTION
+        return bool(self.people)
+
+    def save(self, path: str | Path) -> None:
+        """Write to an ``.npz`` file (plain arrays, no pickles), atomically."""
+        arrays = {f"s_{k}": v for k, v in self.streams.items()}
+        for i, person in enumerate(self.people):
+            arrays[f"p{i}_valid"] = person.valid
+            arrays |= {f"p{i}_{k}": v for k, v in person.streams.items()}
+        atomic_save(path, lambda tmp: np.savez(tmp, num_frames=self.num_frames, people=len(self.people),
+                                               notes=np.array(self.notes, dtype=str), **arrays))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "VideoFeatures":
+        with np.load(Path(path), allow_pickle=False) as z:
+            people = []
+            for i in range(int(z["people"])):
+                streams = {k.split("_", 1)[1]: z[k] for k in z.files if k.startswith(f"p{i}_") and k != f"p{i}_valid"}
+                people.append(Person(z[f"p{i}_valid"], streams))
+            return cls({k[2:]: z[k] for k in z.files if k.startswith("s_")}, int(z["num_frames"]), people,
+                       [str(n) for n in z["notes"]])
 
 
 class _Trunk:
@@ -118,22 +152,60 @@ def _centre(x: np.ndarray) -> np.ndarray:
     return (c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+class _Batches:
+    """Frames (or None: use the whole frame's features) fed to the trunk CHUNK at a time; the features in order."""
+
+    def __init__(self, trunk) -> None:
+        self.trunk, self.pending, self.done = trunk, [], []
+
+    def add(self, frame: np.ndarray | None) -> None:
+        self.pending.append(frame)
+        if len(self.pending) == CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        given = [f for f in self.pending if f is not None]
+        feats = self.trunk()(given) if given else None
+        out = [None] * len(self.pending)
+        k = 0
+        for i, f in enumerate(self.pending):
+            if f is not None:
+                out[i] = feats[k]
+                k += 1
+        self.done += out
+        self.pending = []
+
+    def result(self, fallback: np.ndarray | None = None) -> np.ndarray:
+        """(T, D) features; rows given as None take `fallback`'s row (T, D)."""
+        self.flush()
+        return np.stack([fallback[i] if f is None else f for i, f in enumerate(self.done)])
+
+
 class FeatureExtractor:
-    """Extracts the streams a `FeatureSpec` needs from a video's frames in one pass."""
+    """Extracts the streams a `FeatureSpec` needs from a video's frames in one pass.
+
+    With pose or crop streams, up to `max_people` people are tracked (`gtalign.apps.pose.PeopleEstimator`); each
+    one found on at least `MIN_POSE_FRACTION` of the frames gets its own pose and crop streams (`VideoFeatures.people`).
+    """
 
     def __init__(self, spec: FeatureSpec | str = DEFAULT_FEATURES, image_size: int = 160, grid: int = 2,
-                 device: str = "auto"):
+                 device: str = "auto", max_people: int = 2):
         from gtalign.apps.encoders import _device
 
         self.spec = FeatureSpec.parse(spec) if isinstance(spec, str) else spec
         self.device = _device(device)
         self.image_size, self.grid = int(image_size), int(grid)
+        if int(max_people) < 1:
+            raise GtalignError(f"max_people must be >= 1, got {max_people!r}")
+        self.max_people = int(max_people)
         self._trunk: _Trunk | None = None
 
     @property
     def description(self) -> str:
-        return (f"features {self.spec} (pose: BlazePose descriptors; crop/imagenet: ImageNet MobileNetV2 conv4, "
-                f"{self.grid} horizontal bands, {self.image_size}px)")
+        return (f"features {self.spec} (pose: BlazePose descriptors, up to {self.max_people} people; crop/imagenet: "
+                f"ImageNet MobileNetV2 conv4, {self.grid} horizontal bands, {self.image_size}px)")
 
     def trunk(self) -> _Trunk:
         if self._trunk is None:
@@ -145,67 +217,52 @@ class FeatureExtractor:
         from gtalign.apps import pose as pose_mod
 
         names = set(self.spec.names)
-        want_pose = bool(names & {"pose", "crop"})
-        if names & {"pose", "crop"}:
+        want_people = bool(names & {"pose", "crop"})
+        if want_people:
             names.add("imagenet")  # the fallback where one of two videos has no person
-        estimator = pose_mod.PoseEstimator() if want_pose else None
-        world, image, detected = [], [], []
-        crops: list[np.ndarray] = []
-        whole: list[np.ndarray] = []
-        crop_feats: list[np.ndarray] = []
-        whole_feats: list[np.ndarray] = []
-        last_box = None
+        k_people = self.max_people if want_people else 0
+        estimator = pose_mod.PeopleEstimator(k_people) if want_people else None
+        recorders = [pose_mod.TrackRecorder() for _ in range(k_people)]
+        crops = [_Batches(self.trunk) for _ in range(k_people)] if "crop" in names else []
+        whole = _Batches(self.trunk)
+        boxes: list[np.ndarray | None] = [None] * k_people
+        t = 0
         try:
             for frame in frames:
+                t += 1
                 if estimator is not None:
-                    found = estimator.landmarks(frame)
-                    detected.append(found is not None)
-                    world.append(found[0] if found else np.zeros((33, 3)))
-                    image.append(found[1] if found else np.zeros((33, 2)))
-                    if found is not None:
-                        last_box = _box(found[1])
-                if "crop" in names:
-                    crops.append(frame if last_box is None else crop_square(frame, last_box))
-                    if len(crops) == CHUNK:
-                        crop_feats.append(self.trunk()(crops))
-                        crops = []
-                if "imagenet" in names:
-                    whole.append(frame)
-                    if len(whole) == CHUNK:
-                        whole_feats.append(self.trunk()(whole))
-                        whole = []
+                    for k, found in enumerate(estimator.landmarks(frame)):
+                        recorders[k].add(found)
+                        if found is not None:
+                            boxes[k] = _box(found[1])
+                for k, batch in enumerate(crops):  # before a person's first detection: the whole frame
+                    batch.add(None if boxes[k] is None else crop_square(frame, boxes[k]))
+                whole.add(frame)
         finally:
             if estimator is not None:
                 estimator.close()
-        if crops:
-            crop_feats.append(self.trunk()(crops))
-        if whole:
-            whole_feats.append(self.trunk()(whole))
-        t = len(detected) if want_pose else sum(len(f) for f in whole_feats)
         if t == 0:
             raise GtalignError("the video has no frames")
-        out = VideoFeatures(streams={}, num_frames=t)
-        person = False
-        if want_pose:
-            det = np.array(detected)
-            img = np.stack(image)
-            track = pose_mod.PoseTrack(world=np.stack(world), image=img, detected=det,
-                                       valid=pose_mod.main_track(img, det))
-            out.pose_valid = track.valid
-            person = track.valid_fraction >= MIN_POSE_FRACTION
-            if not person:
-                out.notes.append(f"a person was found on {100 * track.valid_fraction:.0f}% of the frames (fewer than "
-                                 f"{100 * MIN_POSE_FRACTION:.0f}%): no pose features, whole-frame appearance instead")
-            elif "pose" in names:
-                out.streams["pose"] = pose_mod.pose_features(track, fps)
-        if "crop" in names:
-            feats = np.concatenate(crop_feats)
-            if not person:
-                out.notes.append("crop: no person to crop around" if last_box is None else
-                                 "crop: the person was found too rarely; crops may not follow them")
-            out.streams["crop"] = _centre(feats)
-        if "imagenet" in names:
-            out.streams["imagenet"] = _centre(np.concatenate(whole_feats))
+        whole_feats = whole.result()
+        out = VideoFeatures(streams={"imagenet": _centre(whole_feats)}, num_frames=t)
+        for k, recorder in enumerate(recorders):
+            track = recorder.track()
+            if track.valid_fraction < MIN_POSE_FRACTION:
+                continue
+            streams = {}
+            if "pose" in names:
+                streams["pose"] = pose_mod.pose_features(track, fps)
+            if crops:
+                streams["crop"] = _centre(crops[k].result(whole_feats))
+            out.people.append(Person(track.valid, streams))
+        out.people.sort(key=lambda p: -p.fraction)
+        if want_people and not out.people:
+            best = max(r.track().valid_fraction for r in recorders)
+            out.notes.append(f"a person was found on {100 * best:.0f}% of the frames (fewer than "
+                             f"{100 * MIN_POSE_FRACTION:.0f}%): no pose or person crops, whole-frame appearance instead")
+        elif len(out.people) > 1:
+            out.notes.append(f"{len(out.people)} people tracked; each pair is aligned on the pairing of people that "
+                             "aligns best")
         return out
 
 
@@ -230,22 +287,37 @@ def stream_cost(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return sq / a64.shape[1] if name == "pose" else sq
 
 
-def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures) -> tuple[np.ndarray, list[str]]:
+def pairings(a: VideoFeatures, b: VideoFeatures) -> list[tuple[int, int] | None]:
+    """Which people of A and B may be compared: every (i, j), or [None] (whole frames) when one has nobody."""
+    if not (a.person and b.person):
+        return [None]
+    return [(i, j) for i in range(len(a.people)) for j in range(len(b.people))]
+
+
+def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures,
+                 people: tuple[int, int] | None = (0, 0)) -> tuple[np.ndarray, list[str]]:
     """The pair's cost matrix (N, M): each stream both videos have, divided by its median, weighted, summed and
-    divided by the sum of the weights used; and the names of the streams used."""
+    divided by the sum of the weights used; and the names of the streams used.
+
+    Pose and person crops compare person ``people[0]`` of A with person ``people[1]`` of B, and only where both
+    videos show a person (crops of one person against whole frames of the other would compare different things);
+    whole frames otherwise.
+    """
     total, used, weight = None, [], 0.0
-    both = a.person and b.person
-    # pose and person crops only where both videos show the person (crops of one person against whole frames of the
-    # other would compare different things); whole frames otherwise
+    both = a.person and b.person and people is not None
+    streams_a, streams_b = dict(a.streams), dict(b.streams)
+    if both:
+        streams_a |= a.people[people[0]].streams
+        streams_b |= b.people[people[1]].streams
     weights = [("imagenet", w) if name == "crop" and not both else (name, w) for name, w in spec.weights
                if both or name != "pose"] or [("imagenet", 1.0)]
     merged: dict[str, float] = {}
     for name, w in weights:
         merged[name] = merged.get(name, 0.0) + w
     for name, w in merged.items():
-        if name not in a.streams or name not in b.streams:
+        if name not in streams_a or name not in streams_b:
             continue
-        c = stream_cost(name, a.streams[name], b.streams[name])
+        c = stream_cost(name, streams_a[name], streams_b[name])
         c = c / max(float(np.median(c)), 1e-12)
         total = w * c if total is None else total + w * c
         used.append(name)
@@ -253,4 +325,3 @@ def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures) -> tuple
     if total is None:
         raise GtalignError(f"features {spec}: no stream is available for both videos; try --features imagenet")
     return total / weight, used
-

@@ -10,8 +10,10 @@ Known traps, and what is done about each:
 - Its 3D world landmarks disagree between viewpoints about as much as the pose changes over a movement. The
   descriptors are angles and length ratios (no raw coordinates), and each is centred and scaled per video, so a
   constant bias of one camera's estimates drops out; only how each descriptor changes in time is compared.
-- With a bystander in view it may jump to another person. Frames whose body centre or size jumps away from the
-  main track are dropped and filled in, as are frames without a detection (``PoseTrack.valid``).
+- With a bystander in view it may follow the wrong person. Up to ``max_people`` people are tracked
+  (`PeopleEstimator`: each further instance sees the frame with the people found so far covered), and the caller
+  picks which track to use; within a track, frames whose body centre or size jumps away from the main track are
+  dropped and filled in, as are frames without a detection (``PoseTrack.valid``).
 """
 from __future__ import annotations
 
@@ -120,25 +122,84 @@ class PoseEstimator:
         return world, image
 
 
-def track_pose(frames: Iterable[np.ndarray], estimator: PoseEstimator | None = None) -> PoseTrack:
-    """BlazePose landmarks of every frame of one video (uint8 RGB (H, W, 3) frames, in order)."""
-    own = estimator is None
-    estimator = estimator or PoseEstimator()
-    world, image, detected = [], [], []
-    try:
+def cover(frame: np.ndarray, image_points: np.ndarray, margin: float = 0.1) -> np.ndarray:
+    """A copy of `frame` (H, W, 3) with the rectangle around `image_points` (33, 2 pixels), widened by `margin` of
+    its size on every side, painted mid-grey: the person there is hidden from the next BlazePose instance."""
+    h, w = frame.shape[:2]
+    lo, hi = image_points.min(axis=0), image_points.max(axis=0)
+    pad = margin * (hi - lo)
+    x0, y0 = np.floor(np.maximum(lo - pad, 0)).astype(int)
+    x1, y1 = np.minimum(np.floor(hi + pad).astype(int) + 1, (w, h))  # the last covered pixel included
+    out = frame.copy()
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = 128
+    return out
+
+
+class PeopleEstimator:
+    """BlazePose for up to `max_people` people in the frames of one video, in order.
+
+    BlazePose finds one person per image. Instance k is shown the frame with the people that instances 0..k-1 found
+    in it covered (`cover`), so it finds another person if there is one; each instance tracks its person from frame
+    to frame. Which track is the person of interest is left to the caller (`gtalign.apps.align` keeps the pairing of
+    tracks that aligns best).
+    """
+
+    def __init__(self, max_people: int = 2, model_complexity: int = MODEL_COMPLEXITY):
+        if int(max_people) < 1:
+            raise GtalignError(f"max_people must be >= 1, got {max_people!r}")
+        check_model_complexity(model_complexity)
+        self._instances = [PoseEstimator(model_complexity) for _ in range(int(max_people))]
+
+    def close(self) -> None:
+        for instance in self._instances:
+            instance.close()
+
+    def __enter__(self) -> "PeopleEstimator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def landmarks(self, frame: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Per instance: world (33, 3) and image (33, 2) landmarks of its person in `frame`, or None."""
+        found: list[tuple[np.ndarray, np.ndarray] | None] = []
+        shown = frame
+        for k, instance in enumerate(self._instances):
+            if k > 0 and found[-1] is not None:
+                shown = cover(shown, found[-1][1])
+            found.append(instance.landmarks(shown))
+        return found
+
+
+class TrackRecorder:
+    """Collects one BlazePose instance's landmarks frame by frame and turns them into a `PoseTrack`."""
+
+    def __init__(self) -> None:
+        self.world: list[np.ndarray] = []
+        self.image: list[np.ndarray] = []
+        self.detected: list[bool] = []
+
+    def add(self, found: tuple[np.ndarray, np.ndarray] | None) -> None:
+        self.detected.append(found is not None)
+        self.world.append(found[0] if found else np.zeros((33, 3)))
+        self.image.append(found[1] if found else np.zeros((33, 2)))
+
+    def track(self) -> PoseTrack:
+        if not self.detected:
+            raise GtalignError("pose: the video has no frames")
+        det, img = np.array(self.detected), np.stack(self.image)
+        return PoseTrack(world=np.stack(self.world), image=img, detected=det, valid=main_track(img, det))
+
+
+def track_people(frames: Iterable[np.ndarray], max_people: int = 1) -> list[PoseTrack]:
+    """BlazePose tracks (one per `PeopleEstimator` instance) over every frame of one video (uint8 RGB (H, W, 3))."""
+    recorders = [TrackRecorder() for _ in range(max_people)]
+    with PeopleEstimator(max_people) as estimator:
         for frame in frames:
-            found = estimator.landmarks(frame)
-            detected.append(found is not None)
-            world.append(found[0] if found else np.zeros((33, 3)))
-            image.append(found[1] if found else np.zeros((33, 2)))
-    finally:
-        if own:
-            estimator.close()
-    if not world:
-        raise GtalignError("pose: the video has no frames")
-    det = np.array(detected)
-    img = np.stack(image)
-    return PoseTrack(world=np.stack(world), image=img, detected=det, valid=main_track(img, det))
+            for recorder, found in zip(recorders, estimator.landmarks(frame)):
+                recorder.add(found)
+    return [r.track() for r in recorders]
 
 
 def main_track(image: np.ndarray, detected: np.ndarray, jump: float = 0.6, scale_jump: float = 0.35) -> np.ndarray:

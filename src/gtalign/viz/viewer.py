@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,14 @@ def render_viewer(video_a: str, video_b: str, data: dict[str, Any], title: str =
     replacements = {"__TITLE__": html.escape(title), "__VIDEO_A__": html.escape(video_a, quote=True),
                     "__VIDEO_B__": html.escape(video_b, quote=True), "__NAME_A__": html.escape(names[0]),
                     "__NAME_B__": html.escape(names[1]), "__DATA__": payload}
-    for key, value in replacements.items():
-        template = template.replace(key, value)
-    return template
+    return fill_template(template, replacements)
+
+
+def fill_template(template: str, replacements: dict[str, str]) -> str:
+    """`template` with each placeholder key replaced by its value in one pass: a value that contains a placeholder
+    (a video named ``__DATA__.mp4``) is inserted as it is, never filled in again."""
+    pattern = "|".join(re.escape(k) for k in sorted(replacements, key=len, reverse=True))
+    return re.sub(pattern, lambda m: replacements[m.group(0)], template)
 
 
 def write_viewer(out_html: str | Path, video_a: str | Path, video_b: str | Path, data: dict[str, Any],

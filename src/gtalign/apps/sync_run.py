@@ -1,0 +1,187 @@
+"""`gtalign sync` and `gtalign audit`: clocks of several cameras of one event from their footage, and the files.
+
+`sync_videos` extracts each video's feature streams once, aligns every pair, fits and combines the clocks
+(`gtalign.apps.sync`) and writes into the output folder:
+
+- ``sync.json``: ``{"reference": name, "cameras": [{"video", "offset_s", "rate", "confidence", "status", ...}],
+  "pairs": [...], "triples": [...]}``, where camera c shows reference time t at ``offset_s + rate * t``;
+- ``sync.csv``: the same per camera;
+- ``residuals.png``: per pair, how far each matched frame lies from the fitted clock (frames);
+- ``viewer.html``: every camera with a clock playing in lockstep (browser copies in ``videos/``);
+- with ``write_videos``: ``synced/<name>.mp4``, each camera re-timed onto the reference clock over the time all
+  cameras with a clock cover, at the reference's frame rate.
+
+`audit` does the same for a folder of videos that should be in sync already and lists those off by more than a
+tolerance.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gtalign.apps.alignment import PathSettings
+from gtalign.apps.sync import PairClock, SyncResult, pair_clock, sync_from_pairs, sync_json
+from gtalign.data.source import VideoSource
+from gtalign.errors import GtalignError
+from gtalign.io import atomic_write_text, write_json
+
+SYNC_COLUMNS = ("video", "offset_s", "rate", "confidence", "status", "offset_frames", "fps", "pairs_used",
+                "residual_frames", "reason")
+
+
+def reference_index(source: VideoSource, reference: str | None) -> int:
+    """The index of `reference` (a file name as given, or its id) among the videos; 0 when None."""
+    if reference is None:
+        return 0
+    names = [Path(e.path).name for e in source.entries]
+    for k, e in enumerate(source.entries):
+        if reference in (names[k], e.id, str(e.path)):
+            return k
+    raise GtalignError(f"--reference {reference!r} is not one of the videos ({', '.join(names)})")
+
+
+def pairwise_clocks(feats: list, fps: list[float], spec, settings: PathSettings = PathSettings(),
+                    progress: bool = True) -> list[PairClock]:
+    """Every pair (a < b) of the videos' streams (`apps.features.VideoFeatures`) aligned, with its fitted clock."""
+    from tqdm import tqdm
+
+    from gtalign.apps.align import align_features
+
+    pairs = []
+    for a, b in tqdm(list(combinations(range(len(feats)), 2)), desc="pairs", unit="pair", disable=not progress):
+        found = align_features(spec, feats[a], feats[b], fps[a], fps[b], settings)
+        pairs.append(pair_clock(found.alignment, fps[a], fps[b], a, b))
+    return pairs
+
+
+def sync_csv(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SYNC_COLUMNS)
+    for cam in doc["cameras"]:
+        writer.writerow(["" if cam.get(k) is None else cam.get(k) for k in SYNC_COLUMNS])
+    return out.getvalue()
+
+
+def plot_residuals(pairs: list[PairClock], names: list[str], out_png: Path) -> Path:
+    """One panel per pair: residual (frames of b) of each matched frame of a against the pair's clock line."""
+    from gtalign.viz.figure import saved_figure
+
+    cols = min(3, max(1, len(pairs)))
+    rows = -(-len(pairs) // cols)
+    with saved_figure(out_png, (4.2 * cols, 2.6 * rows)) as (fig, _):
+        fig.clf()
+        axes = fig.subplots(rows, cols, squeeze=False)
+        for ax, p in zip(axes.flat, pairs):
+            ok = np.isfinite(p.residual)
+            near = np.abs(p.residual[ok]) <= 2
+            ax.scatter(p.t_a[ok][near], p.residual[ok][near], s=4, color="tab:blue", label="on the clock line")
+            ax.scatter(p.t_a[ok][~near], np.clip(p.residual[ok][~near], -8, 8), s=4, color="tab:red",
+                       label="off it")
+            ax.axhline(0, color="k", lw=0.8)
+            ax.set_ylim(-8.5, 8.5)
+            status = "no clock" if p.clock is None else f"offset {p.clock.offset_s:+.3f} s, rate {p.clock.rate:.4f}"
+            ax.set_title(f"{names[p.b]} vs {names[p.a]}\n{status}", fontsize=8)
+            ax.set_xlabel(f"time of {names[p.a]} (s)", fontsize=8)
+            ax.set_ylabel("residual (frames)", fontsize=8)
+        for ax in list(axes.flat)[len(pairs):]:
+            ax.axis("off")
+    return out_png
+
+
+def _common_span(result: SyncResult, durations: list[float]) -> tuple[float, float] | None:
+    """The reference times every camera with a clock covers."""
+    lo, hi = 0.0, durations[result.reference]
+    for cam in result.cameras:
+        if cam.clock is not None:
+            lo = max(lo, -cam.clock.offset_s / cam.clock.rate)
+            hi = min(hi, (durations[cam.index] - cam.clock.offset_s) / cam.clock.rate)
+    return (lo, hi) if hi > lo else None
+
+
+def write_synced(source: VideoSource, result: SyncResult, out: Path, max_side: int,
+                 progress: bool = True) -> list[Path]:
+    """Each camera with a clock re-timed onto the reference clock over the common span, at the reference's fps."""
+    from gtalign.apps.inputs import read_display_frames
+    from gtalign.data.video import write_video
+
+    durations = [e.num_frames / e.fps for e in source.entries]
+    span = _common_span(result, durations)
+    if span is None:
+        raise GtalignError("--write-videos: the cameras with a clock share no common time span")
+    fps = source.entries[result.reference].fps
+    times = np.arange(span[0], span[1], 1.0 / fps)
+    written = []
+    for cam in result.cameras:
+        if cam.clock is None:
+            continue
+        e = source.entries[cam.index]
+        frames = read_display_frames(source, cam.index, max_side)
+        idx = np.clip(np.floor(cam.clock(times) * e.fps + 1e-6).astype(np.int64), 0, len(frames) - 1)
+        written.append(write_video(out / "synced" / f"{Path(e.path).stem}.mp4", frames[idx], fps))
+    return written
+
+
+def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: int = 0,
+                settings: PathSettings = PathSettings(), max_side: int = 480, write_videos: bool = False,
+                viewer: bool = True, progress: bool = True) -> dict[str, Any]:
+    """Synchronise the videos of `source` against video `reference`; write the files (module docstring) and
+    return the ``sync.json`` object."""
+    from gtalign.apps.inputs import read_display_frames
+    from gtalign.viz.sync_viewer import write_sync_viewer
+    from gtalign.viz.video import write_browser_video
+
+    if len(source) < 2:
+        raise GtalignError(f"sync needs two or more videos, got {len(source)}")
+    out = Path(out_dir)
+    names = [Path(e.path).name for e in source.entries]
+    fps = [e.fps for e in source.entries]
+    durations = [e.num_frames / e.fps for e in source.entries]
+    from tqdm import tqdm
+
+    feats = [extractor.extract(source.iter_frames(i), fps[i])
+             for i in tqdm(range(len(source)), desc="features", unit="video", disable=not progress)]
+    pairs = pairwise_clocks(feats, fps, extractor.spec, settings, progress)
+    result = sync_from_pairs(pairs, len(source), reference, fps)
+    doc = sync_json(result, names, fps, durations)
+    doc["features"] = extractor.description
+    write_json(out / "sync.json", doc)
+    atomic_write_text(out / "sync.csv", sync_csv(doc))
+    plot_residuals(pairs, names, out / "residuals.png")
+    if viewer:
+        cams = []
+        for k, cam in enumerate(doc["cameras"]):
+            src = write_browser_video(read_display_frames(source, k, max_side), out / "videos" / f"{k:02d}.mp4",
+                                      fps[k])
+            cams.append({"name": cam["video"], "src": src} | {key: cam[key] for key in
+                                                              ("offset_s", "rate", "fps", "duration_s", "status",
+                                                               "confidence")})
+        write_sync_viewer(out / "viewer.html", cams, reference, title=f"gtalign sync: {len(cams)} cameras")
+    if write_videos:
+        write_synced(source, result, out, max_side, progress)
+    return doc
+
+
+def audit_rows(doc: dict[str, Any], tolerance: float) -> list[dict[str, Any]]:
+    """Per camera: how far (frames) it is from the reference at the worse end of its own footage (offset plus the
+    drift accumulated over its duration), and the verdict ``off``: True when that is beyond `tolerance` by more than
+    the clock's estimated error, False when within it by more than that error, None ("cannot tell") otherwise or
+    without a clock."""
+    rows = []
+    for cam in doc["cameras"]:
+        off, worst = None, None
+        error = cam.get("error_frames")
+        if cam["offset_s"] is not None:
+            worst = max(abs(cam["offset_s"] + (cam["rate"] - 1.0) * t) * cam["fps"] for t in (0.0, cam["duration_s"]))
+            e = 0.0 if error is None else error
+            off = True if worst - e > tolerance else False if worst + e <= tolerance else None
+        rows.append({"video": cam["video"], "off": off, "worst_frames": worst, "error_frames": error,
+                     "offset_s": cam["offset_s"],
+                     "drift_per_hour_s": None if cam["rate"] is None else (cam["rate"] - 1.0) * 3600.0,
+                     "confidence": cam["confidence"], "status": cam["status"]})
+    return rows
