@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 WEIGHTS_DIR ?= $(HOME)/.cache/gtalign/weights
 MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 
-.PHONY: venv demo test bench bench-align clips weights browser clean
+.PHONY: venv demo test bench bench-align bench-sync clips weights browser clean
 
 venv: $(STAMP)
 
@@ -52,6 +52,9 @@ $(CLIPS_STAMP): benchmarks/fetch_clips.py | $(STAMP)
 
 bench-align: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/align_real.py
+
+bench-sync: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
+	$(PY) benchmarks/sync_real.py
 
 test: $(STAMP) $(MOBILENET) $(CLIPS_STAMP) browser
 	$(PY) -m pytest -q tests

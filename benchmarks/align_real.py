@@ -127,7 +127,7 @@ def _retimed(frames: list[np.ndarray], fps: float, warp, change, b: Path) -> Pat
     """`b`, written unless it is there from the same warp and change."""
     meta = b.with_suffix(".json")
     record = {"warp": warp.description, "change": change.to_json(), "fps": warp.fps}
-    if not (b.exists() and meta.exists() and json.loads(meta.read_text()) == record):
+    if not (b.exists() and meta.exists() and json.loads(meta.read_text()) == json.loads(json.dumps(record))):
         write_retimed(frames, fps, warp, change, b, quality=12)
         meta.write_text(json.dumps(record))
     return b

@@ -88,7 +88,7 @@ def make_cameras(clips: Path, out: Path) -> dict[str, list[Camera]]:
             change = random_change(rng, strength) if strength > 0 else None
             record = {"start": start, "drift": drift, "fps": fps, "n": len(times),
                       "change": change.to_json() if change else None}
-            if not (path.exists() and meta.exists() and json.loads(meta.read_text()) == record):
+            if not (path.exists() and meta.exists() and json.loads(meta.read_text()) == json.loads(json.dumps(record))):
                 idx = Warp(times, fps, "").source_frames(fps0, len(frames))
                 shown = [frames[int(i)] if change is None else change.apply(frames[int(i)]) for i in idx]
                 write_video(path, np.stack(shown), fps, quality=8)

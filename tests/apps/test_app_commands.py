@@ -128,7 +128,15 @@ def test_align_fit_trains_on_the_videos_and_with_dirs(tmp_path, capsys, synth, s
     trained_on = json.loads((tmp_path / "fit" / "manifest.json").read_text())["videos"]
     assert len(trained_on) == 2 + len(synth)  # the two videos plus the --with dataset
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["encoder"] == f"checkpoint {checkpoint.parent / 'ckpt_2.pt'}"
+    check = summary["fit_check"]
+    assert check["used"] in ("fitted", "default") and len(check["copies"]) == 2
+    assert np.isfinite(check["default_error_frames"]) and np.isfinite(check["fitted_error_frames"])
+    if check["used"] == "fitted":
+        assert summary["encoder"] == f"checkpoint {checkpoint.parent / 'ckpt_2.pt'}"
+        assert check["fitted_error_frames"] < check["default_error_frames"]
+    else:  # two steps of training rarely beat the default features: align falls back and says why
+        assert summary["encoder"].startswith("features ") and "did not beat" in check["reason"]
+    assert f"--fit check: {check['reason']}" in out
 
 
 def test_checkpoint_encoder_equals_embed_video(synth, tiny_checkpoint):

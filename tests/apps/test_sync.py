@@ -119,3 +119,37 @@ def test_confidence_falls_with_the_spread_of_the_pairs():
 def test_reference_must_be_a_camera():
     with pytest.raises(Exception, match="reference camera 3"):
         sync_from_pairs([], 2, 3, [30.0, 30.0])
+
+
+def _feature_cost(offset_s, fps_a, fps_b, seconds_a, seconds_b, noise, rng):
+    """Costs between two recordings of one smooth random signal, b's clock `offset_s` ahead of a's."""
+    freqs = rng.uniform(0.3, 2.0, size=6)
+    phases = rng.uniform(0, 2 * np.pi, size=6)
+    signal = lambda t: np.sin(2 * np.pi * freqs * t[:, None] + phases)
+    ta, tb = np.arange(0, seconds_a, 1 / fps_a), np.arange(0, seconds_b, 1 / fps_b)
+    fa = signal(ta) + noise * rng.normal(size=(len(ta), 6))
+    fb = signal(tb - offset_s) + noise * rng.normal(size=(len(tb), 6))  # b's time t shows a's time t - offset
+    cost = ((fa[:, None] - fb[None]) ** 2).sum(-1)
+    return cost / np.median(cost)
+
+
+def test_search_offset_finds_the_line_and_says_how_clear_it_is():
+    rng = np.random.default_rng(4)
+    cost = _feature_cost(1.37, 30.0, 25.0, 8.0, 9.0, 0.2, rng)
+    offset, z = sync.search_offset(cost, 30.0, 25.0)
+    assert abs(offset - 1.37) * 25 <= 0.5 and z > 2 * sync.MIN_CONTRAST
+    _, z_random = sync.search_offset(rng.random((200, 220)), 30.0, 25.0)
+    assert z_random < sync.MIN_CONTRAST
+
+
+def test_pair_clock_on_an_alignment_recovers_the_offset_to_a_fraction_of_a_frame():
+    from gtalign.apps.alignment import align_costs
+
+    rng = np.random.default_rng(5)
+    cost = _feature_cost(0.81, 30.0, 60.0, 6.0, 6.0, 0.1, rng)
+    pc = sync.pair_clock(align_costs(cost, 30.0, 60.0), 30.0, 60.0)
+    assert pc.clock is not None and pc.clock.rate == 1.0
+    assert abs(pc.clock.offset_s - 0.81) * 60 < 0.5, pc.clock  # frames of b
+    assert pc.share > 0.8 and pc.distinct > sync.MIN_CONTRAST
+    unrelated = sync.pair_clock(align_costs(rng.random((150, 160)) * 2, 30.0, 30.0), 30.0, 30.0)
+    assert unrelated.clock is None and unrelated.reason

@@ -38,6 +38,14 @@ class Alignment:
     score: float | None = None            # constrained path only: its cost per frame of A and B, skips included
 
     @property
+    def overall_confidence(self) -> float | None:
+        """Mean confidence over the frames of A that are matched (probability > 0.5); None without confidences."""
+        if self.confidence is None or self.matched is None:
+            return None
+        conf = self.confidence[self.matched > 0.5]
+        return float(conf.mean()) if conf.size else 0.0
+
+    @property
     def frame_b(self) -> np.ndarray:
         """(N,) int64: the frame of B shown with each frame of A."""
         return np.rint(self.b_of_a).astype(np.int64)
@@ -161,3 +169,11 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     return Alignment(cost=cost, path=soft.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
                      confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale),
                      score=float(soft.value) / (n + m))
+
+
+def embedding_alignment(emb_a: np.ndarray, emb_b: np.ndarray, fps_a: float, fps_b: float,
+                        settings: PathSettings = PathSettings()) -> Alignment:
+    """`align_costs` on embeddings (N, D), (M, D): squared Euclidean costs divided by their median (the unit the
+    path settings' skip cost is in)."""
+    cost = cost_matrix(emb_a, emb_b)
+    return align_costs(cost / max(float(np.median(cost)), 1e-12), fps_a, fps_b, settings)

@@ -33,38 +33,68 @@ def _with_videos(source, dirs: list[str], progress: bool = True):
     return VideoSource(Manifest(name="videos", videos=entries))
 
 
+def _checked_fit(args: argparse.Namespace, source, extractor, out: Path):
+    """Fit an embedder, check it against the default features on held-out re-timed copies (`apps.fit_check`):
+    (encoder or None when the default features are kept, the videos' streams when computed, the check)."""
+    from gtalign.apps.align import extract_all
+    from gtalign.apps.alignment import embedding_alignment
+    from gtalign.apps.encoders import CheckpointEncoder
+    from gtalign.apps.fit import FitSettings, fit_embedder
+    from gtalign.apps.fit_check import check_fit, make_copies
+    from gtalign.apps.inputs import open_videos
+
+    checkpoint = fit_embedder(_with_videos(source, args.with_dirs or [], not args.quiet), out / "fit",
+                              FitSettings(steps=args.fit_steps, image_size=args.fit_image_size, device=args.device),
+                              progress=not args.quiet)
+    print(f"fitted embedder: {checkpoint}")
+    encoder = CheckpointEncoder(checkpoint, args.device, feature_cache=out / "fit" / "feature_cache")
+    copies = make_copies(source, out / "fit" / "check")
+    copy_source = open_videos([c.path for c in copies], what="--fit check copies") if copies else None
+    feats = extract_all(source, extractor, not args.quiet)
+
+    def default_positions(i: int, copy) -> "np.ndarray":
+        from gtalign.apps.align import align_features
+
+        k = [c.path for c in copies].index(copy.path)
+        fc = extractor.extract(copy_source.iter_frames(k), copy.fps)
+        return align_features(extractor.spec, feats[i], fc, source.entries[i].fps, copy.fps).alignment.b_of_a
+
+    def fitted_positions(i: int, copy) -> "np.ndarray":
+        k = [c.path for c in copies].index(copy.path)
+        return embedding_alignment(encoder.encode(source, i), encoder.encode(copy_source, k), source.entries[i].fps,
+                                   copy.fps).b_of_a
+
+    check = check_fit(source, copies, default_positions, fitted_positions)
+    print(f"--fit check: {check.reason}")
+    return (encoder if check.used == "fitted" else None), feats, check
+
+
 def _align(args: argparse.Namespace) -> int:
     from gtalign.apps.align import align_videos
-    from gtalign.apps.encoders import CheckpointEncoder, make_encoder
-    from gtalign.apps.fit import FitSettings, fit_embedder
+    from gtalign.apps.encoders import make_encoder
     from gtalign.apps.inputs import open_videos
 
     if args.checkpoint and args.fit:
         raise GtalignError("give either --checkpoint or --fit, not both")
-    embeddings = bool(args.checkpoint or args.fit)
-    if args.features and embeddings:
-        raise GtalignError("--features aligns by pose/appearance streams; it cannot be combined with --checkpoint "
-                           "or --fit")
-    if args.soft and not embeddings:
-        raise GtalignError("--soft applies to --checkpoint or --fit embeddings; the default feature alignment "
-                           "already gives sub-frame positions (position_b in correspondence.csv)")
-    extractor = None if embeddings else _feature_extractor(args)
+    if args.features and args.checkpoint:
+        raise GtalignError("--features aligns by pose/appearance streams; it cannot be combined with --checkpoint")
+    if args.soft and not args.checkpoint:
+        raise GtalignError("--soft applies to --checkpoint embeddings; the feature alignment (and --fit) already "
+                           "gives sub-frame positions (position_b in correspondence.csv)")
+    extractor = None if args.checkpoint else _feature_extractor(args)
     if args.with_dirs and not args.fit:
         raise GtalignError("--with adds training videos for --fit; it needs --fit")
     source = open_videos(args.videos, args.fps, minimum=2, what="align needs two or more videos")
     out = Path(args.out)
+    encoder, feats, extra = None, None, {}
     if args.fit:
-        checkpoint = fit_embedder(_with_videos(source, args.with_dirs or [], not args.quiet), out / "fit",
-                                  FitSettings(steps=args.fit_steps, image_size=args.fit_image_size,
-                                              device=args.device), progress=not args.quiet)
-        print(f"fitted embedder: {checkpoint}")
-        encoder = CheckpointEncoder(checkpoint, args.device, feature_cache=out / "fit" / "feature_cache")
-    elif not args.checkpoint:
-        encoder = None
-    else:
+        encoder, feats, check = _checked_fit(args, source, extractor, out)
+        extra = {"fit_check": check.to_json()}
+    elif args.checkpoint:
         encoder = make_encoder(args.checkpoint, args.device)
     summary = align_videos(source, encoder, out, soft=args.soft, gamma=args.gamma, max_side=args.max_side,
-                           progress=not args.quiet, extractor=extractor if encoder is None else None)
+                           progress=not args.quiet, extractor=extractor if encoder is None else None,
+                           features=feats, constrained=bool(args.fit), extra=extra)
     for pair in summary["pairs"]:
         print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
         print(f"  {pair['span_message']}")
@@ -263,8 +293,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("videos", nargs="+", help="video files or frame folders; the first is the reference")
     p.add_argument("-o", "--out", required=True, help="output folder")
     _common(p, "a gtalign checkpoint (default: align by the --features streams)")
-    p.add_argument("--fit", action="store_true", help="first adapt an embedder to these videos (short "
-                                                      "self-supervised GTA training on frozen ImageNet features)")
+    p.add_argument("--fit", action="store_true",
+                   help="first adapt an embedder to these videos (short self-supervised GTA training on frozen "
+                        "ImageNet features); it is used only if it aligns held-out re-timed copies of the videos "
+                        "better than the --features streams, which are used otherwise (summary.json: fit_check)")
     p.add_argument("--with", dest="with_dirs", action="append", metavar="DIR",
                    help="more videos (a dataset folder) to train on with --fit; repeatable")
     p.add_argument("--fit-steps", type=int, default=300, help="training steps of --fit (default 300)")
@@ -276,7 +308,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "'pose+crop:0.5+imagenet:0.5' (pose needs gtalign[pose]). Aligned on a slope-limited path "
                         "with open ends; adds position_b, matched and confidence columns to correspondence.csv")
     p.add_argument("--soft", action="store_true",
-                   help="with --checkpoint/--fit: smoothDTW expected alignment instead of the hard path")
+                   help="with --checkpoint: smoothDTW expected alignment instead of the hard path")
     p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
     p.set_defaults(func=_align)

@@ -17,6 +17,9 @@ Known traps, and what is done about each:
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -94,13 +97,31 @@ def _resize(frame: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Process-level stderr (file descriptor 2) sent to /dev/null: MediaPipe's C++ graph prints TensorFlow Lite and
+    absl lines there on its first frame, which no Python setting turns off."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class PoseEstimator:
     """BlazePose over the frames of one video, in order (it tracks the person from frame to frame)."""
 
     def __init__(self, model_complexity: int = MODEL_COMPLEXITY):
         mp_pose = _mediapipe_pose()
-        self._pose = mp_pose.Pose(static_image_mode=False, model_complexity=check_model_complexity(model_complexity),
-                                  smooth_landmarks=True, enable_segmentation=False)
+        check_model_complexity(model_complexity)
+        with _native_stderr_silenced():
+            self._pose = mp_pose.Pose(static_image_mode=False, model_complexity=model_complexity,
+                                      smooth_landmarks=True, enable_segmentation=False)
+        self._started = False
 
     def close(self) -> None:
         self._pose.close()
@@ -114,7 +135,12 @@ class PoseEstimator:
     def landmarks(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """World (33, 3) and image (33, 2, in pixels of `frame`) landmarks of uint8 RGB `frame` (H, W, 3), or None."""
         h, w = frame.shape[:2]
-        result = self._pose.process(_resize(frame, POSE_SIDE))
+        if self._started:
+            result = self._pose.process(_resize(frame, POSE_SIDE))
+        else:
+            with _native_stderr_silenced():
+                result = self._pose.process(_resize(frame, POSE_SIDE))
+            self._started = True
         if result.pose_world_landmarks is None or result.pose_landmarks is None:
             return None
         world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark], dtype=np.float64)

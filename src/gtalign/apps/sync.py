@@ -4,23 +4,25 @@ Times are seconds from the start of each file; ``t_ref`` and ``t_cam`` show the 
 
 1. Every pair of cameras (a, b) is aligned by the feature streams (`gtalign.apps.align.align_features`): each frame
    of a gets a sub-frame position on b and a confidence.
-2. A clock ``t_b = offset + rate * t_a`` is fitted to those positions (`fit_clock`): robust (Tukey's biweight on
-   the residual in frames of b, so frames the alignment got wrong do not pull the line), weighted by the
-   confidence, then moved to the offset with the lowest mean cost along the line (`refine_clock`: every cell
-   near the line votes, not only the path). Drift (``rate != 1``) is kept only where it is significant (more than
-   three standard errors from 1, over at least `MIN_DRIFT_SPAN_S` of overlap); on short overlaps it cannot be told
-   from noise and the rate stays 1.
+2. A clock ``t_b = offset + rate * t_a`` is found from two candidates (`pair_clock`): a robust line fit to the
+   path's positions (`fit_clock`: Tukey's biweight on the residual in frames of b, weighted by the confidence),
+   and the constant offset whose line through the whole cost matrix costs least (`search_offset`, which also says
+   how much that line stands out). The cheaper line is kept and moved to the sub-frame offset with the lowest mean
+   cost along it (`refine_clock`). Drift (``rate != 1``) comes from the path fit and is kept only where it is
+   significant (more than three standard errors from 1, over at least `MIN_DRIFT_SPAN_S` of overlap); on short
+   overlaps it cannot be told from noise and the rate stays 1.
 3. The pairwise clocks are combined into one clock per camera against the reference (`solve_clocks`): log-rates
    and then offsets by weighted least squares over all pairs, iterated with pairs far from the joint solution
    down-weighted, so one bad pair cannot spoil a camera. Each triple's cycle residual (the clock a -> b -> c
    against a -> c) is reported.
 4. A camera whose pairs found no clear clock (too few frames on the line: no overlap, or not the same event) is
-   ``"unreliable"`` with no offset; the others get a confidence in [0, 1] from the share of their frames on the
-   line, their offset's standard error and how well their pairs agree (`camera_confidence`), and are ``"ok"`` when
-   it is at least `OK_CONFIDENCE`.
+   ``"unreliable"`` with no offset; the others get a confidence in [0, 1] from how clear their clock lines are,
+   their offset's standard error and how well their pairs agree (`camera_confidence`), and are ``"ok"`` when it
+   is at least `OK_CONFIDENCE`.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -41,6 +43,12 @@ MIN_INLIER_SHARE = 0.4
 #: and nominal frame rates differ by far less than 1%).
 MIN_DRIFT_SPAN_S = 5.0
 MAX_DRIFT = 0.02
+#: Least share of the shorter video that a searched offset must keep overlapping, and the half-width (seconds) of
+#: the cost valley around the best offset that is not counted as another candidate.
+MIN_OVERLAP = 0.3
+VALLEY_S = 0.25
+#: A searched offset is a clock when its line's contrast (`search_offset`) is at least this.
+MIN_CONTRAST = 0.3
 #: Frames over which the alignment's errors are correlated (for standard errors).
 CORRELATED_FRAMES = 5.0
 #: The estimated error (frames) at which a camera's confidence is 1/e.
@@ -79,6 +87,7 @@ class PairClock:
     reason: str = ""
     t_a: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)       # (K,) matched frames' times
     residual: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (K,) frames of b off the line
+    distinct: float = 0.0        # how far the clock's line stands out in the cost matrix (`search_offset`)
 
     @property
     def share(self) -> float:
@@ -98,7 +107,8 @@ class PairClock:
         return {"a": self.a, "b": self.b, "offset_s": None if self.clock is None else self.clock.offset_s,
                 "rate": None if self.clock is None else self.clock.rate, "inliers": self.inliers,
                 "matched": self.matched, "residual_frames": self.residual_frames, "span_s": list(self.span_s),
-                "rate_stderr": self.rate_stderr, "share": self.share, "reason": self.reason}
+                "rate_stderr": self.rate_stderr, "share": self.share, "contrast": self.distinct,
+                "reason": self.reason}
 
 
 def _weighted_line(x: np.ndarray, y: np.ndarray, w: np.ndarray, fixed_rate: float | None) -> tuple[float, float]:
@@ -142,7 +152,7 @@ def fit_clock(t_a: np.ndarray, t_b: np.ndarray, weight: np.ndarray, fps_b: float
         o_free, r_free = _weighted_line(t_a, t_b, w, None)
         # standard error of the rate: residual spread / (spread of t_a) / sqrt(effective count)
         res = (t_b - (o_free + r_free * t_a))
-        n_eff = w.sum() ** 2 / max((w ** 2).sum(), 1e-300)
+        n_eff = w.sum() ** 2 / max((w ** 2).sum(), 1e-300) / CORRELATED_FRAMES  # neighbours' errors correlate
         mx = (w * t_a).sum() / w.sum()
         sx = np.sqrt((w * (t_a - mx) ** 2).sum() / w.sum())
         sigma = np.sqrt((w * res ** 2).sum() / w.sum())
@@ -209,15 +219,81 @@ def refine_clock(cost: np.ndarray, fps_a: float, fps_b: float, fit: PairClock, s
                      fit.residual_frames, fit.span_s, fit.rate_stderr, fit.reason, fit.t_a, fit.residual - moved)
 
 
-def pair_clock(alignment: Alignment, fps_a: float, fps_b: float, a: int = 0, b: int = 1,
-               refine: bool = True) -> PairClock:
-    """`fit_clock` on an `align_costs` alignment of b to a (frames of a matched with probability > 0.5, weighted by
-    their confidence), then `refine_clock` on its cost matrix."""
+def search_offset(cost: np.ndarray, fps_a: float, fps_b: float, step_frames: float = 0.5) -> tuple[float, float]:
+    """The constant offset (seconds, rate 1) whose line through the whole cost matrix (N, M) costs least on
+    average, over every offset that keeps at least `MIN_OVERLAP` of the shorter video overlapping, and how much it
+    stands out: (offset_s, contrast), contrast being 1 - (the best line's cost) / (the median cost of the lines
+    more than `VALLEY_S` away from it): near 0 when no offset is special, towards 1 for a clear valley. A
+    repetitive motion gives several low lines; the contrast still says how well the best one matches."""
+    n, m = cost.shape
+    rows = np.arange(n)
+    t_a = rows / fps_a
+    least = max(MIN_INLIERS, int(MIN_OVERLAP * min(n, m * fps_a / fps_b)))
+    offsets = np.arange(-n / fps_a, m / fps_b, step_frames / fps_b)
+    costs = np.full(len(offsets), np.inf)
+    for k, o in enumerate(offsets):
+        col = (o + t_a) * fps_b
+        inside = (col >= 0) & (col <= m - 1)
+        if inside.sum() >= least:
+            costs[k] = line_cost(cost, fps_a, fps_b, Clock(float(o), 1.0), rows[inside])
+    if not np.isfinite(costs).any():
+        return 0.0, 0.0
+    k = int(np.argmin(costs))
+    far = np.isfinite(costs) & (np.abs(offsets - offsets[k]) > max(VALLEY_S, 5 / fps_b))
+    if far.sum() < 5:
+        return float(offsets[k]), 0.0
+    med = float(np.median(costs[far]))
+    return float(offsets[k]), float(1.0 - costs[k] / med) if med > 0 else 0.0
+
+
+def _overlap_rows(clock: Clock, n: int, m: int, fps_a: float, fps_b: float) -> np.ndarray:
+    rows = np.arange(n)
+    col = clock(rows / fps_a) * fps_b
+    return rows[(col >= 0) & (col <= m - 1)]
+
+
+def pair_clock(alignment: Alignment, fps_a: float, fps_b: float, a: int = 0, b: int = 1) -> PairClock:
+    """The clock of b against a from their alignment (`align_costs`, with its cost matrix).
+
+    Two candidates: `fit_clock` on the path (frames of a matched with probability > 0.5, weighted by their
+    confidence) and `search_offset` over the whole cost matrix. The one whose line costs less is kept, refined to a
+    sub-frame offset (`refine_clock`), with the path's drift where the path agrees with it. There is a clock when
+    the path fit found one or the searched line stands out (contrast >= `MIN_CONTRAST`); the path's frames within
+    `INLIER_FRAMES` of the line are its inliers.
+    """
     if alignment.confidence is None or alignment.matched is None:
         raise GtalignError("pair_clock needs an alignment from align_costs (with matched and confidence)")
+    cost = alignment.cost
+    n, m = cost.shape
     rows = np.flatnonzero(alignment.matched > 0.5)
-    fit = fit_clock(rows / fps_a, alignment.b_of_a[rows] / fps_b, alignment.confidence[rows] + 1e-3, fps_b, a, b)
-    return refine_clock(alignment.cost, fps_a, fps_b, fit) if refine else fit
+    t_a, t_b = rows / fps_a, alignment.b_of_a[rows] / fps_b
+    fit = fit_clock(t_a, t_b, alignment.confidence[rows] + 1e-3, fps_b, a, b)
+    offset, contrast = search_offset(cost, fps_a, fps_b)
+    candidates = [Clock(offset, 1.0)] + ([fit.clock] if fit.clock is not None else [])
+    scored = [(line_cost(cost, fps_a, fps_b, c, _overlap_rows(c, n, m, fps_a, fps_b)), c) for c in candidates]
+    clock = min(scored, key=lambda sc: sc[0])[1]
+    if fit.clock is None and contrast < MIN_CONTRAST:
+        return dataclasses.replace(fit, distinct=contrast, reason=f"{fit.reason}; and no offset stands out in the "
+                                                                  f"cost matrix (contrast {contrast:.2f} < "
+                                                                  f"{MIN_CONTRAST:g})")
+    overlap = _overlap_rows(clock, n, m, fps_a, fps_b)
+    if len(overlap) < MIN_INLIERS:
+        return dataclasses.replace(fit, clock=None, distinct=contrast, reason="the clock leaves too little overlap")
+    seed = PairClock(a, b, clock, 0, len(rows), 0.0, (0.0, 0.0), fit.rate_stderr, "", overlap / fps_a,
+                     np.zeros(len(overlap)))
+    clock = refine_clock(cost, fps_a, fps_b, seed).clock
+    if fit.clock is not None and clock.rate == 1.0 and fit.clock.rate != 1.0:
+        mid = float(np.mean(fit.span_s))
+        if abs(fit.clock(mid) - clock(mid)) * fps_b <= INLIER_FRAMES:  # the path's drift, through the refined point
+            clock = Clock(float(clock(mid) - fit.clock.rate * mid), fit.clock.rate)
+    residual = (t_b - clock(t_a)) * fps_b
+    inlier = np.abs(residual) <= INLIER_FRAMES
+    n_in = int(inlier.sum())
+    rms = float(np.sqrt(np.mean(residual[inlier] ** 2))) if n_in >= MIN_INLIERS else INLIER_FRAMES
+    span = (float(t_a[inlier].min()), float(t_a[inlier].max())) if n_in else (float(overlap[0] / fps_a),
+                                                                               float(overlap[-1] / fps_a))
+    return PairClock(a, b, clock, max(n_in, MIN_INLIERS), len(rows), rms, span, fit.rate_stderr, "", t_a, residual,
+                     distinct=contrast)
 
 
 @dataclass
@@ -319,8 +395,9 @@ def camera_confidence(index: int, pairs: list[PairClock], weights: dict[int, flo
 
     The camera's estimated error (frames) combines its offset's standard error from the joint solve and the RMS
     disagreement between the joint solution and its own pairs (which only more than two cameras can show); the
-    confidence is ``share * exp(-(error / CONFIDENCE_SCALE_FRAMES)^2)``, share being the best share of matched
-    frames on the clock line among its pairs.
+    confidence is ``clear * exp(-(error / CONFIDENCE_SCALE_FRAMES)^2)``, clear being, over its pairs, the best of
+    the share of matched frames on the clock line and ``min(1, contrast / (2 MIN_CONTRAST))`` for how far the line
+    stands out in the cost matrix.
     """
     used, num, den, share = 0, 0.0, 0.0, 0.0
     for k, p in enumerate(pairs):
@@ -329,7 +406,7 @@ def camera_confidence(index: int, pairs: list[PairClock], weights: dict[int, flo
         used += 1
         d = _pair_residual_frames(p, clocks, fps)
         num, den = num + weights[k] * d ** 2, den + weights[k]
-        share = max(share, p.share)
+        share = max(share, p.share, min(1.0, max(p.distinct, 0.0) / (2 * MIN_CONTRAST)))
     disagreement = float(np.sqrt(num / den)) if den > 0 else float("inf")
     error = float(np.hypot(stderr_s * fps[index], disagreement))
     return float(share * np.exp(-(error / CONFIDENCE_SCALE_FRAMES) ** 2)), disagreement, used, error

@@ -1,0 +1,87 @@
+"""`--fit` checks itself: is the fitted embedder better than the default features on these very videos?
+
+Without labels, the check makes its own: a held-out copy of each video, re-timed by a known random warp and changed
+in appearance as another camera would change it (`gtalign.data.retime`), never seen in training. Each video is
+aligned to its copy by the default feature streams and by the fitted embedder (both on the constrained path), and
+the mean frame error against the known warp is measured. The fitted embedder is used only if its error is lower
+(by `MARGIN`); otherwise `align --fit` falls back to the default features and says why.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from gtalign.data.source import VideoSource
+
+#: The fitted embedder must beat the default's check error by this fraction to be used.
+MARGIN = 0.05
+COPY_SIDE = 480  # longest side of the check copies (pixels)
+
+
+@dataclass
+class FitCheck:
+    default_error_frames: float
+    fitted_error_frames: float
+    used: str            # "fitted" or "default"
+    reason: str
+    copies: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CheckCopy:
+    original: int        # index of the video in the source
+    path: Path
+    fps: float
+    truth: np.ndarray    # (N,) fractional frame of the copy for each frame of the original
+    covered: np.ndarray  # (N,) bool
+
+
+def make_copies(source: VideoSource, folder: Path, seed: int = 0, videos: int = 2) -> list[CheckCopy]:
+    """Held-out re-timed, changed copies of the first `videos` videos (written to `folder`)."""
+    from gtalign.apps.inputs import read_display_frames
+    from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed
+
+    copies = []
+    for i in range(min(videos, len(source))):
+        e = source.entries[i]
+        frames = read_display_frames(source, i, COPY_SIDE)
+        if len(frames) < 8:
+            continue
+        rng = np.random.default_rng(seed + 7919 * i)
+        warp = random_warp(len(frames), e.fps, rng)
+        path = write_retimed(frames, e.fps, warp, random_change(rng, 0.7), folder / f"check_{i:02d}.mp4")
+        truth, covered = truth_positions(warp, e.fps, len(frames))
+        copies.append(CheckCopy(i, Path(path), warp.fps, truth, covered))
+    return copies
+
+
+def copy_error(position: np.ndarray, copy: CheckCopy, fps_original: float) -> float:
+    """Mean |error| over the covered frames, in frames of the slower of the original and the copy."""
+    unit = min(fps_original, copy.fps) / copy.fps
+    return float(np.mean(np.abs(position[copy.covered] - copy.truth[copy.covered])) * unit)
+
+
+def check_fit(source: VideoSource, copies: list[CheckCopy],
+              default_positions: Callable[[int, CheckCopy], np.ndarray],
+              fitted_positions: Callable[[int, CheckCopy], np.ndarray]) -> FitCheck:
+    """Compare the two ways of aligning each original to its copy; `*_positions(i, copy)` give the copy's position
+    for each frame of video i."""
+    if not copies:
+        return FitCheck(float("nan"), float("nan"), "fitted", "no video was long enough for a check copy (8 frames)",
+                        [])
+    fps = [source.entries[c.original].fps for c in copies]
+    d = float(np.mean([copy_error(default_positions(c.original, c), c, f) for c, f in zip(copies, fps)]))
+    f = float(np.mean([copy_error(fitted_positions(c.original, c), c, f) for c, f in zip(copies, fps)]))
+    if f < (1 - MARGIN) * d:
+        used, reason = "fitted", (f"the fitted embedder aligned held-out re-timed copies better: {f:.2f} frames off "
+                                  f"against {d:.2f} for the default features")
+    else:
+        used, reason = "default", (f"the fitted embedder did not beat the default features on held-out re-timed "
+                                   f"copies ({f:.2f} frames off against {d:.2f}); the default features are used")
+    return FitCheck(d, f, used, reason, [str(c.path) for c in copies])

@@ -1,0 +1,43 @@
+"""`--fit` checks itself on held-out re-timed copies and keeps the fitted embedder only when it is better."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gtalign.apps.fit_check import MARGIN, CheckCopy, check_fit, copy_error, make_copies
+
+
+@pytest.fixture(scope="module")
+def synth(synth_manifest):
+    from gtalign.data import open_source
+
+    return open_source(synth_manifest)
+
+
+def test_make_copies_writes_retimed_copies_with_their_truth(tmp_path, synth):
+    from gtalign.data.video import probe_video
+
+    copies = make_copies(synth, tmp_path, videos=2)
+    assert [c.original for c in copies] == [0, 1]
+    for c in copies:
+        n = synth.entries[c.original].num_frames
+        assert c.path.exists() and probe_video(c.path).num_frames > 0
+        assert c.truth.shape == (n,) and c.covered.any() and np.all(np.diff(c.truth[c.covered]) >= 0)
+    again = make_copies(synth, tmp_path / "again", videos=2)
+    np.testing.assert_array_equal(again[0].truth, copies[0].truth)  # seeded: the same check every run
+
+
+def test_check_keeps_the_better_way_and_says_why(synth):
+    n = synth.entries[0].num_frames
+    truth = np.linspace(0, n / 2, n)
+    copy = CheckCopy(0, synth.entries[0].path, synth.entries[0].fps, truth, np.ones(n, bool))
+    exact = lambda i, c: c.truth
+    off_by_3 = lambda i, c: c.truth + 3.0
+    assert copy_error(off_by_3(0, copy), copy, synth.entries[0].fps) == 3.0
+    worse = check_fit(synth, [copy], default_positions=exact, fitted_positions=off_by_3)
+    assert worse.used == "default" and "did not beat" in worse.reason and worse.fitted_error_frames == 3.0
+    better = check_fit(synth, [copy], default_positions=off_by_3, fitted_positions=exact)
+    assert better.used == "fitted" and better.fitted_error_frames == 0.0
+    # a tie within the margin keeps the default features
+    almost = lambda i, c: c.truth + 3.0 * (1 - MARGIN / 2)
+    assert check_fit(synth, [copy], default_positions=off_by_3, fitted_positions=almost).used == "default"
