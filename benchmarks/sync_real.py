@@ -202,7 +202,11 @@ def run(scenes: dict[str, list[Camera]], out: Path) -> list[dict]:
                    "gtalign": None if clock.clock is None or cam.foreign else
                    clock_error_frames(clock.clock.offset_s, clock.clock.rate, ref, cam),
                    "rate": None if clock.clock is None else clock.clock.rate,
-                   "true_rate": ref.drift / cam.drift, "reason": clock.reason}
+                   "true_rate": ref.drift / cam.drift, "reason": clock.reason,
+                   # what the confidence is made of, for calibrating it
+                   "error_frames": clock.error_frames,
+                   "share": max((p.share for p in pairs if k in (p.a, p.b)), default=0.0),
+                   "contrast": max((p.distinct for p in pairs if k in (p.a, p.b)), default=0.0)}
             if not cam.foreign:
                 row["motion xcorr"] = clock_error_frames(xcorr_offset(energy[0], ref.fps, energy[k], cam.fps), 1.0,
                                                          ref, cam)
@@ -216,8 +220,9 @@ def run(scenes: dict[str, list[Camera]], out: Path) -> list[dict]:
 
 
 def _mean(values) -> str:
+    """Mean and median of the finite values, as text."""
     v = [x for x in values if x is not None and np.isfinite(x)]
-    return f"{np.mean(v):.2f}" if v else "-"
+    return f"{np.mean(v):.2f} (median {np.median(v):.2f})" if v else "-"
 
 
 def tables(rows: list[dict]) -> str:
@@ -238,7 +243,8 @@ def tables(rows: list[dict]) -> str:
         ["gtalign sync on the cameras keypoints can do", f"{len(kp)}/{len(real)}", _mean(r["gtalign"] for r in kp),
          f"{100 * np.mean([r['gtalign'] is not None and r['gtalign'] <= 1 for r in kp]):.0f}" if kp else "-"],
     ]
-    head = markdown_table(["method", "cameras", "mean clock error (frames at 60 fps)", "within 1 frame (%)"], summary)
+    head = markdown_table(["method", "cameras", "clock error, frames at 60 fps: mean (median)", "within 1 frame (%)"],
+                          summary)
     foreign = [r for r in rows if r["foreign"]]
     flagged = sum(r["status"] == "unreliable" for r in foreign)
     wrong_ok = [r for r in ok if r["gtalign"] > 1]
@@ -250,7 +256,9 @@ def tables(rows: list[dict]) -> str:
           r["status"], f"{r['confidence']:.2f}", "-" if r["rate"] is None else f"{r['rate']:.4f} ({r['true_rate']:.4f})",
           "-" if r.get("motion xcorr") is None else f"{r['motion xcorr']:.2f}",
           "-" if r.get("keypoint xcorr") is None else f"{r['keypoint xcorr']:.2f}"] for r in rows])
-    return (f"{head}\nCameras that overlap nothing: {flagged} of {len(foreign)} flagged unreliable. Cameras marked ok "
+    seconds = np.mean([r["seconds_per_camera"] for r in rows])
+    return (f"{head}\nTime per camera, features and all pairs of its scene: {seconds:.1f} s (features extracted once "
+            f"and cached in the work folder; a rerun only aligns).\n\nCameras that overlap nothing: {flagged} of {len(foreign)} flagged unreliable. Cameras marked ok "
             f"but more than 1 frame off: {len(wrong_ok)}; cameras within 1 frame but marked unreliable: "
             f"{len(missed)}.\n\nPer camera (errors in frames at 60 fps; the first camera of each scene is the "
             f"reference):\n\n{per}")

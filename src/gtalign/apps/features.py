@@ -234,7 +234,7 @@ class FeatureExtractor:
                     for k, found in enumerate(estimator.landmarks(frame)):
                         recorders[k].add(found)
                         if found is not None:
-                            boxes[k] = _box(found[1])
+                            boxes[k] = pose_mod.person_box(found[1])
                 for k, batch in enumerate(crops):  # before a person's first detection: the whole frame
                     batch.add(None if boxes[k] is None else crop_square(frame, boxes[k]))
                 whole.add(frame)
@@ -271,12 +271,6 @@ def pose_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("mediapipe") is not None
-
-
-def _box(image_points: np.ndarray, margin: float = 0.25) -> np.ndarray:
-    lo, hi = image_points.min(axis=0), image_points.max(axis=0)
-    centre, side = (lo + hi) / 2, float((hi - lo).max()) * (1 + 2 * margin)
-    return np.r_[centre - side / 2, centre + side / 2]
 
 
 def stream_cost(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -80,10 +80,15 @@ class PoseTrack:
 
     def boxes(self, margin: float = 0.25) -> np.ndarray:
         """(T, 4) float square boxes (x0, y0, x1, y1) around the person in image pixels, filled in over gaps."""
-        pts = fill_gaps(self.image, self.valid)
-        lo, hi = pts.min(axis=1), pts.max(axis=1)
-        centre, side = (lo + hi) / 2, (hi - lo).max(axis=1) * (1 + 2 * margin)
-        return np.concatenate([centre - side[:, None] / 2, centre + side[:, None] / 2], axis=1)
+        return person_box(fill_gaps(self.image, self.valid), margin)
+
+
+def person_box(image_points: np.ndarray, margin: float = 0.25) -> np.ndarray:
+    """Square boxes (..., 4) as (x0, y0, x1, y1) around image landmarks (..., 33, 2), their longer side widened by
+    `margin` on each end."""
+    lo, hi = image_points.min(axis=-2), image_points.max(axis=-2)
+    centre, side = (lo + hi) / 2, (hi - lo).max(axis=-1, keepdims=True) * (1 + 2 * margin)
+    return np.concatenate([centre - side / 2, centre + side / 2], axis=-1)
 
 
 def _resize(frame: np.ndarray, side: int) -> np.ndarray:
