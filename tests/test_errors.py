@@ -39,3 +39,15 @@ def test_integers_and_requires_grad_tensors():
     check_finite("leaf", leaf)
     with pytest.raises(GtalignError, match="leaf contains 1"):
         check_finite("leaf", torch.tensor([1.0, float("nan")], requires_grad=True))
+
+
+@pytest.mark.parametrize("fn", ["smooth_dtw", "smooth_dtw_table", "soft_alignment"])
+def test_finite_costs_that_overflow_the_dp_are_refused_not_returned_as_nan(fn):
+    from gtalign import ops
+
+    cost = torch.full((4, 5), 3e38)
+    with pytest.raises(GtalignError, match=r"cost holds values up to 3e\+38, which overflow float32"):
+        getattr(ops, fn)(cost)
+    inner = (lambda t: t[1:, 1:]) if fn == "smooth_dtw_table" else (lambda t: t)  # the table's border is inf
+    assert torch.isfinite(inner(getattr(ops, fn)(cost.double()))).all()  # float64 has the room
+    assert torch.isfinite(inner(getattr(ops, fn)(cost / 1e30))).all()

@@ -102,8 +102,9 @@ def test_sync_and_audit_refuse_bad_input_before_any_work(tmp_path, capsys):
     assert main(["sync", src, other, "-o", str(tmp_path / "o"), "--reference", "nope.mp4"]) == 2
     assert "--reference 'nope.mp4' is not one of the videos" in capsys.readouterr().err
     (tmp_path / "file").write_text("x")
-    assert main(["sync", src, other, "-o", str(tmp_path / "file")]) == 2
-    assert "is a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # refused by the parser
+        main(["sync", src, other, "-o", str(tmp_path / "file")])
+    assert e.value.code == 2 and "is a file" in capsys.readouterr().err
     assert main(["audit", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -87,3 +87,26 @@ def test_shipped_configs_are_valid_and_name_registered_losses():
             kwargs.setdefault("dim", c.model.embedding_dim)
         losses.create(c.loss["name"], **kwargs)  # the loss accepts the config's arguments
     assert names == set(losses.available())
+
+
+@pytest.mark.parametrize("text, message", [
+    ("- a\n- b\n", "must be a mapping of sections .* got a list at the top level"),
+    ("data: 5\n", "section 'data' must be a mapping of keys, got 5"),
+    ("train: [1, 2]\n", "section 'train' must be a mapping of keys, got \\[1, 2\\]"),
+])
+def test_malformed_config_files_are_clear_errors_naming_the_file(tmp_path, text, message):
+    from gtalign.train.config import load_config
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(GtalignError, match=message) as e:
+        load_config(path, ["data.root=x"])
+    assert str(path) in str(e.value)
+
+
+def test_an_empty_section_keeps_its_defaults(tmp_path):
+    from gtalign.train.config import load_config
+
+    path = tmp_path / "ok.yaml"
+    path.write_text("data:\ntrain:\n  max_steps: 7\n")
+    assert load_config(path).train.max_steps == 7

@@ -6,6 +6,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from gtalign.argtypes import int_at_least, output_folder, positive_float
 from gtalign.errors import GtalignError
 
 
@@ -118,20 +119,11 @@ def _feature_extractor(args: argparse.Namespace):
     return FeatureExtractor(args.features, device=args.device)
 
 
-def _check_out_dir(out: Path, what: str = "-o") -> Path:
-    """An output folder that exists or can be made, checked before any work."""
-    if out.exists() and not out.is_dir():
-        raise GtalignError(f"{what} {out} is a file; expected a folder for the outputs")
-    return out
-
-
 def _sync_inputs(args: argparse.Namespace, videos: list[str]):
     from gtalign.apps.inputs import open_videos
     from gtalign.apps.sync_run import reference_index
 
-    if args.max_side < 16:
-        raise GtalignError(f"--max-side must be >= 16 pixels, got {args.max_side}")
-    out = _check_out_dir(Path(args.out))
+    out = Path(args.out)
     extractor = _feature_extractor(args)
     source = open_videos(videos, args.fps, minimum=2, what="sync needs two or more videos")
     return source, reference_index(source, args.reference), extractor, out
@@ -167,8 +159,6 @@ def _audit(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise GtalignError(f"audit: {folder} is not a folder of videos")
-    if not args.tolerance > 0:
-        raise GtalignError(f"--tolerance must be > 0 frames, got {args.tolerance}")
     videos = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
     if len(videos) < 2:
         raise GtalignError(f"audit: {folder} has {len(videos)} video file(s); expected two or more "
@@ -291,7 +281,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "correspondence.csv, alignment.png, side_by_side.mp4, viewer.html and "
                                           "summary.json, and warn when a pair does not seem to show the same process.")
     p.add_argument("videos", nargs="+", help="video files or frame folders; the first is the reference")
-    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
     _common(p, "a gtalign checkpoint (default: align by the --features streams)")
     p.add_argument("--fit", action="store_true",
                    help="first adapt an embedder to these videos (short self-supervised GTA training on frozen "
@@ -299,8 +289,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "better than the --features streams, which are used otherwise (summary.json: fit_check)")
     p.add_argument("--with", dest="with_dirs", action="append", metavar="DIR",
                    help="more videos (a dataset folder) to train on with --fit; repeatable")
-    p.add_argument("--fit-steps", type=int, default=300, help="training steps of --fit (default 300)")
-    p.add_argument("--fit-image-size", type=int, default=112, help="frame size for --fit (pixels, default 112; "
+    p.add_argument("--fit-steps", type=int_at_least(1), default=300, help="training steps of --fit (default 300)")
+    p.add_argument("--fit-image-size", type=int_at_least(32, " pixels"), default=112, help="frame size for --fit (pixels, default 112; "
                                                                     "larger is slower)")
     p.add_argument("--features", default=None, metavar="SPEC",
                    help="feature streams to align by (the default without --checkpoint/--fit): 'pose', 'crop' "
@@ -309,8 +299,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "with open ends; adds position_b, matched and confidence columns to correspondence.csv")
     p.add_argument("--soft", action="store_true",
                    help="with --checkpoint: smoothDTW expected alignment instead of the hard path")
-    p.add_argument("--gamma", type=float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
-    p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
+    p.add_argument("--gamma", type=positive_float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
+    p.add_argument("--max-side", default=480, type=int_at_least(16, " pixels"),
+                   help="longest side of the written videos (pixels)")
     p.set_defaults(func=_align)
 
     features_help = ("feature streams: 'pose', 'crop' (person crop), 'imagenet' (whole frame), combined with '+' and "
@@ -321,13 +312,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "the reference, combine all pairs, and write sync.json, sync.csv, "
                                           "residuals.png and viewer.html (all cameras in lockstep).")
     p.add_argument("videos", nargs="+", help="video files or frame folders, one per camera")
-    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
     p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first video)")
     p.add_argument("--features", default=None, metavar="SPEC", help=features_help)
     p.add_argument("--write-videos", action="store_true",
                    help="also write synced/<name>.mp4: every camera with a clock re-timed onto the reference clock "
                         "over the time all cover, at the reference's frame rate")
-    p.add_argument("--max-side", type=int, default=480, help="longest side of the written videos (pixels)")
+    p.add_argument("--max-side", default=480, type=int_at_least(16, " pixels"),
+                   help="longest side of the written videos (pixels)")
     p.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (default 30)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -338,12 +330,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "--reference) as `gtalign sync` does, and list the cameras off by more "
                                           "than --tolerance frames anywhere in their footage; writes audit.json.")
     p.add_argument("folder", help="a folder of videos that should be synchronised")
-    p.add_argument("-o", "--out", default=None, help="output folder (default FOLDER/gtalign_audit)")
-    p.add_argument("--tolerance", type=float, default=1.0, help="frames a camera may be off (default 1)")
+    p.add_argument("-o", "--out", default=None, type=output_folder,
+                   help="output folder (default FOLDER/gtalign_audit)")
+    p.add_argument("--tolerance", type=positive_float, default=1.0, help="frames a camera may be off (default 1)")
     p.add_argument("--strict", action="store_true", help="exit with status 1 when a camera is off")
     p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first)")
     p.add_argument("--features", default=None, metavar="SPEC", help=features_help)
-    p.add_argument("--max-side", type=int, default=480, help="longest side of the viewer's videos (pixels)")
+    p.add_argument("--max-side", type=int_at_least(16, " pixels"), default=480,
+                   help="longest side of the viewer's videos (pixels)")
     p.add_argument("--fps", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -351,26 +345,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("cam", help="activation maps of the representation over a video (mp4 + PNG)")
     p.add_argument("video", help="a video file or frame folder")
-    p.add_argument("-o", "--out", required=True, help="output folder")
-    p.add_argument("--frames", type=int, default=8, help="frames on the contact sheet (default 8)")
+    p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
+    p.add_argument("--frames", type=int_at_least(1), default=8, help="frames on the contact sheet (default 8)")
     _common(p, CKPT_HELP)
     p.set_defaults(func=_cam)
 
     p = subparsers.add_parser("retrieve", help="nearest frames to a query frame across a collection of videos")
     p.add_argument("--query", required=True, metavar="VIDEO:FRAME", help="query video and frame index")
     p.add_argument("--corpus", required=True, help="a dataset (folder of videos, manifest, ...)")
-    p.add_argument("-k", type=int, default=10, help="number of frames to return (default 10)")
+    p.add_argument("-k", type=int_at_least(1), default=10, help="number of frames to return (default 10)")
     p.add_argument("--index", default=None, help="where the corpus index is kept (default: a cache folder per "
                                                  "corpus and network)")
     p.add_argument("--include-query-video", action="store_true", help="also return frames of the query's video")
-    p.add_argument("-o", "--out", default=".", help="folder for retrieval.json and retrieval.png (default .)")
+    p.add_argument("-o", "--out", default=".", type=output_folder, help="folder for retrieval.json and retrieval.png (default .)")
     _common(p, CKPT_HELP)
     p.set_defaults(func=_retrieve)
 
     p = subparsers.add_parser("progress", help="per-frame action progress (0-1) from the alignment to a reference")
     p.add_argument("video", help="a video file or frame folder")
     p.add_argument("--reference", required=True, help="a video of the whole action, start to end")
-    p.add_argument("-o", "--out", default=".", help="folder for progress.csv and progress.png (default .)")
+    p.add_argument("-o", "--out", default=".", type=output_folder, help="folder for progress.csv and progress.png (default .)")
     _common(p, CKPT_HELP)
     p.set_defaults(func=_progress)
 
@@ -382,6 +376,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     what.add_argument("--track", help="a per-frame array of A (.npy, frames first, or .csv, a row per frame)")
     p.add_argument("-o", "--out", default=None, help="output file (default: derived from the names)")
     p.add_argument("--soft", action="store_true", help="smoothDTW expected alignment (tracks are interpolated)")
-    p.add_argument("--max-side", type=int, default=480, help="longest side of the written video (--audio)")
+    p.add_argument("--max-side", type=int_at_least(16, " pixels"), default=480,
+                   help="longest side of the written video (--audio)")
     _common(p, CKPT_HELP)
     p.set_defaults(func=_transfer)

@@ -102,9 +102,12 @@ def count_frames(path: Path) -> tuple[int, float | None]:
 
         files = list_frame_files(path)
         for j, f in enumerate(files):
-            with Image.open(f) as im:
-                if j in (0, len(files) - 1):
-                    im.load()
+            try:
+                with Image.open(f) as im:
+                    if j in (0, len(files) - 1):
+                        im.load()
+            except (OSError, ValueError, Image.DecompressionBombError) as e:  # truncated, corrupt, not an image
+                raise GtalignError(f"frame {f} of {path} cannot be decoded ({e}); replace or remove it") from e
         return len(files), None
     if not path.exists():
         raise GtalignError(f"video not found: {path}")

@@ -98,8 +98,11 @@ def _frame_files(folder: Path) -> list[Path]:
 def _read_image(path: Path) -> np.ndarray:
     from PIL import Image
 
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as e:  # truncated, corrupt or not an image
+        raise GtalignError(f"frame {path} cannot be decoded ({e}); replace or remove it") from e
 
 
 def read_frame_folder(folder: Path, indices: np.ndarray | None = None) -> np.ndarray:

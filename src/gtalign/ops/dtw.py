@@ -87,6 +87,15 @@ def _check_cost(cost) -> torch.Tensor:
     if cost.numel() == 0:
         raise GtalignError(f"cost must be non-empty (B, N, M >= 1), got {describe(cost)}")
     check_finite("cost", cost)
+    # the DP sums costs along paths of up to N + M cells: finite costs near the dtype's largest value overflow to
+    # inf there and come back as NaN (half precision is computed in float32)
+    work = cost.dtype if cost.dtype in (torch.float32, torch.float64) else torch.float32
+    limit = torch.finfo(work).max / (4.0 * (cost.shape[-2] + cost.shape[-1]))
+    biggest = float(cost.detach().abs().max())
+    if biggest > limit:
+        raise GtalignError(f"cost holds values up to {biggest:.3g}, which overflow {str(work).split('.')[-1]} when "
+                           f"the DP sums them over a path of up to {cost.shape[-2] + cost.shape[-1]} cells (largest "
+                           f"safe magnitude {limit:.3g}); rescale the costs or use float64")
     return cost
 
 

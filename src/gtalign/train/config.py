@@ -227,7 +227,9 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
         (section, key), value = parse_override(text)
         if section not in SECTIONS:
             raise _unknown(section, list(SECTIONS), None)
-        out.setdefault(section, {})[key] = value
+        if not isinstance(out.setdefault(section, {}), dict):
+            raise GtalignError(f"override {text!r}: config section {section!r} is {out[section]!r}, not a mapping")
+        out[section][key] = value
     return out
 
 
@@ -242,6 +244,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Co
             values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as e:
             raise GtalignError(f"config file {path} is not valid YAML: {e}") from e
+        if not isinstance(values, dict):
+            raise GtalignError(f"config file {path} must be a mapping of sections (data:, model:, train:, ...), "
+                               f"got a {type(values).__name__} at the top level")
+        for name, section in values.items():
+            if name in SECTIONS and section is not None and not isinstance(section, dict):
+                raise GtalignError(f"config file {path}: section {name!r} must be a mapping of keys, got "
+                                   f"{section!r}")
+        values = {k: ({} if v is None else v) for k, v in values.items()}
     return config_from_dict(apply_overrides(values, list(overrides)))
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from gtalign.argtypes import output_folder
+
 
 def _demo(args: argparse.Namespace) -> int:
     from gtalign.apps.demo.pipeline import demo
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "data and budget (frozen, cached MobileNetV2 trunk on CPU), evaluate them on every protocol, "
                     "print the comparison table and write report.html. Finished runs are kept in the output "
                     "folder: an interrupted demo continues where it stopped.")
-    p.add_argument("-o", "--out", default="demo_out", help="output folder (default demo_out/)")
+    p.add_argument("-o", "--out", default="demo_out", type=output_folder, help="output folder (default demo_out/)")
     p.add_argument("--quick", action="store_true", help="a tiny configuration (CI; under 3 minutes)")
     p.add_argument("--seeds", type=int, default=1, help="train every method with seeds 0..N-1 (default 1)")
     p.add_argument("--ablations", action="store_true",
