@@ -10,7 +10,7 @@ from test_app_alignment import U_A, U_B
 
 def test_same_process_is_recognised():
     test = sameness_test(align_embeddings(embed_u(U_A), embed_u(U_B)).cost)
-    assert test.same_process and test.z > 10 and test.ratio < 0.5
+    assert test.same_process and test.z > 5 and test.ratio < 0.5
     assert "same process" in test.message() and "WARNING" not in test.message()
 
 
@@ -27,7 +27,10 @@ def test_unrelated_videos_are_flagged():
 def test_null_statistics_match_a_direct_loop():
     cost = cost_matrix(embed_u(U_A[:20]), embed_u(U_B[:25]))
     test = sameness_test(cost, rounds=5, seed=7)
-    rng = np.random.default_rng(7)
-    null = [path_mean_cost(cost[:, rng.permutation(25)]) for _ in range(5)]
-    assert np.isclose(test.null_mean, np.mean(null)) and np.isclose(test.null_std, np.std(null))
-    assert np.isclose(test.z, (np.mean(null) - path_mean_cost(cost)) / np.std(null))
+    zs = []
+    for c in (cost, cost.T):  # B shuffled, then A shuffled; the weaker is the verdict
+        rng = np.random.default_rng(7)
+        null = [path_mean_cost(c[:, rng.permutation(c.shape[1])]) for _ in range(5)]
+        zs.append(((np.mean(null) - path_mean_cost(c)) / np.std(null), np.mean(null), np.std(null)))
+    z, mean, std = min(zs)
+    assert np.isclose(test.null_mean, mean) and np.isclose(test.null_std, std) and np.isclose(test.z, z)
