@@ -54,3 +54,19 @@ def test_missing_index_and_nan_embeddings(tmp_path, rng):
     write_folder(tmp_path, data)
     with pytest.raises(GtalignError, match="NaN"):
         load_embeddings(tmp_path)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: f.write_bytes(f.read_bytes()[:100]), "not a readable float .npy array"),
+    (lambda f: np.save(f, np.array([{"a": 1}], dtype=object), allow_pickle=True), "not a readable float .npy"),
+    (lambda f: np.save(f, np.array([["x", "y"]])), "embeddings must be numbers"),
+])
+def test_damaged_embedding_files_name_the_file(tmp_path, rng, damage, message):
+    data = separable_set(rng)
+    write_folder(tmp_path, data)
+    index = json.loads((tmp_path / "index.json").read_text())
+    target = tmp_path / index["videos"][1].get("file", f"{index['videos'][1]['id']}.npy")
+    damage(target)
+    with pytest.raises(GtalignError, match=message) as e:
+        load_embeddings(tmp_path)
+    assert target.name in str(e.value)

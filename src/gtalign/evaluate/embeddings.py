@@ -87,7 +87,13 @@ def _video_from_json(item: Any, root: Path, dim: int, where: str) -> VideoEmbedd
     file = root / str(item.get("file", f"{item['id']}.npy"))
     if not file.is_file():
         raise GtalignError(f"{where}: embedding file not found: {file}")
-    emb = np.load(file).astype(np.float32, copy=False)
+    try:
+        emb = np.load(file, allow_pickle=False)  # never unpickle a file: object arrays are refused
+    except (ValueError, OSError, EOFError) as e:  # truncated, object dtype, not a .npy
+        raise GtalignError(f"{file}: not a readable float .npy array of embeddings ({e})") from e
+    if not (np.issubdtype(emb.dtype, np.floating) or np.issubdtype(emb.dtype, np.integer)):
+        raise GtalignError(f"{file}: embeddings must be numbers, got dtype {emb.dtype}")
+    emb = emb.astype(np.float32, copy=False)
     if emb.ndim != 2 or (dim and emb.shape[1] != dim):
         raise GtalignError(f"{file}: expected embeddings of shape (num_frames, {dim or 'D'}), got {emb.shape}")
     if "num_frames" in item and int(item["num_frames"]) != emb.shape[0]:
