@@ -84,6 +84,23 @@ def probe_video(path: str | Path) -> VideoInfo:
     return VideoInfo(num_frames=count, fps=fps, height=height, width=width)
 
 
+def header_frame_count(path: str | Path) -> int:
+    """The frame count a video file's header promises (its stream's count, else duration x frame rate); 0 when it
+    says nothing. Opening only: nothing is decoded."""
+    container = _open(Path(path))
+    try:
+        stream = container.streams.video[0]
+        if stream.frames:
+            return int(stream.frames)
+        if stream.duration and stream.time_base:
+            return int(round(float(stream.duration * stream.time_base) * _stream_fps(stream)))
+        if container.duration:
+            return int(round(container.duration / 1e6 * _stream_fps(stream)))
+        return 0
+    finally:
+        container.close()
+
+
 def _checked_indices(path: Path, indices: np.ndarray | None) -> np.ndarray | None:
     if indices is None:
         return None
