@@ -128,3 +128,27 @@ def test_feature_cache_is_not_shared_by_datasets_with_the_same_name_and_ids(synt
     cache_b = FeatureCache(tmp_path / "cache", second, embedder, 32)
     assert cache_a.path(0) != cache_b.path(0)
     assert cache_a.path(0) == FeatureCache(tmp_path / "cache", open_source(synth_root), embedder, 32).path(0)
+
+
+def test_resume_falls_back_to_the_newest_readable_checkpoint_and_warns_on_a_changed_config(
+        tiny_config, synth_root, tmp_path, capsys):
+    Trainer(tiny_config(synth_root, tmp_path, "train.max_steps=3", "train.checkpoint_every=1"), progress=False).fit()
+    last = tmp_path / "last.pt"
+    last.write_bytes(last.read_bytes()[:200])  # a kill -9 or a full disk in the middle of a copy
+    (tmp_path / "ckpt_3.pt").write_bytes(b"")
+    resumed = Trainer(tiny_config(synth_root, tmp_path, "train.max_steps=4", "train.checkpoint_every=1",
+                                  "optim.lr=0.5"), resume=True, progress=False)
+    err = capsys.readouterr().err
+    assert resumed.step == 2
+    assert "resuming from" in err and "ckpt_2.pt" in err and str(last) in err
+    assert "the config differs from the checkpoint's: optim.lr" in err and "max_steps" not in err
+    resumed.fit()
+    assert ckpt.load_checkpoint(tmp_path / "last.pt")["step"] == 4
+
+
+def test_resume_with_no_readable_checkpoint_names_every_file(tiny_config, synth_root, tmp_path):
+    from gtalign.errors import GtalignError
+
+    (tmp_path / "last.pt").write_bytes(b"junk")
+    with pytest.raises(GtalignError, match=r"no readable checkpoint in .*last\.pt"):
+        Trainer(tiny_config(synth_root, tmp_path, "train.max_steps=2"), resume=True, progress=False)

@@ -85,3 +85,40 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if int(state.get("version", 0)) > VERSION:
         raise GtalignError(f"checkpoint {path} has version {state['version']}; this gtalign reads up to {VERSION}")
     return state
+
+
+def load_resume_state(run_dir: str | Path) -> tuple[dict[str, Any], Path, list[str]]:
+    """The newest readable checkpoint of a run: `last.pt`, else the `ckpt_{step}.pt` files newest first.
+
+    Returns (state, the file it came from, notes on the files that could not be read). GtalignError naming every
+    file tried when none can be read.
+    """
+    run_dir = Path(run_dir)
+    notes: list[str] = []
+    for path in [run_dir / LAST] + list_checkpoints(run_dir)[::-1]:
+        if not path.is_file():
+            notes.append(f"{path} is missing")
+            continue
+        try:
+            return load_checkpoint(path), path, notes
+        except GtalignError as e:
+            notes.append(str(e).splitlines()[0])
+    raise GtalignError(f"--resume: no readable checkpoint in {run_dir} ({'; '.join(notes)})")
+
+
+#: Config keys that may change between a run and its resumption without a warning.
+RESUMABLE_CHANGES = ("train.max_steps", "train.log_every", "train.val_every", "train.checkpoint_every",
+                     "train.keep_checkpoints", "train.device", "data.workers")
+
+
+def config_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """`section.key: old -> new` for every setting that differs between two config dicts (`Config.to_dict`),
+    except those in `RESUMABLE_CHANGES`."""
+    out = []
+    for section in sorted(set(saved) | set(current)):
+        a, b = saved.get(section) or {}, current.get(section) or {}
+        for key in sorted(set(a) | set(b)):
+            name = f"{section}.{key}"
+            if name not in RESUMABLE_CHANGES and a.get(key) != b.get(key):
+                out.append(f"{name}: {a.get(key)!r} -> {b.get(key)!r}")
+    return out

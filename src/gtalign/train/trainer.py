@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import random
 import signal
+import sys
 import threading
 import time
 from contextlib import nullcontext
@@ -140,7 +141,17 @@ class Trainer:
         self.seq_lens = {"train": video_lengths(self.data.train),
                          "val": None if self.data.val is None else video_lengths(self.data.val)}
         if resume:
-            self._restore(ckpt.load_checkpoint(self.run_dir / ckpt.LAST))
+            state, path, notes = ckpt.load_resume_state(self.run_dir)
+            if notes and path.name != ckpt.LAST:
+                self._warn(f"--resume: {'; '.join(notes)}; resuming from {path} (step {state['step']})")
+            changes = ckpt.config_changes(state.get("config") or {}, config.to_dict())
+            if changes:
+                self._warn("--resume: the config differs from the checkpoint's: " + "; ".join(changes))
+            self._restore(state)
+
+    def _warn(self, message: str) -> None:
+        if self.info.is_main:
+            print(f"gtalign train: warning: {message}", file=sys.stderr, flush=True)
 
     def _amp_dtype(self) -> torch.dtype | None:
         if not (self.config.train.amp and self.device.type == "cuda"):
