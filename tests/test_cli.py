@@ -76,3 +76,24 @@ def test_every_reader_is_registered_and_the_folder_reader_is_detected_last(first
     out = _fresh(f"import {first}; import gtalign.data as d; d.open_source; from gtalign.data import source; "
                  "print(d.available_sources(), source._DETECTORS[-1][0])")
     assert out == "['finegym', 'folder', 'manifest', 'pennaction', 'tfrecord'] folder"
+
+
+def test_config_overrides_may_follow_options():
+    parser_args = ["train", "--config", "c.yaml", "data.root=a", "--quiet", "train.max_steps=3", "--resume"]
+    captured = {}
+    original = cli.build_parser
+
+    def build():
+        parser = original()
+        parser._subparsers._group_actions[0].choices["train"].set_defaults(
+            func=lambda args: captured.setdefault("args", args) and 0)
+        return parser
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(cli, "build_parser", build):
+        assert cli.main(parser_args) == 0
+    args = captured["args"]
+    assert args.overrides == ["data.root=a", "train.max_steps=3"] and args.quiet and args.resume
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--config", "c.yaml", "--quiet", "--bogus"])

@@ -45,7 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # config overrides may come after an option (`train --config c.yaml --quiet data.root=DIR`): argparse
+        # collects a positional list only once
+        if isinstance(getattr(args, "overrides", None), list) and all("=" in e and not e.startswith("-")
+                                                                      for e in extra):
+            args.overrides += extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 0
