@@ -152,3 +152,13 @@ def test_resume_with_no_readable_checkpoint_names_every_file(tiny_config, synth_
     (tmp_path / "last.pt").write_bytes(b"junk")
     with pytest.raises(GtalignError, match=r"no readable checkpoint in .*last\.pt"):
         Trainer(tiny_config(synth_root, tmp_path, "train.max_steps=2"), resume=True, progress=False)
+
+
+def test_a_run_folder_that_is_a_file_is_refused_before_any_work(tiny_config, synth_root, tmp_path):
+    from gtalign.errors import GtalignError
+
+    (tmp_path / "run").write_text("x")
+    with pytest.raises(GtalignError, match=r"train.log_dir .*run is a file"):
+        Trainer(tiny_config(synth_root, tmp_path / "run"), progress=False)
+    with pytest.raises(GtalignError, match=r"cannot be made: .*run is a file"):
+        Trainer(tiny_config(synth_root, tmp_path / "run" / "sub"), progress=False)

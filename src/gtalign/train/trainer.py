@@ -9,6 +9,7 @@ checkpoint to resume from.
 from __future__ import annotations
 
 import inspect
+import os
 import random
 import signal
 import sys
@@ -109,12 +110,26 @@ def any_process(flag: bool, device: torch.device) -> bool:
     return bool(value.item() > 0)
 
 
+def _check_run_dir(run_dir: Path) -> None:
+    """The run folder must be a folder that exists or can be made and written, checked before any work."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise GtalignError(f"train.log_dir {run_dir} is a file; expected a folder for the run")
+    parent = run_dir
+    while not parent.exists() and parent.parent != parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise GtalignError(f"train.log_dir {run_dir} cannot be made: {parent} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise GtalignError(f"train.log_dir {run_dir} cannot be written: {parent} is not writable")
+
+
 class Trainer:
     """Trains the embedder of `config` with its loss; `fit()` returns the path of the last checkpoint."""
 
     def __init__(self, config: Config, resume: bool = False, progress: bool = True):
         self.config, self.progress = config, progress
         self.run_dir = Path(config.train.log_dir)
+        _check_run_dir(self.run_dir)
         self.device = choose_device(config.train.device)
         if config.train.threads:
             torch.set_num_threads(config.train.threads)
