@@ -41,3 +41,15 @@ def test_check_keeps_the_better_way_and_says_why(synth):
     # a tie within the margin keeps the default features
     almost = lambda i, c: c.truth + 3.0 * (1 - MARGIN / 2)
     assert check_fit(synth, [copy], default_positions=off_by_3, fitted_positions=almost).used == "default"
+
+
+def test_fit_refuses_a_one_frame_video_and_names_it(tmp_path):
+    from gtalign.apps.fit import fit_embedder
+    from gtalign.apps.inputs import open_videos
+    from gtalign.data.video import write_video
+    from gtalign.errors import GtalignError
+
+    one = write_video(tmp_path / "one.mp4", np.zeros((1, 64, 64, 3), np.uint8), 30)
+    many = write_video(tmp_path / "many.mp4", np.zeros((20, 64, 64, 3), np.uint8), 30)
+    with pytest.raises(GtalignError, match=r"at least 2 frames per video: one \(1 frame\)"):
+        fit_embedder(open_videos([one, many]), tmp_path / "fit")

@@ -72,6 +72,11 @@ def fit_embedder(source: VideoSource, out_dir: str | Path, settings: FitSettings
         raise GtalignError(f"--fit needs at least 2 videos to align with each other, got {len(source)}")
     if s.steps < 1:
         raise GtalignError(f"fit steps must be >= 1, got {s.steps}")
+    short = [f"{e.id} ({e.num_frames} frame{'s' if e.num_frames != 1 else ''})" for e in source.entries
+             if e.num_frames < 2]
+    if short:
+        raise GtalignError(f"--fit aligns each video with the others and needs at least 2 frames per video: "
+                           f"{', '.join(short)}")
     out = Path(out_dir)
     entries = [dataclasses.replace(e, split="train") for e in source.entries]
     manifest = save_manifest(Manifest(name=source.manifest.name, videos=entries), out / "manifest.json")
