@@ -162,3 +162,10 @@ def test_a_run_folder_that_is_a_file_is_refused_before_any_work(tiny_config, syn
         Trainer(tiny_config(synth_root, tmp_path / "run"), progress=False)
     with pytest.raises(GtalignError, match=r"cannot be made: .*run is a file"):
         Trainer(tiny_config(synth_root, tmp_path / "run" / "sub"), progress=False)
+
+
+def test_clips_too_short_for_the_loss_name_the_setting(tiny_config, synth_root, tmp_path):
+    from gtalign.errors import GtalignError
+
+    with pytest.raises(GtalignError, match=r"data.num_steps=1 frames per clip is fewer than the 2 that loss 'gta'"):
+        Trainer(tiny_config(synth_root, tmp_path, "data.num_steps=1"), progress=False)

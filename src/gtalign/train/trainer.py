@@ -138,7 +138,12 @@ class Trainer:
             self.device = torch.device("cuda", self.info.local_rank)
         seed_everything(config.train.seed)
         embedder = build_embedder(config)
-        self.module = EmbedAndLoss(embedder, build_loss(config))
+        loss = build_loss(config)
+        need = int(getattr(loss, "min_frames", 1))
+        if config.data.num_steps < need:
+            raise GtalignError(f"data.num_steps={config.data.num_steps} frames per clip is fewer than the {need} that "
+                               f"loss {config.loss['name']!r} needs; set data.num_steps >= {need}")
+        self.module = EmbedAndLoss(embedder, loss)
         if is_distributed():
             convert_batchnorm(self.module)
         self.module.to(self.device)
