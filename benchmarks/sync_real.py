@@ -35,8 +35,8 @@ from common import machine_info, machine_line, markdown_table, update_section  #
 from fetch_clips import cache_dir  # noqa: E402
 
 from gtalign.apps.features import FeatureExtractor, FeatureSpec  # noqa: E402
-from gtalign.apps.sync import sync_from_pairs  # noqa: E402
-from gtalign.apps.sync_run import pairwise_clocks  # noqa: E402
+from gtalign.apps.sync import sync_from_pairs, sync_json  # noqa: E402
+from gtalign.apps.sync_run import audit_rows, pairwise_clocks  # noqa: E402
 from gtalign.data.retime import Warp, random_change  # noqa: E402
 from gtalign.data.video import iter_video, probe_video, write_video  # noqa: E402
 
@@ -111,6 +111,15 @@ def clock_error_frames(offset_s: float, rate: float, ref: Camera, cam: Camera, f
     if not inside.any():
         return float("nan")
     return float(np.abs(offset_s + rate * t_ref[inside] - true[inside]).mean() * fps)
+
+
+def true_off_frames(ref: Camera, cam: Camera) -> float:
+    """How far (camera frames) the camera is from being in sync with the reference at the worse end of its footage
+    (what `gtalign audit` estimates)."""
+    ends = np.array([0.0, cam.duration_s])  # camera times; in sync would mean the reference shows the same instant
+    source = cam.start_s + cam.drift * ends
+    t_ref = (source - ref.start_s) / ref.drift
+    return float(np.abs(ends - t_ref).max() * cam.fps)
 
 
 # ---- the constant-offset baselines --------------------------------------------------------------------------------
@@ -191,6 +200,7 @@ def run(scenes: dict[str, list[Camera]], out: Path) -> list[dict]:
         fps = [c.fps for c in cams]
         pairs = pairwise_clocks([f for f, _ in feats], fps, spec, progress=False)
         result = sync_from_pairs(pairs, len(cams), 0, fps)
+        verdicts = audit_rows(sync_json(result, [c.name for c in cams], fps, [c.duration_s for c in cams]), 1.0)
         seconds = (time.perf_counter() - t0 + sum(s for _, s in feats)) / len(cams)
         ref = cams[0]
         energy = [motion_energy(c.path) for c in cams]
@@ -202,7 +212,8 @@ def run(scenes: dict[str, list[Camera]], out: Path) -> list[dict]:
                    "gtalign": None if clock.clock is None or cam.foreign else
                    clock_error_frames(clock.clock.offset_s, clock.clock.rate, ref, cam),
                    "rate": None if clock.clock is None else clock.clock.rate,
-                   "true_rate": ref.drift / cam.drift, "reason": clock.reason,
+                   "true_rate": ref.drift / cam.drift, "reason": clock.reason, "audit_off": verdicts[k]["off"],
+                   "true_off_frames": true_off_frames(ref, cam),
                    # what the confidence is made of, for calibrating it
                    "error_frames": clock.error_frames,
                    "share": max((p.share for p in pairs if k in (p.a, p.b)), default=0.0),
@@ -257,8 +268,13 @@ def tables(rows: list[dict]) -> str:
           "-" if r.get("motion xcorr") is None else f"{r['motion xcorr']:.2f}",
           "-" if r.get("keypoint xcorr") is None else f"{r['keypoint xcorr']:.2f}"] for r in rows])
     seconds = np.mean([r["seconds_per_camera"] for r in rows])
+    off = [r for r in real if r["true_off_frames"] > 1.0]
+    audit = (f"`gtalign audit` (tolerance 1 frame) on the same cameras: of {len(off)} cameras truly off by more than "
+             f"1 frame, {sum(r['audit_off'] is True for r in off)} are flagged OFF, "
+             f"{sum(r['audit_off'] is None for r in off)} 'cannot tell', {sum(r['audit_off'] is False for r in off)} "
+             f"wrongly 'in sync'.")
     return (f"{head}\nTime per camera, features and all pairs of its scene: {seconds:.1f} s (features extracted once "
-            f"and cached in the work folder; a rerun only aligns).\n\nCameras that overlap nothing: {flagged} of {len(foreign)} flagged unreliable. Cameras marked ok "
+            f"and cached in the work folder; a rerun only aligns).\n\n{audit}\n\nCameras that overlap nothing: {flagged} of {len(foreign)} flagged unreliable. Cameras marked ok "
             f"but more than 1 frame off: {len(wrong_ok)}; cameras within 1 frame but marked unreliable: "
             f"{len(missed)}.\n\nPer camera (errors in frames at 60 fps; the first camera of each scene is the "
             f"reference):\n\n{per}")
