@@ -135,3 +135,10 @@ def update_section(path: str | os.PathLike, name: str, text: str) -> None:
     else:
         new = old.rstrip("\n") + ("\n\n" if old else "") + block + "\n"
     atomic_write_text(p, new)
+
+
+def publish(text: str, section: str, write_docs: bool = True) -> None:
+    """Print a benchmark's markdown and, with `write_docs`, put it into `docs/results.md` as section `section`."""
+    print(text)
+    if write_docs:
+        update_section(Path(__file__).resolve().parent.parent / "docs" / "results.md", section, text)

@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from align_real import SOURCE_SIDE, _frames, cached_features  # noqa: E402
-from common import machine_info, machine_line, markdown_table, update_section  # noqa: E402
+from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
 from fetch_clips import cache_dir  # noqa: E402
 
 from gtalign.apps.features import FeatureExtractor, FeatureSpec  # noqa: E402
@@ -264,7 +264,8 @@ def tables(rows: list[dict]) -> str:
         ["scene", "camera", "fps", "gtalign error", "status", "confidence", "rate (true)", "motion xcorr",
          "keypoint xcorr"],
         [[r["scene"], r["camera"], f"{r['fps']:g}", "-" if r["gtalign"] is None else f"{r['gtalign']:.2f}",
-          r["status"], f"{r['confidence']:.2f}", "-" if r["rate"] is None else f"{r['rate']:.4f} ({r['true_rate']:.4f})",
+          r["status"], f"{r['confidence']:.2f}",
+          "-" if r["rate"] is None else f"{r['rate']:.4f} ({r['true_rate']:.4f})",
           "-" if r.get("motion xcorr") is None else f"{r['motion xcorr']:.2f}",
           "-" if r.get("keypoint xcorr") is None else f"{r['keypoint xcorr']:.2f}"] for r in rows])
     seconds = np.mean([r["seconds_per_camera"] for r in rows])
@@ -274,7 +275,8 @@ def tables(rows: list[dict]) -> str:
              f"{sum(r['audit_off'] is None for r in off)} 'cannot tell', {sum(r['audit_off'] is False for r in off)} "
              f"wrongly 'in sync'.")
     return (f"{head}\nTime per camera, features and all pairs of its scene: {seconds:.1f} s (features extracted once "
-            f"and cached in the work folder; a rerun only aligns).\n\n{audit}\n\nCameras that overlap nothing: {flagged} of {len(foreign)} flagged unreliable. Cameras marked ok "
+            f"and cached in the work folder; a rerun only aligns).\n\n{audit}\n\nCameras that overlap nothing: "
+            f"{flagged} of {len(foreign)} flagged unreliable. Cameras marked ok "
             f"but more than 1 frame off: {len(wrong_ok)}; cameras within 1 frame but marked unreliable: "
             f"{len(missed)}.\n\nPer camera (errors in frames at 60 fps; the first camera of each scene is the "
             f"reference):\n\n{per}")
@@ -293,9 +295,7 @@ def main() -> int:
     n = sum(len(c) - 1 for c in scenes.values())
     text = (f"### Synchronising cameras with known clocks (`make bench-sync`, {len(scenes)} scenes, {n} cameras, "
             f"{(time.perf_counter() - t0) / 60:.1f} min)\n\n{machine_line(machine_info())}\n\n{tables(rows)}")
-    print(text)
-    if not args.no_docs:
-        update_section(Path(__file__).resolve().parent.parent / "docs" / "results.md", "sync-real", text)
+    publish(text, "sync-real", not args.no_docs)
     return 0
 
 

@@ -10,7 +10,8 @@ import pytest
 from gtalign import cli
 
 HEAVY = ("torch", "torchvision", "scipy", "numba", "numpy", "sklearn", "PIL", "matplotlib", "av", "cv2")
-COMMANDS = {"data", "train", "embed", "evaluate", "report", "align", "sync", "audit", "cam", "retrieve", "progress", "transfer", "demo"}
+COMMANDS = {"data", "train", "embed", "evaluate", "report", "align", "sync", "audit", "cam", "retrieve", "progress",
+            "transfer", "demo"}
 
 
 def _fresh(code: str) -> str:

@@ -18,6 +18,8 @@ def _common(p: argparse.ArgumentParser, checkpoint_help: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+FEATURES_HELP = ("feature streams: 'pose', 'crop' (person crop), 'imagenet' (whole frame), combined with '+' and "
+                 "weighted with ':'; default 'pose+crop:0.5+imagenet:0.5' (pose needs gtalign[pose])")
 CKPT_HELP = "a gtalign checkpoint (default: ImageNet MobileNetV2 features from the local weights folder)"
 
 
@@ -37,7 +39,7 @@ def _with_videos(source, dirs: list[str], progress: bool = True):
 def _checked_fit(args: argparse.Namespace, source, extractor, out: Path):
     """Fit an embedder, check it against the default features on held-out re-timed copies (`apps.fit_check`):
     (encoder or None when the default features are kept, the videos' streams when computed, the check)."""
-    from gtalign.apps.align import extract_all
+    from gtalign.apps.align import align_features, extract_all
     from gtalign.apps.alignment import embedding_alignment
     from gtalign.apps.encoders import CheckpointEncoder
     from gtalign.apps.fit import FitSettings, fit_embedder
@@ -53,15 +55,13 @@ def _checked_fit(args: argparse.Namespace, source, extractor, out: Path):
     copy_source = open_videos([c.path for c in copies], what="--fit check copies") if copies else None
     feats = extract_all(source, extractor, not args.quiet)
 
-    def default_positions(i: int, copy) -> "np.ndarray":
-        from gtalign.apps.align import align_features
-
-        k = [c.path for c in copies].index(copy.path)
+    def default_positions(k: int, copy) -> "np.ndarray":
+        i = copy.original
         fc = extractor.extract(copy_source.iter_frames(k), copy.fps)
         return align_features(extractor.spec, feats[i], fc, source.entries[i].fps, copy.fps).alignment.b_of_a
 
-    def fitted_positions(i: int, copy) -> "np.ndarray":
-        k = [c.path for c in copies].index(copy.path)
+    def fitted_positions(k: int, copy) -> "np.ndarray":
+        i = copy.original
         return embedding_alignment(encoder.encode(source, i), encoder.encode(copy_source, k), source.entries[i].fps,
                                    copy.fps).b_of_a
 
@@ -290,13 +290,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--with", dest="with_dirs", action="append", metavar="DIR",
                    help="more videos (a dataset folder) to train on with --fit; repeatable")
     p.add_argument("--fit-steps", type=int_at_least(1), default=300, help="training steps of --fit (default 300)")
-    p.add_argument("--fit-image-size", type=int_at_least(32, " pixels"), default=112, help="frame size for --fit (pixels, default 112; "
-                                                                    "larger is slower)")
+    p.add_argument("--fit-image-size", type=int_at_least(32, " pixels"), default=112,
+                   help="frame size for --fit (pixels, default 112; larger is slower)")
     p.add_argument("--features", default=None, metavar="SPEC",
-                   help="feature streams to align by (the default without --checkpoint/--fit): 'pose', 'crop' "
-                        "(person crop), 'imagenet' (whole frame), combined with '+' and weighted with ':'; default "
-                        "'pose+crop:0.5+imagenet:0.5' (pose needs gtalign[pose]). Aligned on a slope-limited path "
-                        "with open ends; adds position_b, matched and confidence columns to correspondence.csv")
+                   help=f"{FEATURES_HELP}. The default without --checkpoint (and the fallback of --fit); aligned on "
+                        "a slope-limited path with open ends; adds position_b, matched and confidence columns to "
+                        "correspondence.csv")
     p.add_argument("--soft", action="store_true",
                    help="with --checkpoint: smoothDTW expected alignment instead of the hard path")
     p.add_argument("--gamma", type=positive_float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
@@ -304,8 +303,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="longest side of the written videos (pixels)")
     p.set_defaults(func=_align)
 
-    features_help = ("feature streams: 'pose', 'crop' (person crop), 'imagenet' (whole frame), combined with '+' and "
-                     "weighted with ':'; default 'pose+crop:0.5+imagenet:0.5' (pose needs gtalign[pose])")
     p = subparsers.add_parser("sync", help="clocks of several cameras of one event (offset and rate per camera)",
                               description="Synchronise cameras that share no clock, from their footage alone: "
                                           "align every pair, fit per camera t_cam = offset_s + rate * t_ref against "
@@ -314,7 +311,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("videos", nargs="+", help="video files or frame folders, one per camera")
     p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
     p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first video)")
-    p.add_argument("--features", default=None, metavar="SPEC", help=features_help)
+    p.add_argument("--features", default=None, metavar="SPEC", help=FEATURES_HELP)
     p.add_argument("--write-videos", action="store_true",
                    help="also write synced/<name>.mp4: every camera with a clock re-timed onto the reference clock "
                         "over the time all cover, at the reference's frame rate")
@@ -335,7 +332,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance", type=positive_float, default=1.0, help="frames a camera may be off (default 1)")
     p.add_argument("--strict", action="store_true", help="exit with status 1 when a camera is off")
     p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first)")
-    p.add_argument("--features", default=None, metavar="SPEC", help=features_help)
+    p.add_argument("--features", default=None, metavar="SPEC", help=FEATURES_HELP)
     p.add_argument("--max-side", type=int_at_least(16, " pixels"), default=480,
                    help="longest side of the viewer's videos (pixels)")
     p.add_argument("--fps", type=float, default=None, help=argparse.SUPPRESS)
@@ -357,14 +354,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--index", default=None, help="where the corpus index is kept (default: a cache folder per "
                                                  "corpus and network)")
     p.add_argument("--include-query-video", action="store_true", help="also return frames of the query's video")
-    p.add_argument("-o", "--out", default=".", type=output_folder, help="folder for retrieval.json and retrieval.png (default .)")
+    p.add_argument("-o", "--out", default=".", type=output_folder,
+                   help="folder for retrieval.json and retrieval.png (default .)")
     _common(p, CKPT_HELP)
     p.set_defaults(func=_retrieve)
 
     p = subparsers.add_parser("progress", help="per-frame action progress (0-1) from the alignment to a reference")
     p.add_argument("video", help="a video file or frame folder")
     p.add_argument("--reference", required=True, help="a video of the whole action, start to end")
-    p.add_argument("-o", "--out", default=".", type=output_folder, help="folder for progress.csv and progress.png (default .)")
+    p.add_argument("-o", "--out", default=".", type=output_folder,
+                   help="folder for progress.csv and progress.png (default .)")
     _common(p, CKPT_HELP)
     p.set_defaults(func=_progress)
 

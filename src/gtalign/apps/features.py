@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
+from gtalign.ops import sqeuclidean_cost
 
 STREAMS = ("pose", "crop", "imagenet")
 #: The default of `gtalign align` (chosen on the real-footage benchmark, docs/results.md).
@@ -167,14 +168,8 @@ class _Batches:
         if not self.pending:
             return
         given = [f for f in self.pending if f is not None]
-        feats = self.trunk()(given) if given else None
-        out = [None] * len(self.pending)
-        k = 0
-        for i, f in enumerate(self.pending):
-            if f is not None:
-                out[i] = feats[k]
-                k += 1
-        self.done += out
+        feats = iter(self.trunk()(given) if given else ())
+        self.done += [None if f is None else next(feats) for f in self.pending]
         self.pending = []
 
     def result(self, fallback: np.ndarray | None = None) -> np.ndarray:
@@ -245,8 +240,10 @@ class FeatureExtractor:
             raise GtalignError("the video has no frames")
         whole_feats = whole.result()
         out = VideoFeatures(streams={"imagenet": _centre(whole_feats)}, num_frames=t)
+        fractions = []
         for k, recorder in enumerate(recorders):
             track = recorder.track()
+            fractions.append(track.valid_fraction)
             if track.valid_fraction < MIN_POSE_FRACTION:
                 continue
             streams = {}
@@ -257,9 +254,9 @@ class FeatureExtractor:
             out.people.append(Person(track.valid, streams))
         out.people.sort(key=lambda p: -p.fraction)
         if want_people and not out.people:
-            best = max(r.track().valid_fraction for r in recorders)
-            out.notes.append(f"a person was found on {100 * best:.0f}% of the frames (fewer than "
-                             f"{100 * MIN_POSE_FRACTION:.0f}%): no pose or person crops, whole-frame appearance instead")
+            out.notes.append(f"a person was found on {100 * max(fractions):.0f}% of the frames (fewer than "
+                             f"{100 * MIN_POSE_FRACTION:.0f}%): no pose or person crops, whole-frame appearance "
+                             "instead")
         elif len(out.people) > 1:
             out.notes.append(f"{len(out.people)} people tracked; each pair is aligned on the pairing of people that "
                              "aligns best")
@@ -275,10 +272,9 @@ def pose_available() -> bool:
 
 def stream_cost(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(N, M) float64 costs of one stream: squared Euclidean distance (mean over dimensions for pose)."""
-    a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    sq = (a64 ** 2).sum(1)[:, None] + (b64 ** 2).sum(1)[None] - 2.0 * a64 @ b64.T
-    sq = np.maximum(sq, 0.0)
-    return sq / a64.shape[1] if name == "pose" else sq
+    sq = sqeuclidean_cost(torch.from_numpy(np.asarray(a, dtype=np.float64)),
+                          torch.from_numpy(np.asarray(b, dtype=np.float64))).numpy()
+    return sq / np.shape(a)[1] if name == "pose" else sq
 
 
 def pairings(a: VideoFeatures, b: VideoFeatures) -> list[tuple[int, int] | None]:

@@ -70,14 +70,16 @@ def copy_error(position: np.ndarray, copy: CheckCopy, fps_original: float) -> fl
 def check_fit(source: VideoSource, copies: list[CheckCopy],
               default_positions: Callable[[int, CheckCopy], np.ndarray],
               fitted_positions: Callable[[int, CheckCopy], np.ndarray]) -> FitCheck:
-    """Compare the two ways of aligning each original to its copy; `*_positions(i, copy)` give the copy's position
-    for each frame of video i."""
+    """Compare the two ways of aligning each original to its copy; `*_positions(k, copy)` give, for copy k of
+    `copies`, its position for each frame of its original (video `copy.original`)."""
     if not copies:
         return FitCheck(float("nan"), float("nan"), "fitted", "no video was long enough for a check copy (8 frames)",
                         [])
-    fps = [source.entries[c.original].fps for c in copies]
-    d = float(np.mean([copy_error(default_positions(c.original, c), c, f) for c, f in zip(copies, fps)]))
-    f = float(np.mean([copy_error(fitted_positions(c.original, c), c, f) for c, f in zip(copies, fps)]))
+    def mean_error(positions: Callable[[int, CheckCopy], np.ndarray]) -> float:
+        return float(np.mean([copy_error(positions(k, c), c, source.entries[c.original].fps)
+                              for k, c in enumerate(copies)]))
+
+    d, f = mean_error(default_positions), mean_error(fitted_positions)
     if f < (1 - MARGIN) * d:
         used, reason = "fitted", (f"the fitted embedder aligned held-out re-timed copies better: {f:.2f} frames off "
                                   f"against {d:.2f} for the default features")

@@ -129,8 +129,9 @@ def fit_clock(t_a: np.ndarray, t_b: np.ndarray, weight: np.ndarray, fps_b: float
 
     Starts from rate 1 and the weighted median offset, then iterates weighted least squares with Tukey's biweight
     (`TUKEY_FRAMES`) on the residuals in frames of b. The rate is kept only when it is more than three standard
-    errors from 1 over at least `MIN_DRIFT_SPAN_S` seconds, and within `MAX_DRIFT` of 1. No clock (``clock=None``) when fewer than `MIN_INLIERS` frames, or less than
-    `MIN_INLIER_SHARE` of them, lie within `INLIER_FRAMES` of the line.
+    errors from 1 over at least `MIN_DRIFT_SPAN_S` seconds, and within `MAX_DRIFT` of 1. No clock
+    (``clock=None``) when fewer than `MIN_INLIERS` frames, or less than `MIN_INLIER_SHARE` of them, lie within
+    `INLIER_FRAMES` of the line.
     """
     t_a, t_b, weight = (np.asarray(v, dtype=np.float64) for v in (t_a, t_b, weight))
     ok = np.isfinite(t_a) & np.isfinite(t_b) & (weight > 0)

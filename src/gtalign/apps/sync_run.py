@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from gtalign.apps.alignment import PathSettings
-from gtalign.apps.sync import PairClock, SyncResult, pair_clock, sync_from_pairs, sync_json
+from gtalign.apps.sync import Clock, PairClock, SyncResult, pair_clock, sync_from_pairs, sync_json
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_write_text, write_json
@@ -104,27 +104,22 @@ def _common_span(result: SyncResult, durations: list[float]) -> tuple[float, flo
     return (lo, hi) if hi > lo else None
 
 
-def write_synced(source: VideoSource, result: SyncResult, out: Path, max_side: int,
-                 progress: bool = True) -> list[Path]:
-    """Each camera with a clock re-timed onto the reference clock over the common span, at the reference's fps."""
-    from gtalign.apps.inputs import read_display_frames
-    from gtalign.data.video import write_video
-
-    durations = [e.num_frames / e.fps for e in source.entries]
-    span = _common_span(result, durations)
+def synced_times(result: SyncResult, source: VideoSource) -> np.ndarray:
+    """The reference times (seconds) of the synced copies: the span every camera with a clock covers, at the
+    reference's frame rate."""
+    span = _common_span(result, [e.num_frames / e.fps for e in source.entries])
     if span is None:
         raise GtalignError("--write-videos: the cameras with a clock share no common time span")
-    fps = source.entries[result.reference].fps
-    times = np.arange(span[0], span[1], 1.0 / fps)
-    written = []
-    for cam in result.cameras:
-        if cam.clock is None:
-            continue
-        e = source.entries[cam.index]
-        frames = read_display_frames(source, cam.index, max_side)
-        idx = np.clip(np.floor(cam.clock(times) * e.fps + 1e-6).astype(np.int64), 0, len(frames) - 1)
-        written.append(write_video(out / "synced" / f"{Path(e.path).stem}.mp4", frames[idx], fps))
-    return written
+    return np.arange(span[0], span[1], 1.0 / source.entries[result.reference].fps)
+
+
+def write_synced(frames: np.ndarray, clock: Clock, fps: float, times: np.ndarray, fps_out: float,
+                 out_video: Path) -> Path:
+    """One camera's display frames (T, H, W, 3) at `fps` re-timed onto the reference times `times` by `clock`."""
+    from gtalign.data.video import write_video
+
+    idx = np.clip(np.floor(clock(times) * fps + 1e-6).astype(np.int64), 0, len(frames) - 1)
+    return write_video(out_video, frames[idx], fps_out)
 
 
 def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: int = 0,
@@ -132,6 +127,7 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
                 viewer: bool = True, progress: bool = True) -> dict[str, Any]:
     """Synchronise the videos of `source` against video `reference`; write the files (module docstring) and
     return the ``sync.json`` object."""
+    from gtalign.apps.align import extract_all
     from gtalign.apps.inputs import read_display_frames
     from gtalign.viz.sync_viewer import write_sync_viewer
     from gtalign.viz.video import write_browser_video
@@ -142,28 +138,28 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
     names = [Path(e.path).name for e in source.entries]
     fps = [e.fps for e in source.entries]
     durations = [e.num_frames / e.fps for e in source.entries]
-    from tqdm import tqdm
-
-    feats = [extractor.extract(source.iter_frames(i), fps[i])
-             for i in tqdm(range(len(source)), desc="features", unit="video", disable=not progress)]
-    pairs = pairwise_clocks(feats, fps, extractor.spec, settings, progress)
+    pairs = pairwise_clocks(extract_all(source, extractor, progress), fps, extractor.spec, settings, progress)
     result = sync_from_pairs(pairs, len(source), reference, fps)
     doc = sync_json(result, names, fps, durations)
     doc["features"] = extractor.description
     write_json(out / "sync.json", doc)
     atomic_write_text(out / "sync.csv", sync_csv(doc))
     plot_residuals(pairs, names, out / "residuals.png")
-    if viewer:
-        cams = []
-        for k, cam in enumerate(doc["cameras"]):
-            src = write_browser_video(read_display_frames(source, k, max_side), out / "videos" / f"{k:02d}.mp4",
-                                      fps[k])
+    times = synced_times(result, source) if write_videos else None
+    cams = []
+    for k, cam in enumerate(doc["cameras"] if viewer or write_videos else []):
+        frames = read_display_frames(source, k, max_side)  # decoded once for both outputs
+        clock = result.cameras[k].clock
+        if write_videos and clock is not None:
+            write_synced(frames, clock, fps[k], times, fps[reference],
+                         out / "synced" / f"{Path(source.entries[k].path).stem}.mp4")
+        if viewer:
+            src = write_browser_video(frames, out / "videos" / f"{k:02d}.mp4", fps[k])
             cams.append({"name": cam["video"], "src": src} | {key: cam[key] for key in
                                                               ("offset_s", "rate", "fps", "duration_s", "status",
                                                                "confidence")})
+    if viewer:
         write_sync_viewer(out / "viewer.html", cams, reference, title=f"gtalign sync: {len(cams)} cameras")
-    if write_videos:
-        write_synced(source, result, out, max_side, progress)
     return doc
 
 
