@@ -82,7 +82,7 @@ def test_variable_lengths_match_reference_on_unpadded_videos(pairing):
 @pytest.mark.parametrize("relaxation,expected", [("smoothmin", 531.0542), ("min_gamma", 531.0540),
                                                  ("hard", 531.0540)])
 def test_alignment_score_reproduces_published_numbers(relaxation, expected):
-    """METHOD.md Sec. 4: published R[N, M] for numpy seed 0, X = rand(20, 128), Y = rand(30, 128)."""
+    """docs/method.md Sec. 4: published R[N, M] for numpy seed 0, X = rand(20, 128), Y = rand(30, 128)."""
     np.random.seed(0)
     x = np.random.rand(20, 128).astype(np.float32)
     y = np.random.rand(30, 128).astype(np.float32)

@@ -1,6 +1,6 @@
 """Plain per-cell DTW loop with autograd: the reference the fast kernels are checked against.
 
-Written straight from METHOD.md Sec. 3: border predecessors (+inf) are left out of the minimum, which is what a
+Written straight from docs/method.md Sec. 3: border predecessors (+inf) are left out of the minimum, which is what a
 +inf border means for all three relaxations.
 """
 from __future__ import annotations

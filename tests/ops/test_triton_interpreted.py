@@ -91,7 +91,7 @@ def test_any_shape_and_block_match_torch_fallback(interpreted, n, m, block):
 @pytest.mark.parametrize("relaxation, published", [("smoothmin", 531.0542), ("min_gamma", 531.0540),
                                                    ("hard", 531.0540)])
 def test_published_demo_values(interpreted, relaxation, published):
-    """METHOD.md Sec. 4: the published implementation's scores on seeded uniform inputs, in float32."""
+    """docs/method.md Sec. 4: the published implementation's scores on seeded uniform inputs, in float32."""
     np.random.seed(0)
     x = torch.from_numpy(np.random.rand(20, 128).astype(np.float32))
     y = torch.from_numpy(np.random.rand(30, 128).astype(np.float32))

@@ -1,4 +1,4 @@
-"""Global cycle-consistency of GTA (METHOD.md Sec. 4) on the soft-DTW tables of a pair and its reverse.
+"""Global cycle-consistency of GTA (docs/method.md Sec. 4) on the soft-DTW tables of a pair and its reverse.
 
 For a pair (X, Y) with tables ``R_xy`` (N x M) and ``R_yx`` (M x N) (border removed):
 

@@ -20,7 +20,7 @@ def _scores(table: torch.Tensor, pairs: Pairs) -> torch.Tensor:
 @register("gta")
 class GTALoss(FrameLoss):
     r"""GTA loss: smoothDTW alignment + global cycle-consistency (Hadji, Derpanis, Jepson, CVPR 2021, Sec. 3;
-    METHOD.md Sec. 4, as the published code computes it).
+    docs/method.md Sec. 4, as the published code computes it).
 
     For each pair (X, Y) of the batch (``pairing="anchor"``: video 0 with every other video, as published;
     ``"all"``: every ordered pair):

@@ -1,4 +1,4 @@
-"""The embedding network of TCC and GTA (METHOD.md Sec. 5).
+"""The embedding network of TCC and GTA (docs/method.md Sec. 5).
 
 Every output step is embedded from its frame and `k` context frames before it (C = k + 1 frames, oldest first):
 trunk conv4 maps of the C frames, stacked in time -> 3D convs (kernel 3, BN, ReLU) -> global 3D max pooling ->

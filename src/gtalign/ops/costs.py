@@ -45,7 +45,7 @@ def _lengths_of_x(lengths, x: torch.Tensor) -> torch.Tensor | None:
 
 
 def contrastive_cost(x: torch.Tensor, y: torch.Tensor, temperature: float = 0.1, lengths=None) -> torch.Tensor:
-    """Column-wise contrastive cost of METHOD.md Sec. 2: ``C[i, j] = -log softmax_i(x_i . y_j / temperature)``.
+    """Column-wise contrastive cost of docs/method.md Sec. 2: ``C[i, j] = -log softmax_i(x_i . y_j / temperature)``.
 
     For each frame j of ``y`` a softmax over the N frames of ``x`` (the anchor), so every column of
     ``exp(-C)`` sums to 1.

@@ -1,4 +1,4 @@
-"""Differentiable DTW ("smoothDTW", METHOD.md Sec. 3): public functions, validation and backend dispatch.
+"""Differentiable DTW ("smoothDTW", docs/method.md Sec. 3): public functions, validation and backend dispatch.
 
 ``R[0, 0] = 0``, ``R[0, j>0] = R[i>0, 0] = +inf`` and
 ``R[i, j] = C[i-1, j-1] + softmin(R[i, j-1], R[i-1, j-1], R[i-1, j])`` with softmin one of

@@ -8,7 +8,7 @@ diagonal ``k`` visible to every thread of the program before diagonal ``k + 1`` 
 - Values of ``R`` live in a ring of three diagonals per pair, ``ring (B, 3, N+1)`` indexed by the row ``i``
   (diagonal ``k`` in slot ``k % 3``): ``R[i, j-1]`` and ``R[i-1, j]`` are rows ``i`` and ``i-1`` of diagonal
   ``k-1``, ``R[i-1, j-1]`` is row ``i-1`` of diagonal ``k-2``. The border is masked, not stored: a missing
-  predecessor gets softmin weight exactly 0 (METHOD.md Sec. 3), and ``R[0, 0] = 0``.
+  predecessor gets softmin weight exactly 0 (docs/method.md Sec. 3), and ``R[0, 0] = 0``.
 - The forward stores each valid cell's three local softmin derivatives in a compact diagonal-major layout
   ``d (B, 3, N*M)``: diagonal ``k`` starts at ``offsets[k]`` (cells with ``i + j < k``) and cell ``(i, k-i)`` is
   at ``offsets[k] + i - max(1, k - M)``, so a diagonal's loads and stores are contiguous.

@@ -1,6 +1,6 @@
 """Optimizer and learning-rate schedule from the `optim` config section.
 
-The L2 penalty `l2_weight * sum(w^2)` of the embedder's weights (METHOD.md Sec. 5, as in TCC) is applied as
+The L2 penalty `l2_weight * sum(w^2)` of the embedder's weights (docs/method.md Sec. 5, as in TCC) is applied as
 `weight_decay = 2 * l2_weight` on those weights (its gradient); BatchNorm parameters and biases are not penalised.
 """
 from __future__ import annotations
