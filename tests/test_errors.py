@@ -1,4 +1,22 @@
-"""check_finite: the one-sum fast path must flag exactly what the elementwise test flags."""
+"""Bad input: a clear `gtalign ...: error:` (exit 2) naming the input before any work, or a warning saying what was
+used. This file holds the checks on values (check_finite, DP overflow); each other case has its test beside the code
+it guards:
+
+- corrupt JPEG inside a frame folder (align, data info):   tests/data/test_corrupt_frames.py
+- unusable output locations (align/sync/demo -o, --max-side 0, --frames 0, --gamma, -k, --fit-steps):
+                                                           tests/test_argtypes.py
+- train.log_dir at a file, data.num_steps below the loss's frames, resume falling back to the newest readable
+  checkpoint and warning on a changed config:              tests/train/test_trainer.py
+- a truncated video (align, cam, data convert, data info): tests/apps/test_short_videos.py
+- malformed config files (top-level list, `data: 5`):      tests/train/test_config.py
+- truncated or object-dtype embedding files:               tests/evaluate/test_eval_embeddings.py
+- user strings that look like template placeholders:       tests/viz/test_viz_viewer.py
+- a track of the wrong length (before encoding), a bad checkpoint, a broken video:
+                                                           tests/apps/test_app_commands.py
+- --fit on a 1-frame video:                                tests/apps/test_fit_check.py
+- the same-process verdict symmetric in argument order:    tests/apps/test_sameness_symmetric.py
+- config overrides after options (`--quiet data.root=...`): tests/test_cli.py
+"""
 import numpy as np
 import pytest
 import torch

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import logging
 import sys
 
 from gtalign import __version__
@@ -43,7 +44,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a record comes (tests and callers may swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("gtalign: warning: %(message)s"))
+        self.setLevel(logging.WARNING)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def show_library_warnings() -> None:
+    """The library's logged warnings (skipped or truncated videos, ...) as `gtalign: warning: ...` lines on stderr.
+    Installed once; idempotent."""
+    logger = logging.getLogger("gtalign")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+
+
 def main(argv: list[str] | None = None) -> int:
+    show_library_warnings()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:

@@ -182,3 +182,20 @@ def test_transfer_audio_command(tmp_path, capsys, tiny_checkpoint):
     code, _, err = run(capsys, "transfer", "--from", video_b, "--to", video_a, "--audio", "--checkpoint",
                        tiny_checkpoint, "-o", tmp_path / "x.mp4", "--quiet")
     assert code == 2 and "no audio stream" in err
+
+
+def test_a_track_of_the_wrong_length_is_refused_before_encoding(tmp_path, capsys, synth, tiny_checkpoint,
+                                                                monkeypatch):
+    import gtalign.apps.encoders as encoders
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("the videos were encoded before the track was checked")
+
+    monkeypatch.setattr(encoders, "encode_all", no_encoding)
+    a, b = synth.entries[0], synth.entries[1]
+    np.save(tmp_path / "short.npy", np.zeros((b.num_frames - 3, 2)))
+    code, _, err = run(capsys, "transfer", "--from", b.path, "--to", a.path, "--track", tmp_path / "short.npy",
+                       "--checkpoint", tiny_checkpoint, "-o", tmp_path / "out.npy", "--quiet")
+    assert code == 2
+    assert f"--track {tmp_path / 'short.npy'} must have one row per frame of the source video ({b.num_frames})" in err
+    assert not (tmp_path / "out.npy").exists()

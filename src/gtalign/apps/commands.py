@@ -251,14 +251,18 @@ def _transfer(args: argparse.Namespace) -> int:
     from gtalign.apps.sameness import sameness_test
 
     source = open_videos([args.to_video, args.from_video], args.fps, what="transfer")
+    b, a = source.entries
+    if args.track:  # read and checked before the encoding
+        from gtalign.apps.transfer import check_track, read_track
+
+        track, header = read_track(args.track)
+        check_track(track, a.num_frames, f"--track {args.track}")
     emb = encode_all(make_encoder(args.checkpoint, args.device), source, progress=not args.quiet)
     alignment = align_embeddings(emb[0], emb[1], soft=args.soft)  # rows: B (target), columns: A (source)
     print(sameness_test(alignment.cost).message())
-    b, a = source.entries
     if args.track:
-        from gtalign.apps.transfer import read_track, transfer_track, write_track
+        from gtalign.apps.transfer import transfer_track, write_track
 
-        track, header = read_track(args.track)
         out = Path(args.out or f"{Path(args.track).stem}_on_{b.id}{Path(args.track).suffix}")
         write_track(out, transfer_track(track, alignment), header)
     else:

@@ -28,31 +28,11 @@ def open_videos(paths: Sequence[str | Path], fps: float | None = None, minimum: 
             raise GtalignError(f"{what}: {p} does not exist; expected a video file or a folder of frames")
     if fps is not None and not fps > 0:
         raise GtalignError(f"fps must be > 0 frames per second, got {fps}")
-    source = videos_source(paths)
-    warn_short_videos(source)
+    source = videos_source(paths)  # a truncated video file is reported there (data.scan.check_entry)
     if fps is not None:
         source.manifest.videos = [dataclasses.replace(e, fps=float(fps)) if Path(e.path).is_dir() else e
                                   for e in source.entries]
     return source
-
-
-def warn_short_videos(source: VideoSource) -> list[str]:
-    """Warn (stderr) about each video file that decodes to clearly fewer frames than its header promises (a
-    truncated file): the frames that decode are used. Returns the warnings."""
-    import sys
-
-    from gtalign.data.video import header_frame_count
-
-    warnings = []
-    for e in source.entries:
-        if Path(e.path).is_dir():
-            continue
-        promised = header_frame_count(e.path)
-        if promised and e.num_frames < 0.95 * promised - 1:
-            warnings.append(f"gtalign: warning: {e.path}: its header promises {promised} frames but only "
-                            f"{e.num_frames} decode (a truncated file?); using those {e.num_frames}")
-            print(warnings[-1], file=sys.stderr)
-    return warnings
 
 
 def parse_frame_ref(text: str) -> tuple[Path, int]:

@@ -26,8 +26,7 @@ def transfer_track(track: np.ndarray, alignment: Alignment) -> np.ndarray:
     """
     track = np.asarray(track)
     n_b, n_a = alignment.cost.shape
-    if track.ndim == 0 or len(track) != n_a:
-        raise GtalignError(f"track must have one row per frame of the source video ({n_a}), got {describe(track)}")
+    check_track(track, n_a)
     if not alignment.soft or not np.issubdtype(track.dtype, np.floating):
         return track[alignment.best_match]
     pos = np.clip(alignment.b_of_a, 0, n_a - 1)
@@ -35,6 +34,13 @@ def transfer_track(track: np.ndarray, alignment: Alignment) -> np.ndarray:
     high = np.minimum(low + 1, n_a - 1)
     w = (pos - low).reshape(-1, *([1] * (track.ndim - 1)))
     return (1 - w) * track[low] + w * track[high]
+
+
+def check_track(track: np.ndarray, num_frames: int, name: str = "track") -> None:
+    """GtalignError unless `track` has one row per frame of the source video (`num_frames` rows)."""
+    if track.ndim == 0 or len(track) != num_frames:
+        raise GtalignError(f"{name} must have one row per frame of the source video ({num_frames}), "
+                           f"got {describe(track)}")
 
 
 def _is_number(text: str) -> bool:

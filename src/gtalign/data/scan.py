@@ -117,10 +117,32 @@ def count_frames(path: Path) -> tuple[int, float | None]:
     return info.num_frames, info.fps
 
 
+def truncation_warning(path: Path, decoded: int) -> str | None:
+    """The warning for a video file that decodes to clearly fewer frames than its header promises (a truncated
+    file), else None. Frame folders have no header and never warn."""
+    path = Path(path)
+    if path.is_dir():
+        return None
+    from gtalign.data.video import header_frame_count
+
+    promised = header_frame_count(path)
+    if promised and decoded < 0.95 * promised - 1:
+        return (f"{path}: its header promises {promised} frames but only {decoded} decode "
+                f"(a truncated file?); using those {decoded}")
+    return None
+
+
 def check_entry(entry: VideoEntry) -> VideoEntry:
-    """The entry with its true frame count (and fps for video files); raises GtalignError if unusable."""
+    """The entry with its true frame count (and fps for video files); raises GtalignError if unusable.
+
+    A video file that decodes to fewer frames than its header promises is used as far as it decodes, with a
+    logged warning naming it (`truncation_warning`).
+    """
     num_frames, fps = count_frames(entry.path)
     if num_frames == 0:
         raise GtalignError(f"empty video (no frames): {entry.path}")
+    short = truncation_warning(Path(entry.path), num_frames)
+    if short:
+        log.warning("%s", short)
     check_labels(entry.labels, num_frames, f"labels of {entry.path}")
     return dataclasses.replace(entry, num_frames=num_frames, fps=fps if fps else entry.fps)
