@@ -9,7 +9,9 @@ STAMP  := $(VENV)/.installed
 WEIGHTS_DIR ?= $(HOME)/.cache/gtalign/weights
 MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 
-.PHONY: venv demo test bench bench-align bench-sync clips weights browser clean
+PYTEST := $(PY) -m pytest -q -n auto --maxprocesses 4
+
+.PHONY: venv demo test test-fast bench bench-align bench-sync clips weights browser clean
 
 venv: $(STAMP)
 
@@ -56,8 +58,13 @@ bench-align: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 bench-sync: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/sync_real.py
 
+# The suite in parallel processes (pytest-xdist), with the 15 slowest tests printed.
 test: $(STAMP) $(MOBILENET) $(CLIPS_STAMP) browser
-	$(PY) -m pytest -q tests
+	$(PYTEST) --durations=15 tests
+
+# The edit loop: everything but the end-to-end tests marked slow, stopping at the first failure.
+test-fast: $(STAMP) $(MOBILENET)
+	$(PYTEST) -x -m "not slow" tests
 
 bench: $(STAMP)
 	$(PIP) install --quiet -e '.[bench]' $(TORCH_PINS)

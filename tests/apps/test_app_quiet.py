@@ -8,6 +8,8 @@ from gtalign.data import open_source
 
 from apps_helpers import needs_weights
 
+pytestmark = pytest.mark.slow
+
 BAR = re.compile(r"\d+%\|")  # what every tqdm bar with a total prints: " 50%|#####     | 1/2 [...]"
 
 

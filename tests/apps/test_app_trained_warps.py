@@ -30,6 +30,8 @@ from gtalign.data.video import write_video
 
 from apps_helpers import needs_weights, warp_frame_error
 
+pytestmark = pytest.mark.slow
+
 SIZE = 64
 FPS_A, FPS_B = 30.0, 24.0
 

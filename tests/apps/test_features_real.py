@@ -9,8 +9,8 @@ import pytest
 
 CLIPS = Path(os.environ.get("GTALIGN_CLIPS") or Path.home() / ".cache" / "gtalign" / "clips")
 pytest.importorskip("mediapipe", reason="pose features need the [pose] extra (make test installs it)")
-pytestmark = pytest.mark.skipif(not (CLIPS / "carphone_pristine.mp4").exists(),
-                                reason="real clips missing: run `make clips`")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (CLIPS / "carphone_pristine.mp4").exists(),
+                                                   reason="real clips missing: run `make clips`")]
 
 
 def _extract(name: str, spec: str, limit: int = 60):

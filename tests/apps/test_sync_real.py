@@ -16,8 +16,9 @@ from gtalign.data.retime import Warp
 from gtalign.data.video import iter_video, probe_video, write_video
 
 CLIPS = Path(os.environ.get("GTALIGN_CLIPS") or Path.home() / ".cache" / "gtalign" / "clips")
-pytestmark = pytest.mark.skipif(not (CLIPS / "p2s_single_cam01.mp4").exists() or not (CLIPS / "vtest.avi").exists(),
-                                reason="real clips missing: run `make clips`")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (CLIPS / "p2s_single_cam01.mp4").exists() or not (CLIPS / "vtest.avi").exists(),
+                                 reason="real clips missing: run `make clips`")]
 
 
 def _camera(src: Path, out: Path, start_s: float, fps: float, drift: float = 1.0, limit: int | None = None,

@@ -27,6 +27,7 @@ INTERPRETED_CASES = Path(__file__).with_name("test_triton_interpreted.py")
 IN_INTERPRETER = os.environ.get("TRITON_INTERPRET") == "1"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(IN_INTERPRETER, reason="this process already runs the interpreter: pytest collects the cases")
 def test_kernels_under_the_interpreter_match_the_cpu_backends():
     env = {**os.environ, "TRITON_INTERPRET": "1", "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}

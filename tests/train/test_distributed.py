@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -14,6 +15,8 @@ import torch.multiprocessing as mp
 from gtalign.train import checkpoint as ckpt
 from gtalign.train.distributed import GlobalBatchNorm, gather_batch
 from gtalign.train.trainer import Trainer
+
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
