@@ -58,8 +58,10 @@ bench-align: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 bench-sync: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/sync_real.py
 
-# The suite in parallel processes (pytest-xdist), with the 15 slowest tests printed.
+# Style (ruff, settings in pyproject.toml), then the suite in parallel processes (pytest-xdist), with the 15
+# slowest tests printed.
 test: $(STAMP) $(MOBILENET) $(CLIPS_STAMP) browser
+	$(PY) -m ruff check src tests benchmarks
 	$(PYTEST) --durations=15 tests
 
 # The edit loop: everything but the end-to-end tests marked slow, stopping at the first failure.

@@ -12,7 +12,8 @@ copies are made from that rendition.
 Each copy B is aligned to the original A by every feature/path option, side by side in one run. Reported per option
 over all pairs: mean |error| over the frames of A that both cover, in frames of the slower of the two videos (a
 copy at a higher frame rate repeats source frames, so its own frames are ambiguous by that much), the share within
-1 and 3 frames, Kendall's tau between found and true positions, the worst pair, and time. `docs/results.md` gets the table.
+1 and 3 frames, Kendall's tau between found and true positions, the worst pair, and time. `docs/results.md` gets
+the table.
 
 Usage: ``python benchmarks/align_real.py [--quick] [--fit] [--out DIR]``.
 """
@@ -31,10 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
 from fetch_clips import cache_dir  # noqa: E402
 
-from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings  # noqa: E402
 from gtalign.apps.align import align_features  # noqa: E402
-from gtalign.apps.features import (DEFAULT_FEATURES, FeatureExtractor, FeatureSpec, VideoFeatures,  # noqa: E402
-                                   stream_costs)
+from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings  # noqa: E402
+from gtalign.apps.features import DEFAULT_FEATURES, FeatureExtractor, FeatureSpec, VideoFeatures, stream_costs  # noqa: E402
 from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed  # noqa: E402
 from gtalign.data.video import iter_video, probe_video  # noqa: E402
 from gtalign.ops import dtw_path, path_to_mapping  # noqa: E402

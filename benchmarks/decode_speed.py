@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import machine_info
 
 import gtalign.data.video as video
 from gtalign.apps.encoders import ImagenetEncoder
 from gtalign.apps.inputs import open_videos, read_display_frames
 from gtalign.data.sampling import iter_video_chunks
-
-from common import machine_info
 
 DECODED = [0, 0.0]  # frames decoded, seconds spent in the decoder
 

@@ -16,8 +16,14 @@ import time
 
 import numpy as np
 
-from gtalign.evaluate import (EmbeddingSet, VideoEmbedding, evaluate_fewshot, evaluate_kendall, evaluate_retrieval,
-                              evaluate_svm)
+from gtalign.evaluate import (
+    EmbeddingSet,
+    VideoEmbedding,
+    evaluate_fewshot,
+    evaluate_kendall,
+    evaluate_retrieval,
+    evaluate_svm,
+)
 
 
 def synthetic_set(videos: int, frames: int, dim: int, classes: int, phases: int, seed: int = 0) -> EmbeddingSet:

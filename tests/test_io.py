@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
-from gtalign.io import atomic_path, read_json, write_json
 from gtalign.errors import GtalignError
+from gtalign.io import atomic_path, read_json, write_json
 
 
 def test_write_json_roundtrip_and_permissions(tmp_path):

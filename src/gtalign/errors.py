@@ -33,7 +33,8 @@ def check_finite(name: str, value: Any) -> None:
             if value.is_floating_point() and not bool(torch.isfinite(value.detach().sum())) \
                     and not bool(torch.isfinite(value).all()):
                 bad = int((~torch.isfinite(value)).sum())
-                raise GtalignError(f"{name} contains {bad} NaN/Inf value(s) ({describe(value)}); expected finite values")
+                raise GtalignError(f"{name} contains {bad} NaN/Inf value(s) ({describe(value)}); "
+                                   "expected finite values")
             return
     except ImportError:  # pragma: no cover - torch is a dependency
         pass

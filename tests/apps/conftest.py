@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from apps_helpers import needs_weights
 
 torch.set_num_threads(1)

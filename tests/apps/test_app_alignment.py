@@ -1,12 +1,10 @@
 """Alignment of embeddings with a known time warp: hard path, soft alignment, matched span, best matches."""
 import numpy as np
 import pytest
+from apps_helpers import embed_u, nearest_frame
 
 from gtalign.apps.alignment import align_embeddings, matched_span
 from gtalign.errors import GtalignError
-
-from apps_helpers import embed_u, nearest_frame
-
 
 
 def warp(n: int, knots_t, knots_u) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gtalign.apps.alignment import PathSettings, align_costs
 from gtalign.apps.align import align_features
+from gtalign.apps.alignment import PathSettings, align_costs
 from gtalign.apps.features import FeatureSpec, Person, VideoFeatures, pairings, stream_costs
 from gtalign.errors import GtalignError
 

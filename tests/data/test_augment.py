@@ -6,8 +6,15 @@ import pytest
 import torch
 import torchvision.transforms.v2.functional as TF
 
-from gtalign.data.augment import (NORMALIZATIONS, AugmentParams, VideoAugment, apply_augment, normalize_frames,
-                                  resize_frames, to_float_frames)
+from gtalign.data.augment import (
+    NORMALIZATIONS,
+    AugmentParams,
+    VideoAugment,
+    apply_augment,
+    normalize_frames,
+    resize_frames,
+    to_float_frames,
+)
 from gtalign.errors import GtalignError
 
 

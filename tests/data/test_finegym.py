@@ -51,7 +51,8 @@ def expected_labels(segs, n):
     out = []
     for k in range(n):
         t = k / FPS
-        hit = [lab for ts, lab in segs.values() if lab is not None and min(s for s, _ in ts) <= t < max(e for _, e in ts)]
+        hit = [lab for ts, lab in segs.values()
+               if lab is not None and min(s for s, _ in ts) <= t < max(e for _, e in ts)]
         out.append(hit[0] if hit else -1)
     return out
 
@@ -86,7 +87,7 @@ def test_reorganize_uses_mean_onset_prototype_order(tmp_path):
     orders = json.loads((out / "prototype_orders.json").read_text())
     # independent: mean over FX videos of each set's first onset / event duration
     onsets: dict[int, list[float]] = {}
-    for eid, (event, (s, e), segs, _) in EVENTS.items():
+    for event, (s, e), segs, _ in EVENTS.values():
         if event != 2:
             continue
         first: dict[int, float] = {}

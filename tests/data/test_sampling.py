@@ -12,8 +12,14 @@ from hypothesis import strategies as st
 
 from gtalign.data.augment import VideoAugment
 from gtalign.data.manifest import Manifest, VideoEntry
-from gtalign.data.sampling import (ClipDataset, ClipSampler, collate_clips, context_indices, iter_video_chunks,
-                                   load_frames)
+from gtalign.data.sampling import (
+    ClipDataset,
+    ClipSampler,
+    collate_clips,
+    context_indices,
+    iter_video_chunks,
+    load_frames,
+)
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 

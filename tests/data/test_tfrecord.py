@@ -7,10 +7,14 @@ import pytest
 from PIL import Image
 
 from gtalign.data import open_source
-from gtalign.data.sequence_example import (SequenceExample, decode_feature, decode_sequence_example,
-                                           encode_feature, encode_sequence_example)
-from gtalign.data.tfrecord import (class_and_split, crc32c, iter_records, masked_crc32c, tcc_example,
-                                   write_records)
+from gtalign.data.sequence_example import (
+    SequenceExample,
+    decode_feature,
+    decode_sequence_example,
+    encode_feature,
+    encode_sequence_example,
+)
+from gtalign.data.tfrecord import class_and_split, crc32c, iter_records, masked_crc32c, tcc_example, write_records
 from gtalign.errors import GtalignError
 
 

@@ -8,8 +8,15 @@ import pytest
 import gtalign.data.video as video_module
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.source import VideoSource
-from gtalign.data.video import (iter_video, probe_video, read_video, read_video_segment, resample_by_time,
-                                resize_short_side, write_video)
+from gtalign.data.video import (
+    iter_video,
+    probe_video,
+    read_video,
+    read_video_segment,
+    resample_by_time,
+    resize_short_side,
+    write_video,
+)
 from gtalign.errors import GtalignError
 
 

@@ -15,7 +15,6 @@ from gtalign.apps.demo.settings import REFERENCES, UNTRAINED, load_settings, qui
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, VideoEmbedding
 
-
 # ------------------------------------------------------------------------------------------------ settings
 
 def test_presets_and_yaml_override(tmp_path):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from eval_helpers import separable_set, video
 from scipy import stats
 
-from eval_helpers import separable_set, video
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_fewshot, evaluate_svm
 from gtalign.evaluate.classify import fraction_of_videos, mean_ci95, sample_episodes, svm_accuracy
@@ -54,7 +54,8 @@ def test_per_event_svm_trains_one_classifier_per_class(rng):
 
 def test_per_event_accuracy_is_the_mean_over_events(rng):
     data = separable_set(rng, classes=("a", "b"))
-    noisy = [video(v.id + "n", rng.normal(size=v.emb.shape), "n", v.split, v.labels) for v in data if v.class_name == "a"]
+    noisy = [video(v.id + "n", rng.normal(size=v.emb.shape), "n", v.split, v.labels)
+             for v in data if v.class_name == "a"]
     both = EmbeddingSet(list(data) + noisy)
     out = evaluate_svm(both.split("train"), both.split("val"), fractions=(1.0,), per_event=True)
     accs = [out["per_event"][c]["1.0"] for c in ("a", "b", "n")]

@@ -4,8 +4,8 @@ import sys
 import types
 
 import pytest
-
 from eval_helpers import separable_set, write_folder
+
 from gtalign.cli import main
 from gtalign.errors import GtalignError
 from gtalign.evaluate import load_embeddings, run_protocols

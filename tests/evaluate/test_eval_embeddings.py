@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 import pytest
-
 from eval_helpers import separable_set, write_folder
+
 from gtalign.errors import GtalignError
 from gtalign.evaluate import load_embeddings
 

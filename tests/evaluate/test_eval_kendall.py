@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from eval_helpers import video
 from scipy.spatial.distance import cdist
 from scipy.stats import kendalltau
 
-from eval_helpers import video
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_kendall
 from gtalign.evaluate.neighbours import nearest_frames, pairwise_distances
@@ -53,7 +53,8 @@ def test_reversed_time_gives_tau_minus_one(rng):
 
 @pytest.mark.parametrize("metric", ["sqeuclidean", "cosine"])
 def test_matches_direct_scipy_loop(rng, metric):
-    classes = {"a": [rng.normal(size=(n, 6)) for n in (23, 31, 27, 40)], "b": [rng.normal(size=(n, 6)) for n in (35, 22)]}
+    classes = {"a": [rng.normal(size=(n, 6)) for n in (23, 31, 27, 40)],
+               "b": [rng.normal(size=(n, 6)) for n in (35, 22)]}
     # Smoothly varying embeddings give non-trivial taus (random frames alone give taus near 0).
     for embs in classes.values():
         for e in embs:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from eval_helpers import video
+
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_progression
 from gtalign.evaluate.labels import phase_progress, phase_segments
@@ -27,7 +27,8 @@ def _videos(rng, split, count, signal):
 
 
 def test_linear_signal_is_recovered(rng):
-    out = evaluate_progression(_videos(rng, "train", 6, lambda p: 2 * p - 1), _videos(rng, "val", 3, lambda p: 2 * p - 1))
+    out = evaluate_progression(_videos(rng, "train", 6, lambda p: 2 * p - 1),
+                               _videos(rng, "val", 3, lambda p: 2 * p - 1))
     assert out["r2"] == pytest.approx(1.0, abs=1e-9)
 
 

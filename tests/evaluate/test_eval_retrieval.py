@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from eval_helpers import separable_set, video
+
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_retrieval
 from gtalign.evaluate.retrieval import precision_and_ap

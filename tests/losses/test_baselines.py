@@ -1,10 +1,10 @@
 """soft-DTW, D3TW*, TCN, Shuffle & Learn and SpeedNet against direct implementations of their definitions."""
+import losses_reference as ref
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-import losses_reference as ref
 from gtalign.losses import create
 from gtalign.losses.d3tw import drop_portion
 from gtalign.losses.sampling import Sampler
@@ -90,7 +90,7 @@ def test_tcn_matches_loops_over_tuples(form):
                 if p == a or abs(s[a] - s[p]) > 4 or not negs:
                     continue
                 if form == "triplet":
-                    d = lambda i, j: ((e[i] - e[j]) ** 2).sum()          # noqa: E731
+                    d = lambda i, j, e=e: ((e[i] - e[j]) ** 2).sum()          # noqa: E731
                     losses += [torch.clamp(d(a, p) - d(a, m) + 0.3, min=0) for m in negs]
                 else:
                     logits = torch.stack([e[a] @ e[m] for m in [p] + negs]) / 0.5

@@ -1,10 +1,10 @@
 """GTA equals the published implementation (cell-by-cell reference in losses_reference.py)."""
+import losses_reference as ref
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-import losses_reference as ref
 from gtalign.losses import GTALoss, create
 
 

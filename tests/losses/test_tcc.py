@@ -1,8 +1,8 @@
 """TCC equals its paper's equations (frame-by-frame reference in losses_reference.py)."""
+import losses_reference as ref
 import pytest
 import torch
 
-import losses_reference as ref
 from gtalign.errors import GtalignError
 from gtalign.losses import TCCLoss
 

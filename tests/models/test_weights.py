@@ -1,4 +1,5 @@
-"""Weights: the local ImageNet MobileNetV2 loads fully and classifies a photo sensibly; no-network failures are clear."""
+"""Weights: the local ImageNet MobileNetV2 loads fully and classifies a photo sensibly; no-network failures are
+clear."""
 from __future__ import annotations
 
 import zipfile

@@ -1,5 +1,4 @@
 """dtw_path against exhaustive enumeration of warping paths on small matrices."""
-import itertools
 
 import numpy as np
 import pytest

@@ -77,7 +77,8 @@ def test_two_processes_give_the_losses_and_weights_of_one(synth_root, tmp_path, 
     # each process's gradients are world_size x its share's: DDP's average gives the whole batch's
     torch.testing.assert_close((got[0]["grad_w"] + got[1]["grad_w"]) / 2, bn.weight.grad, rtol=1e-6, atol=1e-9)
     # (E[x^2] - mean^2 loses a few digits to cancellation against the two-pass reference)
-    torch.testing.assert_close(torch.cat([g["grad_x"] for g in got]) / 2, x.grad, rtol=1e-5, atol=1e-5 * float(x.grad.abs().max()))
+    torch.testing.assert_close(torch.cat([g["grad_x"] for g in got]) / 2, x.grad, rtol=1e-5,
+                               atol=1e-5 * float(x.grad.abs().max()))
 
     # training: 1 process on the same global batches
     Trainer(tiny_config(synth_root, tmp_path / "one", *common), progress=False).fit()

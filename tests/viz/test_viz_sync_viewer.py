@@ -57,6 +57,7 @@ def test_scrubbing_puts_every_camera_on_its_clock_in_a_browser(tmp_path, chrome)
     for t in np.linspace(lo + 0.05, hi - 0.05, 4):
         chrome.execute_script(f"window.gtalignSync.seek({t});")
         want = [offset + rate * t for _, _, offset, rate in CAMERAS]
-        wait.until(lambda d: all(abs(s[0] - w) < 1e-3 and not s[1] for s, w in zip(d.execute_script(read), want)))
+        wait.until(lambda d, want=want: all(abs(s[0] - w) < 1e-3 and not s[1]
+                                            for s, w in zip(d.execute_script(read), want)))
         for (fps, _, _, _), (_, _, red), w in zip(CAMERAS, chrome.execute_script(read), want):
             assert abs((red - 10) / 3 - w * fps) <= 1.0, (t, fps, red, w)  # the frame on screen is the clock's

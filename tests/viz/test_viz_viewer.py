@@ -81,7 +81,8 @@ def test_seeking_a_moves_b_in_a_browser(tmp_path, chrome):
     for t in (0.0, 0.55, 1.23, 2.05, 2.9):
         chrome.execute_script(f"document.getElementById('videoA').currentTime = {t};")
         expected = float(np.interp(t, ta, tb))
-        wait.until(lambda d: (lambda s: abs(s[0] - expected) < 1e-3 and not s[1])(d.execute_script(read_b)))
+        wait.until(lambda d, expected=expected: (lambda s: abs(s[0] - expected) < 1e-3 and not s[1])(
+            d.execute_script(read_b)))
         current, _, red = chrome.execute_script(read_b)
         frame_shown = (red - 10) / 5
         # B shows the frame on screen at the aligned time (within a frame: seeks land on frame boundaries)

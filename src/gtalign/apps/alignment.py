@@ -8,7 +8,8 @@ posterior mean of the soft alignment), the probability that it is matched at all
 
 Costs are squared Euclidean distances between L2-normalised embeddings (in [0, 4]). The hard alignment is the
 optimal DTW path; the soft one (`soft=True`) is smoothDTW's expected alignment (the gradient of the smoothDTW
-score with respect to the cost, docs/method.md Sec. 3), whose row-wise mean column gives B's position for each frame of A.
+score with respect to the cost, docs/method.md Sec. 3), whose row-wise mean column gives B's position for each
+frame of A.
 """
 from __future__ import annotations
 

@@ -5,9 +5,13 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gtalign.argtypes import int_at_least, output_folder, positive_float
 from gtalign.errors import GtalignError
+
+if TYPE_CHECKING:  # numpy is imported by the commands that need it, not by `gtalign --help`
+    import numpy as np
 
 
 def _common(p: argparse.ArgumentParser, checkpoint_help: str) -> None:

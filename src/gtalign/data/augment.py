@@ -85,7 +85,8 @@ class VideoAugment:
     whose aspect ratio is the frame's times a log-uniform factor in `crop_ratio` (None disables cropping).
     """
 
-    def __init__(self, flip: bool = True, brightness: float = 32 / 255, contrast: tuple[float, float] | None = (0.5, 1.5),
+    def __init__(self, flip: bool = True, brightness: float = 32 / 255,
+                 contrast: tuple[float, float] | None = (0.5, 1.5),
                  crop_scale: tuple[float, float] | None = (0.8, 1.0), crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)):
         if not 0.0 <= float(brightness) <= 1.0:
             raise GtalignError(f"brightness must be a max delta in [0, 1], got {brightness!r}")

@@ -58,7 +58,9 @@ class CachedSource(VideoSource):
 
     def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:
         frames = self.frames(i)
-        return np.array(frames if indices is None else frames[checked_indices(indices, len(frames), self.entries[i].id)])
+        if indices is None:
+            return np.array(frames)
+        return np.array(frames[checked_indices(indices, len(frames), self.entries[i].id)])
 
     def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
         frames, what = self.frames(i), self.entries[i].id

@@ -12,8 +12,7 @@ import numpy as np
 import torch
 import torch.utils.data
 
-from gtalign.data.augment import (VideoAugment, check_normalize, normalize_frames, resize_frames,
-                                  to_float_frames)
+from gtalign.data.augment import VideoAugment, check_normalize, normalize_frames, resize_frames, to_float_frames
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 

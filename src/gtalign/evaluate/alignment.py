@@ -19,9 +19,9 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
+from gtalign.errors import GtalignError
 from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.evaluate.neighbours import check_metric, nearest_frames, pairwise_distances
-from gtalign.errors import GtalignError
 from gtalign.ops.path import dtw_path, path_to_mapping
 
 PathFn = Callable[[np.ndarray], np.ndarray]

@@ -14,9 +14,9 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
+from gtalign.errors import GtalignError
 from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.labels import GlobalLabels, stack_frames
-from gtalign.errors import GtalignError
 
 SVM_C = 1.0
 

@@ -120,7 +120,8 @@ def load_embeddings(path: str | Path) -> EmbeddingSet:
         raise GtalignError(f"{index_path} has version {data.get('version')}; this gtalign reads up to {VERSION}")
     root = index_path.parent
     dim = int(data.get("dim", 0))
-    videos = [_video_from_json(v, root, dim, f"{index_path}: videos[{i}]") for i, v in enumerate(data.get("videos", []))]
+    videos = [_video_from_json(v, root, dim, f"{index_path}: videos[{i}]")
+              for i, v in enumerate(data.get("videos", []))]
     if not videos:
         raise GtalignError(f"{index_path} lists no videos")
     return EmbeddingSet(videos, checkpoint=str(data.get("checkpoint") or ""), dataset=str(data.get("dataset") or ""),

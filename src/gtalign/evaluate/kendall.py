@@ -12,9 +12,9 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
+from gtalign.errors import GtalignError
 from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.neighbours import check_metric, nearest_frames
-from gtalign.errors import GtalignError
 
 
 def pair_taus(embs: list[np.ndarray], stride: int = 5, distance: str = "sqeuclidean") -> np.ndarray:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.errors import GtalignError
+from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding
 
 
 class GlobalLabels:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from gtalign.errors import GtalignError
 from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.labels import phase_progress
-from gtalign.errors import GtalignError
 
 
 def progress_frames(videos: EmbeddingSet) -> tuple[np.ndarray, np.ndarray]:

@@ -9,13 +9,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from gtalign.errors import GtalignError
 from gtalign.evaluate.alignment import evaluate_alignment
 from gtalign.evaluate.classify import evaluate_fewshot, evaluate_svm
 from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.kendall import evaluate_kendall
 from gtalign.evaluate.progression import evaluate_progression
 from gtalign.evaluate.retrieval import evaluate_retrieval
-from gtalign.errors import GtalignError
 
 
 def _percent(fraction: str) -> str:
@@ -107,5 +107,6 @@ def run_protocols(embeddings: EmbeddingSet, names: list[str], split: str = "val"
     known = {o for p in protocols for o in p.options}
     unknown = sorted(set(opts) - known)
     if unknown:
-        raise GtalignError(f"option(s) {unknown} are taken by none of the protocols {names} (they take {sorted(known)})")
+        raise GtalignError(f"option(s) {unknown} are taken by none of the protocols {names} "
+                           f"(they take {sorted(known)})")
     return {p.name: run_protocol(embeddings, p.name, split, **opts) for p in protocols}

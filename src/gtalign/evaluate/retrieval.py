@@ -16,10 +16,10 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
+from gtalign.errors import GtalignError
 from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.labels import GlobalLabels, stack_frames
 from gtalign.evaluate.neighbours import check_metric, pairwise_distances, query_blocks
-from gtalign.errors import GtalignError
 
 
 def nearest_k(queries: np.ndarray, database: np.ndarray, k: int, metric: str) -> np.ndarray:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gtalign.errors import GtalignError
 from gtalign.evaluate.embeddings import load_embeddings
 from gtalign.evaluate.registry import run_protocols
 from gtalign.evaluate.results import results_filename, write_results
-from gtalign.errors import GtalignError
 from gtalign.io import read_json
 
 

@@ -8,6 +8,6 @@ from gtalign.ops.path import dtw_path, path_to_mapping
 from gtalign.ops.smoothmin import RELAXATIONS, min_gamma, smooth_min
 
 __all__ = [
-    "BACKENDS", "RELAXATIONS", "contrastive_cost", "cosine_cost", "dtw_path", "min_gamma", "path_to_mapping", "smooth_dtw",
-    "smooth_dtw_table", "smooth_min", "soft_alignment", "sqeuclidean_cost",
+    "BACKENDS", "RELAXATIONS", "contrastive_cost", "cosine_cost", "dtw_path", "min_gamma", "path_to_mapping",
+    "smooth_dtw", "smooth_dtw_table", "smooth_min", "soft_alignment", "sqeuclidean_cost",
 ]

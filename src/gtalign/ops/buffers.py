@@ -27,7 +27,6 @@ from typing import Iterator
 
 import numpy as np
 
-
 #: Pool arrays start on a cache line: the kernels' vector loads and stores then do not straddle two lines
 #: (measured: the DTW backward at B = 16, N = M = 512 took 12.1 ms on 16-byte-aligned arrays, 10.0 ms on these).
 ALIGNMENT = 64

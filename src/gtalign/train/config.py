@@ -151,7 +151,6 @@ def _unknown(key: str, known: list[str], section: str | None) -> GtalignError:
 
 
 def _section(name: str, values: Any) -> Any:
-    cls_field = SECTIONS[name]
     if not isinstance(values, dict):
         raise GtalignError(f"config section {name!r} must be a mapping, got {values!r}")
     if name == "loss":
@@ -189,7 +188,8 @@ def check_values(config: Config) -> None:
                 "optim.lr": config.optim.lr}
     nonnegative = {"data.num_context": config.data.num_context, "data.workers": config.data.workers,
                    "optim.l2_weight": config.optim.l2_weight, "optim.warmup_steps": config.optim.warmup_steps,
-                   "train.val_batches": config.train.val_batches, "train.keep_checkpoints": config.train.keep_checkpoints}
+                   "train.val_batches": config.train.val_batches,
+                   "train.keep_checkpoints": config.train.keep_checkpoints}
     for key, value in positive.items():
         if value <= 0:
             raise GtalignError(f"{key} must be > 0, got {value}")

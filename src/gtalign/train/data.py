@@ -78,7 +78,7 @@ def build_data(config: Config, embedder: Embedder, device: torch.device, info: P
     val = val if val is not None and len(val) >= config.data.batch_size else None
     if config.model.cache_features:
         if config.augment.enabled:
-            warnings.warn("model.cache_features: augmentations are not applied to cached trunk features")
+            warnings.warn("model.cache_features: augmentations are not applied to cached trunk features", stacklevel=2)
         return TrainingData(_feature_clips(config, train, embedder, device, info, progress),
                             None if val is None else _feature_clips(config, val, embedder, device, info, progress),
                             collate_features)

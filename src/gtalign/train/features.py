@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, step_labels
 from gtalign.data.manifest import VideoEntry
+from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, step_labels
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save

@@ -137,8 +137,13 @@ def pair_scores(embeddings, pair: tuple[str, str]) -> dict[str, dict[str, float]
 
     Returns `{"dtw": {"mae_frames", "tau"}, "nn": {...}}` (frames of video B, Kendall's tau).
     """
-    from gtalign.evaluate.alignment import (canonical_time, mapping_scores, ops_dtw_path, path_to_mapping,
-                                            true_correspondence)
+    from gtalign.evaluate.alignment import (
+        canonical_time,
+        mapping_scores,
+        ops_dtw_path,
+        path_to_mapping,
+        true_correspondence,
+    )
     from gtalign.evaluate.neighbours import pairwise_distances
 
     by_id = {v.id: v for v in embeddings}

@@ -29,9 +29,9 @@ def caption(run, results: list[dict[str, Any]]) -> str:
     return (f"Synthetic data (gtalign synth: {d.num_classes} actions x {d.videos_per_class} videos, "
             f"{d.min_frames}-{d.max_frames} frames, {d.image_size} px, data seed {d.seed}); every method "
             f"{steps} training steps, same network and data; seeds {sorted({r['seed'] for r in results})}, "
-            f"mean ± std over seeds; {run.trunk}. Bold: best trained method. Accuracy, R2, tau and AP x 100; errors in frames (↓: lower is "
-            f"better); pair: the two held-out videos of the report. Not comparable with the paper's "
-            f"FineGym/PennAction numbers.")
+            f"mean ± std over seeds; {run.trunk}. Bold: best trained method. Accuracy, R2, tau and AP x 100; "
+            f"errors in frames (↓: lower is better); pair: the two held-out videos of the report. "
+            f"Not comparable with the paper's FineGym/PennAction numbers.")
 
 
 def protocol_plots(results: list[dict[str, Any]], out_dir: Path) -> list[str]:
