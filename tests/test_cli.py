@@ -41,7 +41,7 @@ def test_help_lists_every_command(capsys):
 
 def test_command_modules_that_are_not_there_are_skipped(monkeypatch):
     monkeypatch.setattr(cli, "COMMAND_MODULES",
-                        (*cli.COMMAND_MODULES, "gtalign.not_built_yet.commands", "gtalign.data.not_built_yet"))
+                        (*cli.COMMAND_MODULES, "gtalign.not_built_yet.commands", "gtalign.cli.not_built_yet"))
     assert _commands(cli.build_parser()) == COMMANDS
 
 
@@ -60,7 +60,7 @@ def test_choices_from_slow_modules_are_checked_when_parsing(capsys):
 
 
 @pytest.mark.parametrize("package", ["gtalign.data", "gtalign.evaluate", "gtalign.apps.demo"])
-def test_lazy_packages_give_every_name(package):
+def test_packages_give_every_name(package):
     import importlib
 
     module = importlib.import_module(package)

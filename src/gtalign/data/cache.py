@@ -14,9 +14,10 @@ from typing import Iterator
 
 import numpy as np
 
+from gtalign.data.indices import checked_indices, streamed_indices
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.scan import keep_readable
-from gtalign.data.source import VideoSource, checked_indices, streamed_indices
+from gtalign.data.source import VideoSource
 from gtalign.data.video import resize_short_side
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from gtalign.data.indices import checked_indices
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.scan import Skipped, keep_readable
-from gtalign.data.source import VideoSource, checked_indices, register_source
+from gtalign.data.source import VideoSource, register_source
 from gtalign.data.video import VIDEO_SUFFIXES, read_video_segment, video_duration
 from gtalign.errors import GtalignError
 from gtalign.io import read_json

@@ -77,7 +77,7 @@ def _looks_like_video_folder(path: Path, depth: int = 3) -> bool:
     return False
 
 
-@register_source("folder", detect=_looks_like_video_folder)
+@register_source("folder", detect=_looks_like_video_folder, catch_all=True)
 def open_folder(path: Path, split: str | None = None, workers: int = 2, progress: bool = True) -> VideoSource:
     """A folder of video files and/or frame folders, with optional per-frame label files."""
     path = Path(path).resolve()

@@ -11,7 +11,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch.utils.data
 
+from gtalign.data.indices import checked_indices, increasing_indices, streamed_indices
 from gtalign.data.manifest import Manifest, VideoEntry, load_manifest
+from gtalign.data.video import iter_video, read_video
 from gtalign.errors import GtalignError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -59,30 +61,6 @@ class VideoSource(torch.utils.data.Dataset):
         yield from iter_path_frames(self.entries[i].path, indices)
 
 
-def checked_indices(indices: np.ndarray | None, num_frames: int, what: str) -> np.ndarray:
-    """Frame indices as int64 (n,) (all frames when None); GtalignError when one is outside [0, num_frames)."""
-    idx = np.arange(num_frames) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
-    if idx.size and (idx.min() < 0 or idx.max() >= num_frames):
-        raise GtalignError(f"frame indices {idx.min()}..{idx.max()} out of range for {what} ({num_frames} frames)")
-    return idx
-
-
-def increasing_indices(indices: np.ndarray | None, what: str) -> np.ndarray | None:
-    """`indices` as int64 (n,) (None stays None); GtalignError unless they strictly increase."""
-    if indices is None:
-        return None
-    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-    if idx.size > 1 and np.any(np.diff(idx) <= 0):
-        raise GtalignError(f"frame indices streamed from {what} must be strictly increasing")
-    return idx
-
-
-def streamed_indices(indices: np.ndarray | None, num_frames: int, what: str) -> list[int]:
-    """The frame indices a stream of `what` yields (all `num_frames` when None): GtalignError unless they strictly
-    increase and lie in [0, num_frames)."""
-    return checked_indices(increasing_indices(indices, what), num_frames, what).tolist()
-
-
 def list_frame_files(folder: Path) -> list[Path]:
     """The image files of a frame folder, sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -122,8 +100,6 @@ def iter_path_frames(path: Path, indices: np.ndarray | None = None) -> Iterator[
     """`read_path_frames` one uint8 (H, W, 3) frame at a time, at strictly increasing `indices` (all when None);
     a video file is decoded once, front to back."""
     if not Path(path).is_dir():
-        from gtalign.data.video import iter_video
-
         yield from iter_video(path, indices)
         return
     files = _frame_files(path)
@@ -135,25 +111,30 @@ def read_path_frames(path: Path, indices: np.ndarray | None = None) -> np.ndarra
     """Frames of a frame folder or a video file at `indices` (all when None) as uint8 (n, H, W, 3)."""
     if Path(path).is_dir():
         return read_frame_folder(path, indices)
-    from gtalign.data.video import read_video
-
     return read_video(path, indices)
 
 
 Opener = Callable[..., VideoSource]
 _OPENERS: dict[str, Opener] = {}
 _DETECTORS: list[tuple[str, Callable[[Path], bool]]] = []
+_CATCH_ALL: set[str] = set()
 
 
-def register_source(kind: str, detect: Callable[[Path], bool] | None = None) -> Callable[[Opener], Opener]:
+def register_source(kind: str, detect: Callable[[Path], bool] | None = None,
+                    catch_all: bool = False) -> Callable[[Opener], Opener]:
     """Register `opener(path, split=None, progress=True, **kw) -> VideoSource` under `kind` (`progress`: whether
-    checking the videos may show a progress bar); `detect(path)` enables kind="auto"."""
+    checking the videos may show a progress bar); `detect(path)` enables kind="auto". A `catch_all` detector (one
+    that accepts almost any folder) is tried only after every other, whatever the order of registration."""
 
     def wrap(fn: Opener) -> Opener:
         _OPENERS[kind] = fn
         if detect is not None:
             _DETECTORS.append((kind, detect))
+            _DETECTORS.sort(key=lambda d: d[0] in _CATCH_ALL)  # stable: registration order otherwise
         return fn
+
+    if catch_all:
+        _CATCH_ALL.add(kind)
 
     return wrap
 
@@ -163,7 +144,7 @@ def available_sources() -> list[str]:
 
 
 def detect_kind(path: str | Path) -> str:
-    """The kind of dataset at `path` (the first registered reader whose detector accepts it)."""
+    """The kind of dataset at `path`: the first registered reader whose detector accepts it, catch-alls last."""
     path = Path(path)
     if not path.exists():
         raise GtalignError(f"dataset path does not exist: {path}")

@@ -21,10 +21,11 @@ from typing import Iterator
 import numba
 import numpy as np
 
+from gtalign.data.indices import checked_indices, streamed_indices
 from gtalign.data.manifest import SPLITS, Manifest, VideoEntry
 from gtalign.data.scan import Skipped, parallel_map, report_skipped
 from gtalign.data.sequence_example import SequenceExample, decode_sequence_example, encode_sequence_example
-from gtalign.data.source import VideoSource, checked_indices, register_source, streamed_indices
+from gtalign.data.source import VideoSource, register_source
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
 

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
-from gtalign.data.source import increasing_indices
+from gtalign.data.indices import increasing_indices
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
 

@@ -1,18 +1,20 @@
 """Evaluation protocols on frame embeddings: linear-SVM and few-shot phase classification, phase progression,
 Kendall's tau of video synchronization, frame retrieval and alignment error; results files and report tables.
+"""
+from gtalign.evaluate.alignment import evaluate_alignment
+from gtalign.evaluate.classify import evaluate_fewshot, evaluate_svm
+from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding, load_embeddings
+from gtalign.evaluate.kendall import evaluate_kendall
+from gtalign.evaluate.progression import evaluate_progression
+from gtalign.evaluate.registry import PROTOCOLS, available, run_protocol, run_protocols
+from gtalign.evaluate.report import build_tables, render_report
+from gtalign.evaluate.results import load_results, write_results
+from gtalign.evaluate.retrieval import evaluate_retrieval
+from gtalign.evaluate.runner import ensure_embeddings, evaluate_to_files
 
-The names below are imported on first use (`gtalign.lazy`)."""
-from gtalign.lazy import lazy_exports
-
-__getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "gtalign.evaluate.alignment": ["evaluate_alignment"],
-    "gtalign.evaluate.classify": ["evaluate_fewshot", "evaluate_svm"],
-    "gtalign.evaluate.embeddings": ["EmbeddingSet", "VideoEmbedding", "load_embeddings"],
-    "gtalign.evaluate.kendall": ["evaluate_kendall"],
-    "gtalign.evaluate.progression": ["evaluate_progression"],
-    "gtalign.evaluate.registry": ["PROTOCOLS", "available", "run_protocol", "run_protocols"],
-    "gtalign.evaluate.report": ["build_tables", "render_report"],
-    "gtalign.evaluate.results": ["load_results", "write_results"],
-    "gtalign.evaluate.retrieval": ["evaluate_retrieval"],
-    "gtalign.evaluate.runner": ["ensure_embeddings", "evaluate_to_files"],
-})
+__all__ = [
+    "EmbeddingSet", "PROTOCOLS", "VideoEmbedding", "available", "build_tables", "ensure_embeddings",
+    "evaluate_alignment", "evaluate_fewshot", "evaluate_kendall", "evaluate_progression", "evaluate_retrieval",
+    "evaluate_svm", "evaluate_to_files", "load_embeddings", "load_results", "render_report", "run_protocol",
+    "run_protocols", "write_results"
+]

@@ -2,11 +2,8 @@
 
 `demo(load_settings("quick"), "demo_out")` runs everything and returns `(DemoRun, report.html)`; each
 (method, seed) is cached in the output folder, so an interrupted run continues where it stopped.
-The names below are imported on first use (`gtalign.lazy`).
 """
-from gtalign.lazy import lazy_exports
+from gtalign.apps.demo.pipeline import DemoRun, demo, run_demo
+from gtalign.apps.demo.settings import DemoSettings, load_settings, quick_settings
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "gtalign.apps.demo.pipeline": ["DemoRun", "demo", "run_demo"],
-    "gtalign.apps.demo.settings": ["DemoSettings", "load_settings", "quick_settings"],
-})
+__all__ = ["DemoRun", "DemoSettings", "demo", "load_settings", "quick_settings", "run_demo"]

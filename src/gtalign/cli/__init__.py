@@ -1,9 +1,10 @@
-"""The `gtalign` command line. Sub-commands only parse arguments and call the library.
+"""The `gtalign` command line: one module per layer's commands, each with `register(subparsers)`; this package's
+`__init__` only lists them and runs the chosen one.
 
-Each layer that offers commands has a `commands` module with `register(subparsers)`; this file only lists them.
-Every command's parser is built on each start, so those modules and their packages' `__init__` import nothing
-heavy (torch, scipy, numpy) at module level: packages name their exports lazily (`gtalign.lazy`), commands import
-the library inside their functions (tests/test_cli.py checks).
+Sub-commands only parse arguments and call the library. Every start builds every command's parser, so the command
+modules import nothing heavy (torch, scipy, numpy) at module level: they import the library inside the function
+that runs a command, and choices that need a slow import are checked lazily (`gtalign.cli.choices.LazyChoices`);
+tests/test_cli.py checks.
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from gtalign import __version__
 from gtalign.errors import GtalignError
 
 COMMAND_MODULES = (
-    "gtalign.data.commands",
-    "gtalign.train.commands",
-    "gtalign.evaluate.commands",
-    "gtalign.apps.commands",
-    "gtalign.apps.demo.commands",
+    "gtalign.cli.data",
+    "gtalign.cli.train",
+    "gtalign.cli.evaluate",
+    "gtalign.cli.apps",
+    "gtalign.cli.demo",
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from gtalign.lazy import LazyChoices
+from gtalign.cli.choices import LazyChoices
 
 
 def _protocols() -> list[str]:
