@@ -137,8 +137,9 @@ def update_section(path: str | os.PathLike, name: str, text: str) -> None:
     atomic_write_text(p, new)
 
 
-def publish(text: str, section: str, write_docs: bool = True) -> None:
-    """Print a benchmark's markdown and, with `write_docs`, put it into `docs/results.md` as section `section`."""
+def publish(text: str, section: str, write_docs: bool = True, doc: str = "docs/results.md") -> None:
+    """Print a benchmark's markdown and, with `write_docs`, put it into `doc` (a path from the repository root) as
+    section `section`."""
     print(text)
     if write_docs:
-        update_section(Path(__file__).resolve().parent.parent / "docs" / "results.md", section, text)
+        update_section(Path(__file__).resolve().parent.parent / doc, section, text)

@@ -125,3 +125,12 @@ def test_missing_or_malformed_extras_raise():
         build("tcn")(embs, steps=torch.zeros(2, 9, dtype=torch.long))
     with pytest.raises(GtalignError, match="dim=16"):
         build("sal")(F.normalize(torch.randn(2, 10, 8), dim=-1))
+
+
+@pytest.mark.parametrize("name", available())
+def test_a_misspelt_keyword_is_an_error_and_other_losses_extras_are_ignored(name):
+    embs = F.normalize(torch.randn(2, 10, DIM), dim=-1)
+    steps = torch.arange(10).repeat(2, 1)
+    with pytest.raises(GtalignError, match=r"unknown keyword argument\(s\) 'step' \(did you mean 'steps'\?\)"):
+        build(name)(embs, step=steps)
+    build(name)(embs, steps=steps, seq_lens=torch.tensor([10, 10]))  # what some loss takes is fine for all

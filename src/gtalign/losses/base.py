@@ -5,16 +5,21 @@ A loss declares what it needs beyond the frame embeddings in two class attribute
 - ``needs``: names of ``extra`` keyword arguments it cannot work without (e.g. ``"steps"``);
 - ``uses``: names it uses when given (e.g. TCC's ``"steps"``).
 
-Extras a loss does not list are ignored, so a trainer can pass the same keyword arguments to any loss.
+Extras that some other loss lists are ignored, so a trainer can pass the same keyword arguments to any loss; a
+keyword that no loss lists (a misspelling such as ``step=``) is an error.
 """
 from __future__ import annotations
 
+import difflib
 from typing import ClassVar
 
 import torch
 from torch import nn
 
 from gtalign.errors import GtalignError, check_finite, describe
+
+#: Every extra keyword some loss ``needs`` or ``uses`` (filled in as loss classes are defined).
+KNOWN_EXTRAS: set[str] = set()
 
 
 def frame_mask(lengths: torch.Tensor, frames: int) -> torch.Tensor:
@@ -44,12 +49,23 @@ class FrameLoss(nn.Module):
     min_videos: ClassVar[int] = 1
     min_frames: ClassVar[int] = 2
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        KNOWN_EXTRAS.update(cls.needs | cls.uses)
+
     def forward(self, embs: torch.Tensor, lengths: torch.Tensor | None = None, **extra) -> torch.Tensor:
         """Scalar loss of frame embeddings ``embs (B, T, D)`` with valid lengths ``lengths (B,)`` (int64).
 
         Frames at or beyond ``lengths[b]`` are padding and do not change the value. ``extra`` holds what the
-        loss ``needs`` (class attribute); unknown extras are ignored.
+        loss ``needs`` (class attribute); extras other losses take are ignored, a keyword no loss takes is an error.
         """
+        unknown = sorted(set(extra) - KNOWN_EXTRAS)
+        if unknown:
+            hints = [f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, KNOWN_EXTRAS, 1))
+                     else "" for k in unknown]
+            raise GtalignError(f"loss {self.name!r}: unknown keyword argument(s) "
+                               + ", ".join(f"{k!r}{h}" for k, h in zip(unknown, hints))
+                               + f"; the losses take {sorted(KNOWN_EXTRAS)}")
         lengths = self.check_inputs(embs, lengths)
         missing = sorted(self.needs - set(extra))
         if missing:

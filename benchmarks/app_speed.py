@@ -1,0 +1,123 @@
+"""How fast `gtalign align` is on long full-HD footage, stage by stage: decode, features, alignment, writing.
+
+Two 60-second 1080p 30 fps H.264 videos are made from a real clip (Sports2D's demo of a person walking, played
+forwards and backwards so the motion never cuts; the second starts elsewhere in the loop and is mirrored). Then the
+library runs the stages of `gtalign align A B` with the default features, one after the other, each timed:
+
+- decode: every frame of both videos decoded (the features stage decodes again: this row shows its share);
+- features: the default feature streams of every frame (decode included);
+- alignment: the cost matrix and the constrained path;
+- writing: the outputs of `gtalign align` (display frames decoded again, side-by-side video, viewer, plots, CSV).
+
+The goal of the project is the whole run in at most 60 s on 2 cores (faster than real time). `docs/performance.md`
+gets the table (frames per second per stage over the frames of both videos).
+
+Usage: ``python benchmarks/app_speed.py [--seconds 60] [--threads 2] [--no-docs]``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
+from fetch_clips import cache_dir  # noqa: E402
+
+from gtalign.apps.align import align_videos, extract_all, feature_alignments  # noqa: E402
+from gtalign.apps.features import DEFAULT_FEATURES, FeatureExtractor  # noqa: E402
+from gtalign.apps.inputs import open_videos  # noqa: E402
+from gtalign.data.video import iter_video  # noqa: E402
+
+SIZE = (1920, 1080)  # width, height
+FPS = 30
+
+
+def _loop(frames: list[np.ndarray], n: int, start: int) -> list[int]:
+    """Indices of a forwards-and-backwards loop over `frames`, `n` long, from `start`."""
+    period = 2 * len(frames) - 2
+    return [(lambda k: k if k < len(frames) else period - k)((start + i) % period) for i in range(n)]
+
+
+def make_videos(out: Path, seconds: float) -> tuple[Path, Path]:
+    """Two long 1080p videos of the same walking person (cached in `out`)."""
+    import av
+    from PIL import Image
+
+    clip = cache_dir() / "demo.mp4"
+    if not clip.exists():
+        raise SystemExit(f"app_speed: {clip} is missing; run `make clips` first")
+    n = int(round(seconds * FPS))
+    paths = (out / f"long_a_{n}.mp4", out / f"long_b_{n}.mp4")
+    if all(p.exists() for p in paths):
+        return paths
+    out.mkdir(parents=True, exist_ok=True)
+    frames = [np.asarray(Image.fromarray(f).resize(SIZE, Image.BILINEAR)) for f in iter_video(clip)]
+    for path, start, mirror in ((paths[0], 0, False), (paths[1], len(frames) // 2, True)):
+        tmp = path.with_suffix(".tmp.mp4")
+        with av.open(str(tmp), "w") as container:
+            stream = container.add_stream("libx264", rate=FPS)
+            stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+            stream.options = {"crf": "23", "preset": "veryfast"}
+            for i in _loop(frames, n, start):
+                frame = frames[i][:, ::-1] if mirror else frames[i]
+                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        tmp.rename(path)
+    return paths
+
+
+def run(paths: tuple[Path, Path], out: Path) -> list[dict]:
+    stages = []
+    t = time.perf_counter()
+    count = sum(1 for p in paths for _ in iter_video(p))
+    stages.append({"stage": "decode (alone)", "seconds": time.perf_counter() - t, "frames": count})
+    t = time.perf_counter()
+    source = open_videos(list(paths))
+    stages.append({"stage": "open (count frames)", "seconds": time.perf_counter() - t, "frames": count})
+    extractor = FeatureExtractor(DEFAULT_FEATURES)
+    t = time.perf_counter()
+    feats = extract_all(source, extractor, progress=False)
+    stages.append({"stage": "features (decode included)", "seconds": time.perf_counter() - t, "frames": count})
+    t = time.perf_counter()
+    feature_alignments(source, extractor, features=feats, progress=False)
+    stages.append({"stage": "alignment", "seconds": time.perf_counter() - t, "frames": count})
+    t = time.perf_counter()
+    align_videos(source, None, out / "align_out", progress=False, extractor=extractor, features=feats)
+    seconds = time.perf_counter() - t
+    stages.append({"stage": "writing (alignment again included)", "seconds": seconds, "frames": count})
+    return stages
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=60.0, help="length of each video")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default="bench_out/app_speed")
+    p.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    args = p.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    paths = make_videos(out, args.seconds)
+    stages = run(paths, out)
+    total = sum(s["seconds"] for s in stages if s["stage"] != "decode (alone)")
+    rows = [[s["stage"], round(s["seconds"], 1), round(s["frames"] / s["seconds"], 1),
+             f"{100 * s['seconds'] / total:.0f}%" if s["stage"] != "decode (alone)" else "-"] for s in stages]
+    rows.append(["whole `align` (all but the first row)", round(total, 1), round(stages[0]["frames"] / total, 1),
+                 f"{total / 60:.2f}x the goal of 60 s"])
+    table = markdown_table(["stage", "seconds", "frames/s (both videos)", "share of the run"], rows)
+    text = (f"### `gtalign align` on two {args.seconds:.0f} s 1080p {FPS} fps videos (`benchmarks/app_speed.py`)\n\n"
+            f"{machine_line(machine_info())}\n\nDefault features `{DEFAULT_FEATURES}`.\n\n{table}")
+    publish(text, "app-speed", not args.no_docs, doc="docs/performance.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
