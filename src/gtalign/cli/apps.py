@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # numpy is imported by the commands that need it, not by `gta
 
 def _common(p: argparse.ArgumentParser, checkpoint_help: str) -> None:
     p.add_argument("--checkpoint", default=None, help=checkpoint_help)
-    p.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (default 30; video files "
-                                                           "keep their own)")
+    p.add_argument("--fps", type=float, default=None, help="frame rate of frame folders and per-frame arrays "
+                                                           "(default 30; video files keep their own)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -78,7 +78,11 @@ def _align(args: argparse.Namespace) -> int:
     from gtalign.apps.align import align_videos
     from gtalign.apps.encoders import make_encoder
     from gtalign.apps.inputs import open_videos
+    from gtalign.apps.sequences import is_sequence_file
 
+    sequences = [is_sequence_file(v) for v in args.videos]
+    if any(sequences):
+        return _align_sequences(args, sequences)
     if args.checkpoint and args.fit:
         raise GtalignError("give either --checkpoint or --fit, not both")
     if args.features and args.checkpoint:
@@ -106,6 +110,30 @@ def _align(args: argparse.Namespace) -> int:
         print(f"  {pair['same_process']['message']}")
         if not pair["same_process"]["same_process"]:
             print(f"gtalign align: {pair['b']}: {pair['same_process']['message']}", file=sys.stderr)
+    print(f"summary: {out / 'summary.json'}")
+    return 0
+
+
+def _align_sequences(args: argparse.Namespace, sequences: list[bool]) -> int:
+    """`gtalign align A.npy B.npy --fps 30`: per-frame arrays instead of videos."""
+    from gtalign.apps.sequences import align_sequence_files
+
+    if not all(sequences):
+        raise GtalignError("give either videos or per-frame arrays (.npy, .csv), not both: got "
+                           + ", ".join(str(v) for v in args.videos))
+    if len(args.videos) < 2:
+        raise GtalignError(f"align needs two or more sequences, got {len(args.videos)}")
+    if args.checkpoint or args.fit or args.features or args.soft:
+        raise GtalignError("--checkpoint, --fit, --features and --soft apply to videos, not to per-frame arrays")
+    fps = 30.0 if args.fps is None else float(args.fps)
+    if not fps > 0:
+        raise GtalignError(f"--fps must be > 0 frames per second, got {args.fps}")
+    out = Path(args.out)
+    summary = align_sequence_files(args.videos, fps, out)
+    for pair in summary["pairs"]:
+        print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
+        print(f"  {pair['span_message']}")
+        print(f"  {pair['same_process']['message']}")
     print(f"summary: {out / 'summary.json'}")
     return 0
 
@@ -288,7 +316,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Embed the videos, align each to the first with DTW and write "
                                           "correspondence.csv, alignment.png, side_by_side.mp4, viewer.html and "
                                           "summary.json, and warn when a pair does not seem to show the same process.")
-    p.add_argument("videos", nargs="+", help="video files or frame folders; the first is the reference")
+    p.add_argument("videos", nargs="+", help="video files or frame folders, or per-frame arrays (.npy with frames "
+                                             "first, .csv with a row per frame; --fps gives their rate); the first "
+                                             "is the reference")
     p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
     _common(p, "a gtalign checkpoint (default: align by the --features streams)")
     p.add_argument("--fit", action="store_true",
