@@ -11,7 +11,7 @@ MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 
 PYTEST := $(PY) -m pytest -q -n auto --maxprocesses 4
 
-.PHONY: venv demo test test-fast bench bench-align bench-sync clips weights browser clean
+.PHONY: venv demo test test-fast bench bench-align bench-sync bench-app clips weights browser clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,10 @@ bench-align: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 
 bench-sync: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/sync_real.py
+
+# `gtalign align` on two 60 s 1080p videos, stage by stage (docs/performance.md)
+bench-app: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
+	$(PY) benchmarks/app_speed.py
 
 # Style (ruff, settings in pyproject.toml), then the suite in parallel processes (pytest-xdist), with the 15
 # slowest tests printed.

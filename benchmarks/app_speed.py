@@ -12,7 +12,7 @@ library runs the stages of `gtalign align A B` with the default features, one af
 The goal of the project is the whole run in at most 60 s on 2 cores (faster than real time). `docs/performance.md`
 gets the table (frames per second per stage over the frames of both videos).
 
-Usage: ``python benchmarks/app_speed.py [--seconds 60] [--threads 2] [--no-docs]``.
+Usage: ``make bench-app`` or ``python benchmarks/app_speed.py [--seconds 60] [--threads 2] [--no-docs]``.
 """
 from __future__ import annotations
 
