@@ -74,14 +74,19 @@ def span_message(alignment: Alignment, names: tuple[str, str], fps: tuple[float,
     return text + ("; " + ", ".join(extra) if extra else "")
 
 
+def write_csv_and_plot(alignment: Alignment, folder: Path, names: tuple[str, str], fps: tuple[float, float]) -> None:
+    """`correspondence.csv` and `alignment.png` (the cost matrix and the path) of B aligned to A into `folder`."""
+    atomic_write_text(folder / "correspondence.csv", correspondence_csv(alignment, *fps))
+    plot_alignment(alignment.cost, alignment.display_path() if alignment.soft else alignment.path,
+                   folder / "alignment.png", title=f"{names[0]} (rows) vs {names[1]} (columns)",
+                   labels=(f"{names[0]} frame", f"{names[1]} frame"), span=alignment.span)
+
+
 def write_pair(source: VideoSource, index: int, alignment: Alignment, test: SamenessTest, folder: Path,
                frames_a: np.ndarray, max_side: int, progress: bool = True) -> None:
     """Write the CSV, plot, side-by-side video and viewer of video `index` aligned to video 0 into `folder`."""
     a, b = source.entries[0], source.entries[index]
-    atomic_write_text(folder / "correspondence.csv", correspondence_csv(alignment, a.fps, b.fps))
-    plot_alignment(alignment.cost, alignment.display_path() if alignment.soft else alignment.path,
-                   folder / "alignment.png", title=f"{a.id} (rows) vs {b.id} (columns)",
-                   labels=(f"{a.id} frame", f"{b.id} frame"), span=alignment.span)
+    write_csv_and_plot(alignment, folder, (a.id, b.id), (a.fps, b.fps))
     frames_b = read_display_frames(source, index, max_side)
     write_side_by_side(frames_a, frames_b, alignment.display_path(), folder / "side_by_side.mp4", a.fps, progress)
     video_a = write_browser_video(frames_a, folder / "video_a.mp4", a.fps)

@@ -13,13 +13,13 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from gtalign.apps.align import span_json, span_message, write_csv_and_plot
 from gtalign.apps.alignment import Alignment, PathSettings, align_costs
 from gtalign.apps.sameness import sameness_test
 from gtalign.apps.transfer import TRACK_SUFFIXES, read_track
 from gtalign.errors import GtalignError, check_finite, describe
-from gtalign.io import atomic_write_text, write_json
+from gtalign.io import write_json
 from gtalign.ops import sqeuclidean_cost
-from gtalign.viz.alignment import plot_alignment
 
 
 def is_sequence_file(path: str | Path) -> bool:
@@ -60,8 +60,6 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
     """Align every sequence file after the first to the first (all at `fps` frames per second): for each pair
     `correspondence.csv` and `alignment.png` (in `out_dir` for two files, `out_dir/<index>_<name>/` for more), and
     `out_dir/summary.json`, which is returned."""
-    from gtalign.apps.align import correspondence_csv, span_json, span_message
-
     paths = [Path(p) for p in paths]
     arrays = [read_sequence(p) for p in paths]  # every file checked before any work
     for p, x in zip(paths[1:], arrays[1:]):
@@ -74,10 +72,7 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
         test = sameness_test(alignment.cost)
         folder = out if len(paths) == 2 else out / f"{k:02d}_{paths[k].stem}"
         names = (paths[0].stem, paths[k].stem)
-        atomic_write_text(folder / "correspondence.csv", correspondence_csv(alignment, fps, fps))
-        plot_alignment(alignment.cost, alignment.display_path(), folder / "alignment.png",
-                       title=f"{names[0]} (rows) vs {names[1]} (columns)",
-                       labels=(f"{names[0]} frame", f"{names[1]} frame"), span=alignment.span)
+        write_csv_and_plot(alignment, folder, names, (fps, fps))
         pairs.append({"a": names[0], "b": names[1], "folder": str(folder), "frames": [len(arrays[0]), len(arrays[k])],
                       "fps": [fps, fps], "span": span_json(alignment, fps, fps),
                       "span_message": span_message(alignment, names, (fps, fps)), "same_process": test.to_json(),

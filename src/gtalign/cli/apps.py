@@ -104,6 +104,12 @@ def _align(args: argparse.Namespace) -> int:
     summary = align_videos(source, encoder, out, soft=args.soft, gamma=args.gamma, max_side=args.max_side,
                            progress=not args.quiet, extractor=extractor if encoder is None else None,
                            features=feats, constrained=bool(args.fit), extra=extra)
+    _report_pairs(summary, out)
+    return 0
+
+
+def _report_pairs(summary: dict, out: Path) -> None:
+    """Print each aligned pair's folder, matched span and same-process verdict (a warning too when it fails)."""
     for pair in summary["pairs"]:
         print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
         print(f"  {pair['span_message']}")
@@ -111,7 +117,6 @@ def _align(args: argparse.Namespace) -> int:
         if not pair["same_process"]["same_process"]:
             print(f"gtalign align: {pair['b']}: {pair['same_process']['message']}", file=sys.stderr)
     print(f"summary: {out / 'summary.json'}")
-    return 0
 
 
 def _align_sequences(args: argparse.Namespace, sequences: list[bool]) -> int:
@@ -130,11 +135,7 @@ def _align_sequences(args: argparse.Namespace, sequences: list[bool]) -> int:
         raise GtalignError(f"--fps must be > 0 frames per second, got {args.fps}")
     out = Path(args.out)
     summary = align_sequence_files(args.videos, fps, out)
-    for pair in summary["pairs"]:
-        print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
-        print(f"  {pair['span_message']}")
-        print(f"  {pair['same_process']['message']}")
-    print(f"summary: {out / 'summary.json'}")
+    _report_pairs(summary, out)
     return 0
 
 
