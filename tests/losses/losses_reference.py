@@ -105,3 +105,93 @@ def tcc_loss(videos, loss_type="regression_mse_var", similarity="l2", temperatur
                     var = (beta * (t - mu) ** 2).sum()
                     losses.append((t[frame] - mu) ** 2 / var + variance_lambda * torch.log(var))
     return torch.stack(losses).mean()
+
+
+def _normalize(v: torch.Tensor) -> torch.Tensor:
+    return v / v.norm(dim=-1, keepdim=True)
+
+
+def scl_loss(views, steps, temperature=0.1, variance=10.0):
+    """CARL's SCL over pairs of views ``[(U, V), ...]`` of one video each, frame by frame: the mean over the frames
+    of both views of KL(Gaussian prior on the step gap || softmax over the other view's frames)."""
+    terms = []
+    for (u, v), (su, sv) in zip(views, steps):
+        for a, b, sa, sb in ((u, v, su, sv), (v, u, sv, su)):
+            a, b, sa, sb = _normalize(a), _normalize(b), sa.double(), sb.double()
+            for i in range(len(a)):
+                prior = torch.stack([torch.exp(-(sa[i] - sb[j]) ** 2 / (2 * variance)) for j in range(len(b))])
+                prior = prior / prior.sum()
+                logits = torch.stack([a[i] @ b[j] / temperature for j in range(len(b))])
+                q = torch.exp(logits) / torch.exp(logits).sum()
+                terms.append(sum(p * (torch.log(p) - torch.log(qq)) for p, qq in zip(prior, q) if p > 0))
+    return torch.stack(terms).mean()
+
+
+def lav_loss(videos, steps, pairs, alpha=0.5, window=10.0, margin=2.0, gamma=0.1):
+    """LAV over the given ordered pairs, with the IDM summed cell by cell."""
+    def idm(x, s):
+        span = s[-1] - s[0] + 1
+        total = x.new_zeros(())
+        for i in range(len(x)):
+            for j in range(len(x)):
+                d = ((x[i] - x[j]) ** 2).sum()
+                gap = abs(s[i] - s[j])
+                total = total + ((1 + (gap / span) ** 2) * torch.relu(margin - d) if gap > window else d)
+        return total
+
+    videos = [_normalize(v) for v in videos]
+    out = []
+    for i, j in pairs:
+        x, y = videos[i], videos[j]
+        cost = torch.stack([torch.stack([((a - b) ** 2).sum() for b in y]) for a in x])
+        sdtw = dtw_table(cost, gamma, "min_gamma")[-1, -1]
+        out.append((sdtw + alpha * (idm(x, steps[i].double()) + idm(y, steps[j].double()))) / ((len(x) + len(y)) / 2))
+    return torch.stack(out).mean()
+
+
+def drop_dtw_score(cost, drop_x, drop_y, gamma, relaxation):
+    """The four Drop-DTW tables of one pair (MM, MD, DM, DD), one cell at a time, with a large finite border."""
+    n, m = cost.shape
+    big = cost.new_tensor(BORDER)
+    t = {key: [[big] * (m + 1) for _ in range(n + 1)] for key in ("MM", "MD", "DM", "DD")}
+    t["MM"][0][0] = cost.new_zeros(())
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if i > 0 and j > 0:
+                cand = [t[k][i - 1][j - 1] for k in ("MM", "MD", "DM", "DD")]
+                cand += [t["MM"][i - 1][j], t["DM"][i - 1][j], t["MM"][i][j - 1], t["MD"][i][j - 1]]
+                t["MM"][i][j] = cost[i - 1, j - 1] + softmin(torch.stack(cand), gamma, relaxation)
+            if j > 0:
+                t["MD"][i][j] = drop_y[j - 1] + softmin(torch.stack([t["MM"][i][j - 1], t["MD"][i][j - 1]]),
+                                                        gamma, relaxation)
+            if i > 0:
+                t["DM"][i][j] = drop_x[i - 1] + softmin(torch.stack([t["MM"][i - 1][j], t["DM"][i - 1][j]]),
+                                                        gamma, relaxation)
+                t["DD"][i][j] = drop_x[i - 1] + softmin(torch.stack([t["MD"][i - 1][j], t["DD"][i - 1][j]]),
+                                                        gamma, relaxation)
+    return softmin(torch.stack([t[k][n][m] for k in ("MM", "MD", "DM", "DD")]), gamma, relaxation)
+
+
+def dropdtw_loss(videos, pairs, keep=0.3, temperature=0.1, gamma=0.1):
+    """The Drop-DTW loss over the given ordered pairs: quantile drop option, row and column softmaxes per frame."""
+    videos = [_normalize(v) for v in videos]
+    out = []
+    for i, j in pairs:
+        x, y = videos[i], videos[j]
+        sim = x @ y.T
+        k = max(1, int(keep * sim.numel()))
+        base = sorted(sim.detach().flatten().tolist(), reverse=True)[k - 1]
+        cost = torch.zeros_like(sim)
+        drop_x, drop_y = [], []
+        for a in range(len(x)):
+            logits = torch.cat([sim[a], sim.new_tensor([base])]) / temperature
+            logp = logits - torch.logsumexp(logits, 0)
+            cost[a] = cost[a] - logp[:-1] / 2
+            drop_x.append(-logp[-1])
+        for b in range(len(y)):
+            logits = torch.cat([sim[:, b], sim.new_tensor([base])]) / temperature
+            logp = logits - torch.logsumexp(logits, 0)
+            cost[:, b] = cost[:, b] - logp[:-1] / 2
+            drop_y.append(-logp[-1])
+        out.append(drop_dtw_score(cost, torch.stack(drop_x), torch.stack(drop_y), gamma, "smoothmin"))
+    return torch.stack(out).mean()

@@ -19,7 +19,8 @@ def test_cuda_matches_cpu(name):
         torch.manual_seed(0)
         loss = create(name, **options).to(device)
         leaf = embs.to(device).requires_grad_(True)
-        value = loss(leaf, lengths.to(device), steps=steps.to(device))
+        views = torch.tensor([0, 0, 1, 1], device=device)
+        value = loss(leaf, lengths.to(device), steps=steps.to(device), video_index=views)
         (grad,) = torch.autograd.grad(value, leaf)
         results.append((value.detach().cpu(), grad.cpu()))
     (cpu_value, cpu_grad), (cuda_value, cuda_grad) = results

@@ -12,7 +12,7 @@ from gtalign.losses import available, create
 DIM = 16
 OPTIONS = {"sal": dict(dim=DIM, seed=0), "speednet": dict(dim=DIM, seed=0), "d3tw": dict(seed=0),
            "tcn": dict(positive_window=6, negative_margin=12)}
-PAIRWISE = ("gta", "softdtw", "d3tw", "tcc")
+PAIRWISE = ("gta", "softdtw", "d3tw", "tcc", "lav", "dropdtw", "scl")
 HEADS = ("sal", "speednet")
 
 
@@ -24,8 +24,13 @@ def steps_for(embs):
     return (torch.arange(embs.shape[1]) * 3).expand(embs.shape[:2])
 
 
+def extras(embs, steps=None):
+    """The extras a trainer passes: source positions, and clips 2b and 2b+1 as two views of one video (SCL)."""
+    return {"steps": steps_for(embs) if steps is None else steps, "video_index": torch.arange(embs.shape[0]) // 2}
+
+
 def test_every_loss_is_covered():
-    assert set(available()) == {"gta", "softdtw", "d3tw", "tcc", "tcn", "sal", "speednet"}
+    assert set(available()) == {"gta", "softdtw", "d3tw", "tcc", "tcn", "sal", "speednet", "lav", "dropdtw", "scl"}
 
 
 @pytest.mark.parametrize("name", sorted(OPTIONS.keys() | set(PAIRWISE)))
@@ -33,7 +38,7 @@ def test_finite_value_and_gradients(name):
     embs = F.normalize(torch.randn(4, 20, DIM, generator=torch.Generator().manual_seed(0)), dim=-1)
     embs.requires_grad_(True)
     loss = build(name)
-    value = loss(embs, torch.tensor([20, 17, 20, 12]), steps=steps_for(embs))
+    value = loss(embs, torch.tensor([20, 17, 20, 12]), **extras(embs))
     value.backward()
     assert value.dim() == 0 and bool(torch.isfinite(value))
     assert bool(torch.isfinite(embs.grad).all()) and float(embs.grad.abs().sum()) > 0
@@ -46,7 +51,7 @@ def train_head(loss, rng, iterations=150):
     optimizer = torch.optim.Adam(loss.parameters(), lr=3e-3)
     for _ in range(iterations):
         embs = warped_copies(rng, 4, 20, DIM)
-        value = loss(embs, steps=steps_for(embs))
+        value = loss(embs, **extras(embs))
         optimizer.zero_grad()
         value.backward()
         optimizer.step()
@@ -62,9 +67,9 @@ def test_time_consistent_pairs_cost_less_than_shuffled(name):
     with torch.no_grad():
         for _ in range(5):
             embs = warped_copies(rng, 4, 20, DIM)
-            consistent.append(float(loss(embs, steps=steps_for(embs))))
+            consistent.append(float(loss(embs, **extras(embs))))
             mixed = shuffle_one(embs, rng)
-            shuffled.append(float(loss(mixed, steps=steps_for(mixed))))
+            shuffled.append(float(loss(mixed, **extras(mixed))))
     assert np.mean(consistent) < np.mean(shuffled)
     assert sum(c < s for c, s in zip(consistent, shuffled)) >= 4
 
@@ -85,11 +90,11 @@ def test_padding_does_not_change_the_loss(name):
         loss.load_state_dict(first.state_dict())
         return loss
 
-    torch.testing.assert_close(first(embs, lengths, steps=steps), twin()(junk, lengths, steps=steps),
-                               rtol=1e-9, atol=0)
+    torch.testing.assert_close(first(embs, lengths, **extras(embs, steps)),
+                               twin()(junk, lengths, **extras(junk, steps)), rtol=1e-9, atol=0)
     # equal lengths: a batch padded with extra frames equals the unpadded batch
-    torch.testing.assert_close(twin()(embs[:, :10], steps=steps[:, :10]),
-                               twin()(junk, torch.tensor([10, 10, 10]), steps=steps), rtol=1e-9, atol=0)
+    torch.testing.assert_close(twin()(embs[:, :10], **extras(embs, steps[:, :10])),
+                               twin()(junk, torch.tensor([10, 10, 10]), **extras(junk, steps)), rtol=1e-9, atol=0)
 
 
 @pytest.mark.parametrize("name", sorted(PAIRWISE))
@@ -125,6 +130,10 @@ def test_missing_or_malformed_extras_raise():
         build("tcn")(embs, steps=torch.zeros(2, 9, dtype=torch.long))
     with pytest.raises(GtalignError, match="dim=16"):
         build("sal")(F.normalize(torch.randn(2, 10, 8), dim=-1))
+    with pytest.raises(GtalignError, match="views_per_video"):
+        build("scl")(embs, steps=steps_for(embs), video_index=torch.tensor([0, 1]))
+    with pytest.raises(GtalignError, match="video_index"):
+        build("scl")(embs, steps=steps_for(embs), video_index=torch.tensor([0.0, 0.0]))
 
 
 @pytest.mark.parametrize("name", available())
@@ -133,4 +142,4 @@ def test_a_misspelt_keyword_is_an_error_and_other_losses_extras_are_ignored(name
     steps = torch.arange(10).repeat(2, 1)
     with pytest.raises(GtalignError, match=r"unknown keyword argument\(s\) 'step' \(did you mean 'steps'\?\)"):
         build(name)(embs, step=steps)
-    build(name)(embs, steps=steps, seq_lens=torch.tensor([10, 10]))  # what some loss takes is fine for all
+    build(name)(embs, **extras(embs, steps), seq_lens=torch.tensor([10, 10]))  # what some loss takes is fine for all

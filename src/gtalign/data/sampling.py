@@ -152,9 +152,13 @@ class ClipDataset(torch.utils.data.Dataset):
         return len(self.source)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return self.clip(i)
+
+    def clip(self, i: int, view: int = 0) -> dict[str, torch.Tensor]:
+        """Item i; another `view` draws other steps and augmentation from the same video."""
         if not 0 <= i < len(self):
             raise IndexError(f"clip index {i} out of range for {len(self)} videos")
-        rng = np.random.default_rng([self.seed, self.epoch, i])
+        rng = np_rng(self.seed, self.epoch, i, view)
         n = _num_frames(self.source, i)
         steps, frame_indices = self.sampler.indices(n, rng)
         length = self.sampler.valid_length(n)
@@ -162,6 +166,35 @@ class ClipDataset(torch.utils.data.Dataset):
         return {"frames": frames, "steps": torch.from_numpy(steps),
                 "labels": torch.from_numpy(step_labels(self.source, i, steps, length)),
                 "length": torch.tensor(length, dtype=torch.int64), "video_index": torch.tensor(i, dtype=torch.int64)}
+
+
+def np_rng(seed: int, epoch: int, i: int, view: int = 0) -> np.random.Generator:
+    """The random draws of clip i at an epoch: view 0 from (seed, epoch, i), view v > 0 from (seed, epoch, i, v)."""
+    return np.random.default_rng([seed, epoch, i] + ([view] if view else []))
+
+
+class ViewsDataset(torch.utils.data.Dataset):
+    """`views` clips of each video of a clip dataset (anything with `clip(i, view)`), drawn independently, for losses
+    that compare two views of one video (SCL): item i is a list of `views` clip dicts; batch them with
+    `collate_views`."""
+
+    def __init__(self, clips: Any, views: int):
+        self.clips, self.views = clips, _positive_int("views", views)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.clips.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int) -> list[dict[str, torch.Tensor]]:
+        return [self.clips.clip(i, view) for view in range(self.views)]
+
+
+def collate_views(items: list[list[dict[str, torch.Tensor]]], collate: Any = None) -> dict[str, torch.Tensor]:
+    """Batch the views of `ViewsDataset` items with `collate` (default `collate_clips`): the views of a video are
+    consecutive, and `video_index` tells which clips belong together."""
+    return (collate or collate_clips)([clip for views in items for clip in views])
 
 
 def _pad_steps(x: torch.Tensor, total: int, fill: int | None = None) -> torch.Tensor:

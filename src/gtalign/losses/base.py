@@ -40,7 +40,8 @@ class FrameLoss(nn.Module):
     """Base class of the losses: input checks, then :meth:`compute` on validated tensors.
 
     Subclasses set ``needs`` / ``uses`` (see the module docstring), ``min_videos`` (2 for losses over pairs of
-    videos) and ``min_frames`` (per video), and implement ``compute(embs, lengths, **extra)``.
+    videos), ``min_frames`` (per video) and ``views`` (clips of each video per batch), and implement
+    ``compute(embs, lengths, **extra)``.
     """
 
     name: ClassVar[str] = ""
@@ -48,6 +49,7 @@ class FrameLoss(nn.Module):
     uses: ClassVar[frozenset[str]] = frozenset()
     min_videos: ClassVar[int] = 1
     min_frames: ClassVar[int] = 2
+    views: ClassVar[int] = 1  # clips of each video a training batch must hold (SCL compares two views)
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

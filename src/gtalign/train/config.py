@@ -32,6 +32,7 @@ class DataConfig:
     sampling: str = "random"         # how the T steps are drawn: random, uniform, stride (ClipSampler modes)
     step_stride: int = 1             # frames between steps in `stride` sampling (SpeedNet's normal speed)
     batch_size: int = 4              # videos per step, over all processes
+    views_per_video: int | None = None  # clips drawn from each video per step; null: what the loss needs (SCL: 2)
     workers: int = 2                 # data-loading processes per training process
 
 
@@ -190,6 +191,8 @@ def check_values(config: Config) -> None:
                    "optim.l2_weight": config.optim.l2_weight, "optim.warmup_steps": config.optim.warmup_steps,
                    "train.val_batches": config.train.val_batches,
                    "train.keep_checkpoints": config.train.keep_checkpoints}
+    if config.data.views_per_video is not None:
+        positive["data.views_per_video"] = config.data.views_per_video
     for key, value in positive.items():
         if value <= 0:
             raise GtalignError(f"{key} must be > 0, got {value}")

@@ -1,6 +1,7 @@
 """The training and validation clips of a config: sources, clip sampling, augmentation, optional feature cache."""
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -9,7 +10,7 @@ import torch
 
 from gtalign.data import open_source
 from gtalign.data.augment import VideoAugment
-from gtalign.data.sampling import ClipDataset, ClipSampler, collate_clips
+from gtalign.data.sampling import ClipDataset, ClipSampler, ViewsDataset, collate_clips, collate_views
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 from gtalign.models import Embedder
@@ -27,6 +28,7 @@ class TrainingData:
 
 def video_lengths(dataset: torch.utils.data.Dataset) -> torch.Tensor:
     """Frame counts (N,) int64 of a clip dataset's videos (the `seq_lens` TCC normalises steps by)."""
+    dataset = dataset.clips if isinstance(dataset, ViewsDataset) else dataset
     source = dataset.cache.source if isinstance(dataset, FeatureClipDataset) else dataset.source
     return torch.tensor([int(e.num_frames) for e in source.entries], dtype=torch.int64)
 
@@ -63,6 +65,26 @@ def _feature_clips(config: Config, source: VideoSource, embedder: Embedder, devi
     if is_distributed():
         torch.distributed.barrier()
     return FeatureClipDataset(cache, clip_sampler(config), config.train.seed)
+
+
+def views_per_video(config: Config, loss: torch.nn.Module) -> int:
+    """How many clips of each video a batch holds: `data.views_per_video`, or what the loss needs."""
+    need = int(getattr(loss, "views", 1))
+    views = config.data.views_per_video
+    if views is None:
+        return need
+    if views < need:
+        raise GtalignError(f"loss {config.loss['name']!r} compares {need} views of each video, but "
+                           f"data.views_per_video is {views}; set it to {need} or more (or leave it null)")
+    return views
+
+
+def with_views(data: TrainingData, views: int) -> TrainingData:
+    """`data` with `views` independently drawn clips of each video per item (unchanged for 1)."""
+    if views == 1:
+        return data
+    return TrainingData(ViewsDataset(data.train, views), None if data.val is None else ViewsDataset(data.val, views),
+                        functools.partial(collate_views, collate=data.collate))
 
 
 def build_data(config: Config, embedder: Embedder, device: torch.device, info: ProcessInfo,

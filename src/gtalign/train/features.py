@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from gtalign.data.manifest import VideoEntry
-from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, step_labels
+from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, np_rng, step_labels
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
@@ -133,8 +133,11 @@ class FeatureClipDataset(torch.utils.data.Dataset):
         return len(self.cache.source)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return self.clip(i)
+
+    def clip(self, i: int, view: int = 0) -> dict[str, torch.Tensor]:
         feats = self.cache.load(i)
-        rng = np.random.default_rng([self.seed, self.epoch, i])
+        rng = np_rng(self.seed, self.epoch, i, view)
         steps, frame_indices = self.sampler.indices(feats.shape[0], rng)
         length = self.sampler.valid_length(feats.shape[0])
         return {"features": torch.from_numpy(np.ascontiguousarray(feats[frame_indices])),

@@ -29,7 +29,7 @@ from gtalign.models import Embedder
 from gtalign.train import checkpoint as ckpt
 from gtalign.train.batches import SamplerState, epoch_loader
 from gtalign.train.config import Config, dump_config
-from gtalign.train.data import TrainingData, build_data, video_lengths, with_video_lengths
+from gtalign.train.data import TrainingData, build_data, video_lengths, views_per_video, with_video_lengths, with_views
 from gtalign.train.distributed import ProcessInfo, convert_batchnorm, init_processes, is_distributed
 from gtalign.train.optim import build_optimizer, build_scheduler, lr_factor, parameter_groups
 from gtalign.train.scalars import ScalarLog
@@ -157,7 +157,9 @@ class Trainer:
             self.forward = torch.nn.parallel.DistributedDataParallel(
                 self.module, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.step, self.sampler = 0, SamplerState()
-        self.data: TrainingData = build_data(config, embedder, self.device, self.info, progress=self.progress)
+        views = views_per_video(config, loss)
+        self.data: TrainingData = with_views(build_data(config, embedder, self.device, self.info,
+                                                        progress=self.progress), views)
         self.seq_lens = {"train": video_lengths(self.data.train),
                          "val": None if self.data.val is None else video_lengths(self.data.val)}
         if resume:

@@ -55,7 +55,8 @@ REFERENCES: tuple[Method, ...] = (
     Method(UNTRAINED, "Untrained network", {"name": "gta"}),
 )
 
-# The paper's rows (supplement Table 1), then soft-DTW; GTA last as "Ours".
+# The paper's rows (supplement Table 1), then soft-DTW and the methods that came after it (LAV, Drop-DTW, CARL's
+# SCL, which trains on two clips of each video); GTA last as "Ours".
 BASELINES: tuple[Method, ...] = (
     Method("speednet", "SpeedNet", {"name": "speednet"}),
     Method("tcn", "TCN", {"name": "tcn"}),
@@ -63,6 +64,9 @@ BASELINES: tuple[Method, ...] = (
     Method("d3tw", "D3TW*", {"name": "d3tw"}),
     Method("tcc", "TCC", {"name": "tcc"}),
     Method("softdtw", "soft-DTW", {"name": "softdtw"}),
+    Method("lav", "LAV", {"name": "lav"}),
+    Method("dropdtw", "Drop-DTW", {"name": "dropdtw"}),
+    Method("scl", "SCL (CARL's loss)", {"name": "scl"}),
     Method("gta", "GTA (ours)", {"name": "gta"}),
 )
 
