@@ -62,4 +62,4 @@ def test_bad_options_and_synth_plumbing(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "gtalign.data.synth", fake)
     assert main(["data", "synth", "-o", str(tmp_path / "s"), "--classes", "2", "--size", "64"]) == 0
     assert calls == [(str(tmp_path / "s"), dict(num_classes=2, videos_per_class=40, min_frames=40, max_frames=120,
-                                                  image_size=64, seed=0, workers=2))]
+                                                  image_size=64, seed=0, workers=2, difficulty="easy"))]

@@ -91,7 +91,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     path = generate_dataset(args.out, num_classes=args.classes, videos_per_class=args.videos_per_class,
                             min_frames=args.min_frames, max_frames=args.max_frames, image_size=args.size,
-                            seed=args.seed, workers=args.workers)
+                            seed=args.seed, workers=args.workers, difficulty=args.difficulty)
     print(f"wrote {path}")
     return 0
 
@@ -138,4 +138,7 @@ def register(subparsers) -> None:
     p.add_argument("--size", type=int, default=112, help="frame size in pixels")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--difficulty", choices=("easy", "hard"), default="easy",
+                   help="easy: mild time warps, static camera; hard: timing a clock cannot predict, moving camera, "
+                        "changing light, a distractor (docs/synthetic.md)")
     p.set_defaults(func=cmd_synth)

@@ -10,7 +10,7 @@ def _demo(args: argparse.Namespace) -> int:
     from gtalign.apps.demo.pipeline import demo
     from gtalign.apps.demo.settings import load_settings
 
-    settings = load_settings("quick" if args.quick else "full", args.config)
+    settings = load_settings("quick" if args.quick else args.preset, args.config)
     run, report = demo(settings, args.out, seeds=args.seeds, ablations=args.ablations, workers=args.workers,
                        threads=args.threads, progress=not args.quiet)
     print()
@@ -27,7 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "print the comparison table and write report.html. Finished runs are kept in the output "
                     "folder: an interrupted demo continues where it stopped.")
     p.add_argument("-o", "--out", default="demo_out", type=output_folder, help="output folder (default demo_out/)")
-    p.add_argument("--quick", action="store_true", help="a tiny configuration (CI; under 3 minutes)")
+    p.add_argument("--preset", choices=("full", "easy", "quick"), default="full",
+                   help="full (default): the hard synthetic data; easy: the original, easy data with the same budget; "
+                        "quick: a tiny run on easy data")
+    p.add_argument("--quick", action="store_true", help="the same as --preset quick (CI; under 3 minutes)")
     p.add_argument("--seeds", type=int, default=1, help="train every method with seeds 0..N-1 (default 1)")
     p.add_argument("--ablations", action="store_true",
                    help="also train GTA with min^gamma and hard min, without cycle-consistency, gamma_s 0.01 and 1")

@@ -66,7 +66,7 @@ def prepare_dataset(settings: DemoSettings, out_dir: Path, workers: int = 2, pro
     d = settings.dataset
     return Path(generate_dataset(folder, num_classes=d.num_classes, videos_per_class=d.videos_per_class,
                                  min_frames=d.min_frames, max_frames=d.max_frames, image_size=d.image_size,
-                                 seed=d.seed, workers=workers, progress=progress))
+                                 seed=d.seed, workers=workers, progress=progress, difficulty=d.difficulty))
 
 
 def local_trunk_weights(trunk: str) -> tuple[str | None, str]:

@@ -26,7 +26,7 @@ def caption(run, results: list[dict[str, Any]]) -> str:
     """What the table was measured on: synthetic data, seeds, steps, trunk."""
     d = run.settings.dataset
     steps = max((r["steps"] for r in results), default=0)
-    return (f"Synthetic data (gtalign synth: {d.num_classes} actions x {d.videos_per_class} videos, "
+    return (f"Synthetic data, {d.difficulty} (gtalign synth: {d.num_classes} actions x {d.videos_per_class} videos, "
             f"{d.min_frames}-{d.max_frames} frames, {d.image_size} px, data seed {d.seed}); every method "
             f"{steps} training steps, same network and data; seeds {sorted({r['seed'] for r in results})}, "
             f"mean ± std over seeds; {run.trunk}. Bold: best trained method. Accuracy, R2, tau and AP x 100; "

@@ -5,12 +5,13 @@ clearly visible: its colours keep a minimum luminance contrast against the backg
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, field, replace
 
 import numpy as np
 from PIL import Image
 
 TEXTURES = ("blobs", "stripes", "checker")
+SCENE_MOTION = ("pan", "zoom", "flicker", "flicker_cycles", "distractor_radius", "distractor_color", "distractor_path")
 MIN_CONTRAST = 0.35 # luminance difference in [0, 1] between the figure and the background's mean
 
 
@@ -36,9 +37,24 @@ class Appearance:
     texture_strength: float
     texture_seed: int
     noise: float            # standard deviation of per-pixel Gaussian noise (0-255 scale)
+    # camera and scene changes over the video (the "hard" data; zero for the easy data)
+    pan: float = 0.0        # horizontal camera travel from the first to the last frame (image fraction)
+    zoom: float = 1.0       # figure scale at the last frame relative to the first
+    flicker: float = 0.0    # relative amplitude of a sinusoidal change of lighting
+    flicker_cycles: float = 1.0   # lighting periods over the video
+    distractor_radius: float = 0.0  # a disc crossing the scene behind the figure (image fraction; 0: none)
+    distractor_color: list[int] = field(default_factory=lambda: [0, 0, 0])
+    distractor_path: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # x0, y0, x1, y1
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """The fields as JSON; the scene-motion fields only when set, so easy data keeps its manifests."""
+        fields = Appearance.__dataclass_fields__
+        out = asdict(self)
+        for key in SCENE_MOTION:
+            f = fields[key]
+            if out[key] == (f.default if f.default_factory is MISSING else f.default_factory()):
+                del out[key]
+        return out
 
 
 def luminance(rgb) -> float:
@@ -79,6 +95,18 @@ def sample_appearance(rng: np.random.Generator) -> Appearance:
         texture=TEXTURES[int(rng.integers(len(TEXTURES)))], texture_period=r(rng.uniform(0.08, 0.4)),
         texture_angle=r(rng.uniform(0.0, 180.0)), texture_strength=r(rng.uniform(0.05, 0.25)),
         texture_seed=int(rng.integers(2**31)), noise=r(rng.uniform(1.0, 8.0)))
+
+
+def with_scene_motion(app: Appearance, rng: np.random.Generator) -> Appearance:
+    """`app` with the camera motion, lighting change and distractor of the hard data drawn from `rng`."""
+    def r(x: float) -> float:
+        return round(float(x), 4)
+
+    radius = r(rng.uniform(0.06, 0.12)) if rng.random() < 0.7 else 0.0
+    return replace(app, pan=r(rng.uniform(-0.25, 0.25)), zoom=r(np.exp(rng.uniform(-0.3, 0.3))),
+                   flicker=r(rng.uniform(0.05, 0.25)), flicker_cycles=r(rng.uniform(0.5, 3.0)),
+                   distractor_radius=radius, distractor_color=_color(rng),
+                   distractor_path=[r(v) for v in rng.uniform(0.0, 1.0, 4)])
 
 
 def _texture(app: Appearance, size: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from gtalign.data.manifest import Manifest, VideoEntry, save_manifest
 from gtalign.data.synth.actions import ACTIONS
 from gtalign.data.synth.spec import VideoSpec, sample_spec
+from gtalign.data.synth.timeline import DIFFICULTIES
 from gtalign.errors import GtalignError
 
 DATASET_NAME = "synth-actions"
@@ -97,22 +98,27 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 def generate_dataset(out_dir: str | os.PathLike, num_classes: int = 4, videos_per_class: int = 40,
                      min_frames: int = 40, max_frames: int = 120, image_size: int = 112, seed: int = 0,
-                     workers: int = 2, val_fraction: float = 0.25, progress: bool = True) -> Path:
+                     workers: int = 2, val_fraction: float = 0.25, progress: bool = True,
+                     difficulty: str = "easy") -> Path:
     """Generate the synthetic action dataset in `out_dir` and return the path of its manifest.json.
 
     `num_classes` actions (the first of `ACTIONS`), `videos_per_class` videos each with a frame count uniform in
     [min_frames, max_frames], frames `image_size` pixels square. Per class the first videos are `train`, the
-    last `val_fraction` of them `val`. The dataset is a function of the arguments (not of `workers`); a rerun
-    into the same folder keeps the videos already written for the same arguments.
+    last `val_fraction` of them `val`. `difficulty`: `"easy"` (mild time warps, static camera) or `"hard"` (timing
+    a clock cannot predict, moving camera, changing light, a distractor; docs/synthetic.md). The dataset is a
+    function of the arguments (not of `workers`); a rerun into the same folder keeps the videos already written
+    for the same arguments.
     """
     _check_args(num_classes, videos_per_class, min_frames, max_frames, image_size, seed, workers, val_fraction)
+    if difficulty not in DIFFICULTIES:
+        raise GtalignError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_train = num_train(videos_per_class, val_fraction)
     entries, jobs = [], []
     for c in range(num_classes):
         for i in range(videos_per_class):
-            spec = sample_spec(seed, c, i, min_frames, max_frames, image_size)
+            spec = sample_spec(seed, c, i, min_frames, max_frames, image_size, difficulty)
             video_id = f"{spec.action}_{i:04d}"
             folder = out / "videos" / video_id
             entries.append(VideoEntry(id=video_id, path=folder.resolve(), class_name=spec.action,
@@ -131,6 +137,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_classes: int = 4, videos_pe
                 bar.update()
     bar.close()
     actions = ACTIONS[:num_classes]
-    manifest = Manifest(name=DATASET_NAME, videos=entries, classes=[a.name for a in actions],
+    name = DATASET_NAME if difficulty == "easy" else f"{DATASET_NAME}-{difficulty}"
+    manifest = Manifest(name=name, videos=entries, classes=[a.name for a in actions],
                         label_names={a.name: a.phase_names for a in actions})
     return save_manifest(manifest, out / "manifest.json")

@@ -8,10 +8,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from gtalign.data.synth.actions import ACTIONS, Action, phase_of
-from gtalign.data.synth.appearance import Appearance, sample_appearance
+from gtalign.data.synth.appearance import Appearance, sample_appearance, with_scene_motion
 from gtalign.data.synth.render import render_frames
 from gtalign.data.synth.style import Style, sample_style
-from gtalign.data.synth.timeline import Warp, canonical_times, sample_warp
+from gtalign.data.synth.timeline import DIFFICULTIES, Warp, canonical_times, sample_warp
 from gtalign.errors import GtalignError
 
 GENERATOR = "gtalign-synth"
@@ -59,6 +59,7 @@ class VideoSpec:
                                f"got {meta.get('generator')!r}")
         warp = dict(meta["warp"])
         warp["pauses"] = [tuple(p) for p in warp["pauses"]]
+        warp["skips"] = [tuple(p) for p in warp.get("skips", [])]
         return cls(seed=list(meta["seed"]), action=meta["action"], image_size=int(meta["image_size"]),
                    canonical_time=np.asarray(meta["canonical_time"], dtype=np.float64), warp=Warp(**warp),
                    style=Style(**meta["style"]), appearance=Appearance(**meta["appearance"]),
@@ -83,14 +84,25 @@ def action_by_name(name: str) -> Action:
 
 
 def sample_spec(seed: int, class_index: int, video_index: int, min_frames: int, max_frames: int,
-                image_size: int) -> VideoSpec:
+                image_size: int, difficulty: str = "easy") -> VideoSpec:
     """The spec of video `video_index` of class `class_index`: a function of these numbers only, so a dataset
-    is the same whatever the number of workers or the order of generation."""
+    is the same whatever the number of workers or the order of generation.
+
+    `difficulty="hard"`: the timeline of `timeline._hard_warp` and a moving camera, changing light and a distractor
+    (`appearance.with_scene_motion`, drawn from a generator of their own); the easy data is unchanged by them.
+    """
+    if difficulty not in DIFFICULTIES:
+        raise GtalignError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
     words = [seed, class_index, video_index]
     rng = np.random.default_rng(words)
     action = ACTIONS[class_index]
     num_frames = int(rng.integers(min_frames, max_frames + 1))
-    warp = sample_warp(action.num_phases, rng)
-    return VideoSpec(seed=words, action=action.name, image_size=image_size,
-                     canonical_time=canonical_times(warp, num_frames), warp=warp, style=sample_style(action, rng),
-                     appearance=sample_appearance(rng), noise_seed=int(rng.integers(2**63)))
+    warp = sample_warp(action.num_phases, rng, difficulty)
+    style = sample_style(action, rng)
+    appearance = sample_appearance(rng)
+    spec = VideoSpec(seed=words, action=action.name, image_size=image_size,
+                     canonical_time=canonical_times(warp, num_frames), warp=warp, style=style,
+                     appearance=appearance, noise_seed=int(rng.integers(2**63)))
+    if difficulty == "hard":
+        spec = replace(spec, appearance=with_scene_motion(appearance, np.random.default_rng(words + [1])))
+    return spec
