@@ -85,7 +85,9 @@ class CheckpointEncoder:
 
     def encode(self, source: VideoSource, i: int) -> np.ndarray:
         """As `gtalign.train.embed.embed_video`, with each frame's trunk maps computed once."""
-        return np.concatenate([e[0].float().cpu().numpy() for e in self._embed(source, i, False)])
+        from gtalign.train.embed import whole_sequence
+
+        return whole_sequence(self.model, list(self._embed(source, i, False)))
 
     def conv_maps(self, source: VideoSource, i: int) -> np.ndarray:
         """The last 3D conv layer's maps at each frame's own time slice (the newest of its context): (T, K, h, w)."""

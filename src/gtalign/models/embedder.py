@@ -15,6 +15,7 @@ from torch import nn
 
 from gtalign.errors import GtalignError, describe
 from gtalign.models.regimes import apply_regime, check_regime
+from gtalign.models.temporal import build_temporal
 from gtalign.models.trunks import build_trunk
 
 
@@ -57,23 +58,40 @@ class Embedder(nn.Module):
     """Frames (B, T, C, 3, H, W) -> L2-normalised frame embeddings (B, T, D).
 
     `trunk_features` and `embed_features` split the network so that a frozen trunk's features can be cached.
+    With `temporal_head="transformer"` a temporal transformer (`gtalign.models.temporal`) follows the per-frame
+    embeddings, so a frame's embedding depends on the whole sequence it is embedded with: `embed_features(...,
+    sequence=False)` gives the per-frame part (for chunked embedding), `sequence(embs, lengths)` the rest.
     `config` holds the constructor arguments (checkpoints rebuild the network from it).
     """
 
     def __init__(self, trunk: str = "resnet50", weights: str | Path | None = None, regime: str = "train_all",
                  embedding_dim: int = 128, conv_channels: int = 512, num_conv: int = 2, fc_channels: int = 512,
-                 num_fc: int = 2, dropout: float = 0.1):
+                 num_fc: int = 2, dropout: float = 0.1, temporal_head: str = "none", temporal_positions: int = 20):
         super().__init__()
         check_regime(regime, weights)
         self.config: dict[str, Any] = dict(trunk=trunk, weights=None if weights is None else str(weights),
                                            regime=regime, embedding_dim=embedding_dim, conv_channels=conv_channels,
-                                           num_conv=num_conv, fc_channels=fc_channels, num_fc=num_fc, dropout=dropout)
+                                           num_conv=num_conv, fc_channels=fc_channels, num_fc=num_fc, dropout=dropout,
+                                           temporal_head=temporal_head, temporal_positions=temporal_positions)
         self.regime = regime
         self.trunk, self.feature_channels = build_trunk(trunk, weights)
         apply_regime(self.trunk, regime)
         self.head = ContextEmbedder(self.feature_channels, conv_channels, num_conv, fc_channels, num_fc, dropout,
                                     embedding_dim)
+        self.temporal = build_temporal(temporal_head, embedding_dim, temporal_positions)
         self.embedding_dim = embedding_dim
+
+    @classmethod
+    def from_config(cls, model: Any, weights: str | Path | None = None, positions: int = 20) -> "Embedder":
+        """The embedder a `ModelConfig` describes (`gtalign.train.config`), with trunk `weights` (a checkpoint
+        being loaded passes None: it holds every weight) and `positions` (the training clip's steps, for a
+        temporal head)."""
+        return cls(model.trunk, weights, model.regime, model.embedding_dim, model.conv_channels, model.num_conv,
+                   model.fc_channels, model.num_fc, model.dropout, model.temporal_head, positions)
+
+    def sequence(self, embs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The temporal head over whole sequences of per-frame embeddings (B, T, D) (identity without one)."""
+        return embs if self.temporal is None else self.temporal(embs, lengths)
 
     @property
     def trunk_frozen(self) -> bool:
@@ -92,9 +110,10 @@ class Embedder(nn.Module):
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.trunk_frozen):
             return self.trunk(frames)
 
-    def embed_features(self, feats: torch.Tensor, return_maps: bool = False
-                       ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Embeddings from trunk maps: (B, T, C, F, h, w) -> (B, T, D).
+    def embed_features(self, feats: torch.Tensor, return_maps: bool = False, lengths: torch.Tensor | None = None,
+                       sequence: bool = True) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Embeddings from trunk maps: (B, T, C, F, h, w) -> (B, T, D), valid `lengths` (B,) (for a temporal head;
+        default all T); `sequence=False` leaves the temporal head out.
 
         With `return_maps`, also the last conv layer's maps (B, T, K, C, h, w) (for CAM).
         """
@@ -103,12 +122,15 @@ class Embedder(nn.Module):
         b, t = feats.shape[:2]
         maps = self.head.conv_maps(feats.flatten(0, 1).to(self.head.projection.weight.dtype))
         embs = self.head.embed_maps(maps).unflatten(0, (b, t))
+        if sequence:
+            embs = self.sequence(embs, lengths)
         return (embs, maps.unflatten(0, (b, t))) if return_maps else embs
 
-    def forward(self, frames: torch.Tensor, return_maps: bool = False
-                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Frames (B, T, C, 3, H, W) -> embeddings (B, T, D) (and conv maps (B, T, K, C, h, w) with `return_maps`)."""
+    def forward(self, frames: torch.Tensor, return_maps: bool = False, lengths: torch.Tensor | None = None,
+                sequence: bool = True) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Frames (B, T, C, 3, H, W) -> embeddings (B, T, D) (and conv maps (B, T, K, C, h, w) with `return_maps`);
+        `lengths` and `sequence` as in `embed_features`."""
         if frames.dim() != 6 or frames.shape[3] != 3:
             raise GtalignError(f"frames must have shape (B, T, C, 3, H, W), got {describe(frames)}")
         feats = self.trunk_features(frames.flatten(0, 2))
-        return self.embed_features(feats.unflatten(0, frames.shape[:3]), return_maps)
+        return self.embed_features(feats.unflatten(0, frames.shape[:3]), return_maps, lengths, sequence)

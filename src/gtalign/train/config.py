@@ -56,6 +56,7 @@ class ModelConfig:
     fc_channels: int = 512
     num_fc: int = 2
     dropout: float = 0.1
+    temporal_head: str = "none"       # none, transformer (CARL's temporal transformer over each clip's frames)
     cache_features: bool = False      # frozen trunk only: compute trunk features once and train on them
     cache_dir: str | None = None      # default: {train.log_dir}/../feature_cache
 

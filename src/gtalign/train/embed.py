@@ -42,9 +42,7 @@ def load_embedder(checkpoint: str | os.PathLike) -> tuple[Embedder, Config]:
     """The trained embedder of a checkpoint (eval mode, on CPU) and the config it was trained with."""
     state = load_checkpoint(checkpoint)
     config = config_from_dict(state["config"])
-    m = config.model
-    model = Embedder(m.trunk, None, m.regime, m.embedding_dim, m.conv_channels, m.num_conv, m.fc_channels, m.num_fc,
-                     m.dropout)  # the checkpoint holds every weight, pretrained ones included
+    model = Embedder.from_config(config.model, None, config.data.num_steps)  # the checkpoint holds every weight
     model.load_state_dict(state["model"])
     return model.eval(), config
 
@@ -99,15 +97,22 @@ def iter_feature_clips(model: Embedder, feats: np.ndarray | torch.Tensor, num_co
         rows = index[start:start + chunk]
         clip = feats[rows] if isinstance(feats, torch.Tensor) else \
             torch.from_numpy(np.ascontiguousarray(feats[rows], dtype=np.float32))  # (n, C, F, h, w)
-        yield model.embed_features(clip[None].to(device), return_maps=return_maps)
+        yield model.embed_features(clip[None].to(device), return_maps=return_maps, sequence=False)
+
+
+@torch.no_grad()
+def whole_sequence(model: Embedder, parts: list[torch.Tensor]) -> np.ndarray:
+    """The per-frame embeddings of a video's chunks (1, n, D) joined, then the model's temporal head over the whole
+    video (none: unchanged): (N, D) float32."""
+    embs = torch.cat(parts, dim=1)
+    return model.sequence(embs)[0].float().cpu().numpy()
 
 
 def embed_from_features(model: Embedder, feats: np.ndarray, num_context: int, frame_stride: int, chunk: int = 256,
                         device: torch.device | None = None) -> np.ndarray:
     """Embeddings (N, D) float32 of every frame of a video from its trunk maps `feats` (N, F, h, w), each frame
     with its context frames: `model(frames)` without the trunk (`iter_feature_clips`)."""
-    return np.concatenate([e[0].float().cpu().numpy()
-                           for e in iter_feature_clips(model, feats, num_context, frame_stride, chunk, device)])
+    return whole_sequence(model, list(iter_feature_clips(model, feats, num_context, frame_stride, chunk, device)))
 
 
 @torch.no_grad()
@@ -121,10 +126,10 @@ def embed_video(model: Embedder, config: Config, source: VideoSource, i: int, ch
     maps = None if cache is None else cache.cached(i)
     if maps is not None:
         return embed_from_features(model, maps, d.num_context, d.frame_stride, chunk, device)
-    parts = [model(frames[None].to(device))[0].float().cpu().numpy()
+    parts = [model(frames[None].to(device), sequence=False)
              for _, frames in iter_video_chunks(source, i, chunk, d.num_context, d.frame_stride, d.image_size,
                                                 "imagenet")]
-    return np.concatenate(parts)
+    return whole_sequence(model, parts)
 
 
 def open_cache(setting: bool | str | os.PathLike, checkpoint: str | os.PathLike, model: Embedder, config: Config,

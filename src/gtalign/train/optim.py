@@ -18,11 +18,12 @@ SCHEDULES = ("constant", "cosine", "step")
 
 
 def parameter_groups(embedder: nn.Module, extra: list[nn.Module], l2_weight: float) -> list[dict]:
-    """Trainable parameters: the embedder's head weights (matrices/kernels) with the L2 penalty, the rest without."""
+    """Trainable parameters: the weights (matrices/kernels) of the embedder's heads (the context embedder and a
+    temporal head) with the L2 penalty, the rest without."""
     decay, plain = [], []
     for name, p in embedder.named_parameters():
         if p.requires_grad:
-            (decay if name.startswith("head.") and p.dim() > 1 else plain).append(p)
+            (decay if name.startswith(("head.", "temporal.")) and p.dim() > 1 else plain).append(p)
     plain += [p for module in extra for p in module.parameters() if p.requires_grad]
     return [{"params": decay, "weight_decay": 2.0 * l2_weight}, {"params": plain, "weight_decay": 0.0}]
 

@@ -31,9 +31,10 @@ class EmbedAndLoss(nn.Module):
 
     def embed(self, batch: dict[str, Any]) -> torch.Tensor:
         """This process's embeddings (b, T, D)."""
+        lengths = batch.get("lengths")
         if "features" in batch:
-            return self.embedder.embed_features(batch["features"])
-        return self.embedder(batch["frames"])
+            return self.embedder.embed_features(batch["features"], lengths=lengths)
+        return self.embedder(batch["frames"], lengths=lengths)
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         embs = gather_batch(self.embed(batch).float())

@@ -41,9 +41,7 @@ class TrainingDiverged(GtalignError):
 
 
 def build_embedder(config: Config) -> Embedder:
-    m = config.model
-    return Embedder(m.trunk, m.weights, m.regime, m.embedding_dim, m.conv_channels, m.num_conv, m.fc_channels,
-                    m.num_fc, m.dropout)
+    return Embedder.from_config(config.model, config.model.weights, config.data.num_steps)
 
 
 def build_loss(config: Config) -> torch.nn.Module:
