@@ -20,7 +20,9 @@ from gtalign.evaluate import EmbeddingSet, VideoEmbedding
 def test_presets_and_yaml_override(tmp_path):
     full, quick = load_settings("full"), load_settings("quick")
     assert [m.key for m in full.methods] == ["speednet", "tcn", "sal", "d3tw", "tcc", "softdtw", "lav", "dropdtw",
-                                            "scl", "gta"]
+                                            "scl", "carl", "gta"]
+    carl = full.method("carl")
+    assert carl.loss == {"name": "scl"} and carl.model == {"temporal_head": "transformer"}
     assert full.dataset.num_classes == 4 and full.dataset.videos_per_class == 40  # the data issue's default
     assert quick.dataset.videos_per_class < full.dataset.videos_per_class
     path = tmp_path / "demo.yaml"

@@ -97,8 +97,9 @@ def held_out_pair(manifest: Path) -> tuple[str, str]:
 
 def job_hash(settings: DemoSettings, job: Job, trunk_weights: str | None) -> str:
     """Digest of what the job's numbers depend on (dataset, training setup, loss, trunk, protocols, seed)."""
-    return settings_hash(settings.dataset, settings.training, job.method.loss, job.method.key,
-                         trunk_weights is not None, settings.protocols, job.seed)
+    parts = [settings.dataset, settings.training, job.method.loss, job.method.key, trunk_weights is not None,
+             settings.protocols, job.seed]
+    return settings_hash(*parts, job.method.model) if job.method.model else settings_hash(*parts)
 
 
 def train_config(settings: DemoSettings, job: Job, manifest: Path, run_dir: Path, cache_dir: Path,
@@ -109,7 +110,7 @@ def train_config(settings: DemoSettings, job: Job, manifest: Path, run_dir: Path
 
     values = {section: dict(v) for section, v in settings.training.items()}
     values.setdefault("data", {})["root"] = str(manifest)
-    values.setdefault("model", {}).update(weights=trunk_weights, cache_dir=str(cache_dir))
+    values.setdefault("model", {}).update(job.method.model, weights=trunk_weights, cache_dir=str(cache_dir))
     values.setdefault("train", {}).update(log_dir=str(run_dir), seed=job.seed, threads=threads)
     values["loss"] = dict(job.method.loss)
     return config_from_dict(values)

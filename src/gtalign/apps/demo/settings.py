@@ -25,11 +25,13 @@ TIME = "time"  # the row whose only feature is the frame's relative time t / (N 
 
 @dataclass(frozen=True)
 class Method:
-    """One row of the comparison: a display name and the `loss` section of the training config."""
+    """One row of the comparison: a display name, the `loss` section of the training config and, for a row whose
+    network differs (CARL's temporal transformer), keys of its `model` section."""
 
     key: str
     label: str
     loss: dict[str, Any]
+    model: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,7 +60,7 @@ REFERENCES: tuple[Method, ...] = (
 )
 
 # The paper's rows (supplement Table 1), then soft-DTW and the methods that came after it (LAV, Drop-DTW, CARL's
-# SCL, which trains on two clips of each video); GTA last as "Ours".
+# SCL, which trains on two clips of each video, alone and with CARL's temporal transformer); GTA last as "Ours".
 BASELINES: tuple[Method, ...] = (
     Method("speednet", "SpeedNet", {"name": "speednet"}),
     Method("tcn", "TCN", {"name": "tcn"}),
@@ -69,6 +71,7 @@ BASELINES: tuple[Method, ...] = (
     Method("lav", "LAV", {"name": "lav"}),
     Method("dropdtw", "Drop-DTW", {"name": "dropdtw"}),
     Method("scl", "SCL (CARL's loss)", {"name": "scl"}),
+    Method("carl", "CARL (SCL + transformer)", {"name": "scl"}, {"temporal_head": "transformer"}),
     Method("gta", "GTA (ours)", {"name": "gta"}),
 )
 
@@ -177,10 +180,11 @@ def _methods(items: Any, where: str) -> list[Method]:
         raise GtalignError(f"{where} must be a list of {{key, label, loss}} mappings, got {items!r}")
     out = []
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or set(item) != {"key", "label", "loss"} or "name" not in item["loss"]:
-            raise GtalignError(f"{where}[{i}] must be a mapping with key, label and loss (with a loss name), "
-                               f"got {item!r}")
-        out.append(Method(str(item["key"]), str(item["label"]), dict(item["loss"])))
+        keys = set(item) if isinstance(item, dict) else set()
+        if not {"key", "label", "loss"} <= keys <= {"key", "label", "loss", "model"} or "name" not in item["loss"]:
+            raise GtalignError(f"{where}[{i}] must be a mapping with key, label and loss (with a loss name), and "
+                               f"optionally model, got {item!r}")
+        out.append(Method(str(item["key"]), str(item["label"]), dict(item["loss"]), dict(item.get("model", {}))))
     return out
 
 
