@@ -11,7 +11,7 @@ MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 
 PYTEST := $(PY) -m pytest -q -n auto --maxprocesses 4
 
-.PHONY: venv demo test test-fast bench bench-align bench-sync bench-app clips weights browser clean
+.PHONY: venv demo test test-fast bench bench-align bench-fit bench-sync bench-app clips weights browser clean
 
 venv: $(STAMP)
 
@@ -54,6 +54,10 @@ $(CLIPS_STAMP): benchmarks/fetch_clips.py | $(STAMP)
 
 bench-align: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/align_real.py
+
+# `align --fit` on the same pairs (docs/results.md, section align-fit)
+bench-fit: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
+	$(PY) benchmarks/align_fit.py
 
 bench-sync: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/sync_real.py

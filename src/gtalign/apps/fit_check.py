@@ -87,3 +87,46 @@ def check_fit(source: VideoSource, copies: list[CheckCopy],
         used, reason = "default", (f"the fitted embedder did not beat the default features on held-out re-timed "
                                    f"copies ({f:.2f} frames off against {d:.2f}); the default features are used")
     return FitCheck(d, f, used, reason, [str(c.path) for c in copies])
+
+
+@dataclass
+class CheckedFit:
+    """What `fit_and_check` found: the encoder to align with (None: keep the default features), the videos'
+    default feature streams, the check, and the fitted checkpoint."""
+
+    encoder: Any
+    features: list
+    check: FitCheck
+    checkpoint: Path
+
+
+def fit_and_check(source: VideoSource, train_source: VideoSource, extractor, out_dir: Path, settings,
+                  progress: bool = True, features: list | None = None) -> CheckedFit:
+    """`align --fit`: fit an embedder on `train_source` (the videos, plus any `--with` data) into `out_dir/fit`
+    with `settings` (`apps.fit.FitSettings`), then check it against `extractor`'s default streams on held-out
+    re-timed copies of the videos (`check_fit`). `features`: the videos' default streams when already computed."""
+    from gtalign.apps.align import align_features, extract_all
+    from gtalign.apps.alignment import embedding_alignment
+    from gtalign.apps.encoders import CheckpointEncoder
+    from gtalign.apps.fit import fit_embedder
+    from gtalign.apps.inputs import open_videos
+
+    out_dir = Path(out_dir)
+    checkpoint = fit_embedder(train_source, out_dir / "fit", settings, progress=progress)
+    encoder = CheckpointEncoder(checkpoint, settings.device, feature_cache=out_dir / "fit" / "feature_cache")
+    copies = make_copies(source, out_dir / "fit" / "check")
+    copy_source = open_videos([c.path for c in copies], what="--fit check copies") if copies else None
+    feats = features if features is not None else extract_all(source, extractor, progress)
+
+    def default_positions(k: int, copy: CheckCopy) -> np.ndarray:
+        i = copy.original
+        fc = extractor.extract(copy_source.iter_frames(k), copy.fps)
+        return align_features(extractor.spec, feats[i], fc, source.entries[i].fps, copy.fps).alignment.b_of_a
+
+    def fitted_positions(k: int, copy: CheckCopy) -> np.ndarray:
+        i = copy.original
+        return embedding_alignment(encoder.encode(source, i), encoder.encode(copy_source, k), source.entries[i].fps,
+                                   copy.fps).b_of_a
+
+    check = check_fit(source, copies, default_positions, fitted_positions)
+    return CheckedFit(encoder if check.used == "fitted" else None, feats, check, Path(checkpoint))

@@ -5,13 +5,9 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gtalign.argtypes import int_at_least, output_folder, positive_float
 from gtalign.errors import GtalignError
-
-if TYPE_CHECKING:  # numpy is imported by the commands that need it, not by `gtalign --help`
-    import numpy as np
 
 
 def _common(p: argparse.ArgumentParser, checkpoint_help: str) -> None:
@@ -43,35 +39,15 @@ def _with_videos(source, dirs: list[str], progress: bool = True):
 def _checked_fit(args: argparse.Namespace, source, extractor, out: Path):
     """Fit an embedder, check it against the default features on held-out re-timed copies (`apps.fit_check`):
     (encoder or None when the default features are kept, the videos' streams when computed, the check)."""
-    from gtalign.apps.align import align_features, extract_all
-    from gtalign.apps.alignment import embedding_alignment
-    from gtalign.apps.encoders import CheckpointEncoder
-    from gtalign.apps.fit import FitSettings, fit_embedder
-    from gtalign.apps.fit_check import check_fit, make_copies
-    from gtalign.apps.inputs import open_videos
+    from gtalign.apps.fit import FitSettings
+    from gtalign.apps.fit_check import fit_and_check
 
-    checkpoint = fit_embedder(_with_videos(source, args.with_dirs or [], not args.quiet), out / "fit",
-                              FitSettings(steps=args.fit_steps, image_size=args.fit_image_size, device=args.device),
-                              progress=not args.quiet)
-    print(f"fitted embedder: {checkpoint}")
-    encoder = CheckpointEncoder(checkpoint, args.device, feature_cache=out / "fit" / "feature_cache")
-    copies = make_copies(source, out / "fit" / "check")
-    copy_source = open_videos([c.path for c in copies], what="--fit check copies") if copies else None
-    feats = extract_all(source, extractor, not args.quiet)
-
-    def default_positions(k: int, copy) -> "np.ndarray":
-        i = copy.original
-        fc = extractor.extract(copy_source.iter_frames(k), copy.fps)
-        return align_features(extractor.spec, feats[i], fc, source.entries[i].fps, copy.fps).alignment.b_of_a
-
-    def fitted_positions(k: int, copy) -> "np.ndarray":
-        i = copy.original
-        return embedding_alignment(encoder.encode(source, i), encoder.encode(copy_source, k), source.entries[i].fps,
-                                   copy.fps).b_of_a
-
-    check = check_fit(source, copies, default_positions, fitted_positions)
-    print(f"--fit check: {check.reason}")
-    return (encoder if check.used == "fitted" else None), feats, check
+    found = fit_and_check(source, _with_videos(source, args.with_dirs or [], not args.quiet), extractor, out,
+                          FitSettings(steps=args.fit_steps, image_size=args.fit_image_size, device=args.device),
+                          progress=not args.quiet)
+    print(f"fitted embedder: {found.checkpoint}")
+    print(f"--fit check: {found.check.reason}")
+    return found.encoder, found.features, found.check
 
 
 def _align(args: argparse.Namespace) -> int:
