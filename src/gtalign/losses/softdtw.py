@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 
 from gtalign.losses.base import FrameLoss
-from gtalign.losses.pairs import Pairs, check_pairing, gather_pairs
+from gtalign.losses.pairs import check_pairing, gather_pairs
 from gtalign.losses.registry import register
-from gtalign.ops import smooth_dtw, sqeuclidean_cost
+from gtalign.ops import smooth_dtw, soft_dtw_divergence, sqeuclidean_cost
 from gtalign.ops.smoothmin import check_gamma
 
 
@@ -33,16 +33,10 @@ class SoftDTWLoss(FrameLoss):
         self.divergence = bool(divergence)
         self.backend = backend
 
-    def _sdtw(self, pairs: Pairs) -> torch.Tensor:
-        cost = sqeuclidean_cost(pairs.x, pairs.y)
-        return smooth_dtw(cost, self.gamma, "min_gamma", lengths=(pairs.len_x, pairs.len_y), backend=self.backend)
-
     def compute(self, embs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         pairs = gather_pairs(embs, lengths, self.pairing)
-        if not self.divergence:
-            return self._sdtw(pairs).mean()
-        count = len(pairs.x)
-        selves = Pairs(pairs.x, pairs.x, pairs.len_x, pairs.len_x).joined(
-            Pairs(pairs.y, pairs.y, pairs.len_y, pairs.len_y))
-        values = self._sdtw(pairs.joined(selves))             # (3P,): XY, XX, YY
-        return (values[:count] - 0.5 * (values[count:2 * count] + values[2 * count:])).mean()
+        if self.divergence:
+            return soft_dtw_divergence(pairs.x, pairs.y, self.gamma, (pairs.len_x, pairs.len_y), self.backend).mean()
+        cost = sqeuclidean_cost(pairs.x, pairs.y)
+        return smooth_dtw(cost, self.gamma, "min_gamma", lengths=(pairs.len_x, pairs.len_y),
+                          backend=self.backend).mean()

@@ -3,6 +3,7 @@
 Shapes: ``x (B, N, D)``, ``y (B, M, D)`` -> cost ``(B, N, M)`` -> scores ``(B,)`` or table ``(B, N+1, M+1)``.
 """
 from gtalign.ops.costs import contrastive_cost, cosine_cost, sqeuclidean_cost
+from gtalign.ops.divergence import soft_dtw_divergence
 from gtalign.ops.drop_dtw import DropAlignment, drop_dtw, drop_dtw_path
 from gtalign.ops.dtw import BACKENDS, smooth_dtw, smooth_dtw_table, soft_alignment
 from gtalign.ops.path import dtw_path, path_to_mapping
@@ -11,5 +12,5 @@ from gtalign.ops.smoothmin import RELAXATIONS, min_gamma, smooth_min
 __all__ = [
     "BACKENDS", "RELAXATIONS", "DropAlignment", "contrastive_cost", "cosine_cost", "drop_dtw", "drop_dtw_path",
     "dtw_path", "min_gamma", "path_to_mapping", "smooth_dtw", "smooth_dtw_table", "smooth_min", "soft_alignment",
-    "sqeuclidean_cost",
+    "soft_dtw_divergence", "sqeuclidean_cost",
 ]

@@ -1,0 +1,32 @@
+"""The soft-DTW divergence (Blondel, Mensch, Vert, AISTATS 2021): ``D(x, y) = sdtw(x, y) - (sdtw(x, x) +
+sdtw(y, y)) / 2`` with ``sdtw`` the ``min_gamma`` DTW score of squared Euclidean costs.
+
+Unlike the soft-DTW score itself it is zero for equal sequences and non-negative (for the squared Euclidean cost),
+so it can be read as "how different are these two sequences, up to timing" and minimised without the trivial
+collapse that the raw score allows.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from gtalign.ops.costs import sqeuclidean_cost
+from gtalign.ops.dtw import smooth_dtw
+
+
+def soft_dtw_divergence(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0,
+                        lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+    """``D(x, y)`` of each pair: ``x (B, N, D)``, ``y (B, M, D)`` (or unbatched ``(N, D)``, ``(M, D)``) -> ``(B,)``
+    (or a scalar). ``lengths=(len_x, len_y)`` for padded batches. Differentiable w.r.t. both inputs."""
+    unbatched = x.dim() == 2
+    if unbatched:
+        x, y = x[None], y[None]
+    len_x = len_y = None
+    if lengths is not None:
+        len_x, len_y = (torch.as_tensor(t, device=x.device) for t in lengths)
+    xy = smooth_dtw(sqeuclidean_cost(x, y), gamma, "min_gamma", None if lengths is None else (len_x, len_y), backend)
+    xx = smooth_dtw(sqeuclidean_cost(x, x), gamma, "min_gamma", None if lengths is None else (len_x, len_x), backend)
+    yy = smooth_dtw(sqeuclidean_cost(y, y), gamma, "min_gamma", None if lengths is None else (len_y, len_y), backend)
+    out = xy - 0.5 * (xx + yy)
+    return out[0] if unbatched else out
