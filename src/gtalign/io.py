@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import tempfile
 from pathlib import Path
@@ -96,3 +97,9 @@ def load_torch_file(path: str | os.PathLike, what: str, expected: str = "") -> A
         return torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for corrupt or foreign files
         raise GtalignError(f"{what} {p} could not be read{hint}: {e}") from e
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """The start method for worker processes: forkserver where available (safe with threads), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")

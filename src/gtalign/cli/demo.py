@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from gtalign.argtypes import output_folder
+from gtalign.argtypes import int_at_least, output_folder
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -12,7 +13,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     settings = load_settings("quick" if args.quick else args.preset, args.config)
     run, report = demo(settings, args.out, seeds=args.seeds, ablations=args.ablations, workers=args.workers,
-                       threads=args.threads, progress=not args.quiet)
+                       threads=args.threads, progress=not args.quiet, jobs=args.jobs)
     print()
     print((run.out_dir / "table.md").read_text(encoding="utf-8"))
     print(f"report: {report.resolve()}")
@@ -39,5 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1: the embedder's small convolutions gain nothing from more, "
                         "and lose a lot when the cores are shared)")
+    p.add_argument("--jobs", type=int_at_least(1), default=min(2, os.cpu_count() or 1),
+                   help="training runs at once, each in its own process (default: 2, or 1 on a 1-core machine); "
+                        "the numbers do not depend on it")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_demo)

@@ -13,6 +13,7 @@ Output folder layout (`out/`):
 from __future__ import annotations
 
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from gtalign.apps.demo.settings import REFERENCES, TIME, TRUNK, UNTRAINED, DemoSettings, Method, settings_hash
 from gtalign.errors import GtalignError
-from gtalign.io import read_json, write_json
+from gtalign.io import pool_context, read_json, write_json
 
 RESULTS_FORMAT = "gtalign-demo-result"
 NOT_TRAINED = (TIME, TRUNK, UNTRAINED)
@@ -227,31 +228,59 @@ def jobs_for(settings: DemoSettings, seeds: list[int], ablations: bool) -> list[
     return [Job(m, s) for s in seeds for m in methods]
 
 
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(max(1, threads))
+
+
 def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations: bool = False,
              workers: int = 2, threads: int = 1, progress: bool = True,
-             log: Callable[[str], None] = print) -> DemoRun:
-    """Run (or continue) the comparison in `out_dir` with seeds `0..seeds-1`; finished jobs are read back."""
+             log: Callable[[str], None] = print, jobs: int = 1) -> DemoRun:
+    """Run (or continue) the comparison in `out_dir` with seeds `0..seeds-1`; finished jobs are read back.
+
+    With `jobs > 1` the first seed's reference rows run first in this process (they build the shared trunk-feature
+    cache, with `jobs` threads), then the other runs go to `jobs` worker processes of `threads` threads each. Every
+    run seeds itself, so the numbers do not depend on `jobs`.
+    """
     if not isinstance(seeds, int) or seeds < 1:
         raise GtalignError(f"seeds must be an integer >= 1, got {seeds!r}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise GtalignError(f"jobs must be an integer >= 1, got {jobs!r}")
     out_dir = Path(out_dir)
-    torch.set_num_threads(max(1, threads))
     manifest = prepare_dataset(settings, out_dir, workers, progress)
     trunk = settings.training.get("model", {}).get("trunk", "mobilenet_v2")
     weights, trunk_note = local_trunk_weights(trunk)
     log(f"demo ({settings.name}): dataset {manifest}; {trunk_note}")
     pair = held_out_pair(manifest)
     run = DemoRun(out_dir, settings, manifest, trunk_note, list(range(seeds)))
-    jobs = jobs_for(settings, run.seeds, ablations)
-    bar = tqdm(jobs, desc="demo runs", unit="run", disable=not progress)
-    for job in bar:
-        bar.set_postfix(method=job.method.key, seed=job.seed)
-        run.results.append(run_job(settings, job, out_dir, manifest, weights, pair, threads, progress))
+    todo = jobs_for(settings, run.seeds, ablations)
+    first = [k for k, job in enumerate(todo) if job.method.key in NOT_TRAINED and job.seed == run.seeds[0]]
+    rest = [k for k in range(len(todo)) if k not in first]
+    records: dict[int, dict[str, Any]] = {}
+    bar = tqdm(total=len(todo), desc="demo runs", unit="run", disable=not progress)
+    for k in first if jobs > 1 else range(len(todo)):
+        torch.set_num_threads(max(threads, jobs if k in first else 1))
+        bar.set_postfix(method=todo[k].method.key, seed=todo[k].seed)
+        records[k] = run_job(settings, todo[k], out_dir, manifest, weights, pair, threads, progress)
+        bar.update()
+    torch.set_num_threads(max(1, threads))
+    if jobs > 1 and rest:
+        with ProcessPoolExecutor(jobs, mp_context=pool_context(), initializer=_init_worker,
+                                 initargs=(threads,)) as pool:
+            futures = {pool.submit(run_job, settings, todo[k], out_dir, manifest, weights, pair, threads, False): k
+                       for k in rest}
+            for future in as_completed(futures):
+                k = futures[future]
+                records[k] = future.result()
+                bar.set_postfix(method=todo[k].method.key, seed=todo[k].seed)
+                bar.update()
     bar.close()
+    run.results = [records[k] for k in range(len(todo))]
     return run
 
 
 def demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations: bool = False, workers: int = 2,
-         threads: int = 1, progress: bool = True, log: Callable[[str], None] = print) -> tuple[DemoRun, Path]:
+         threads: int = 1, progress: bool = True, log: Callable[[str], None] = print,
+         jobs: int = 1) -> tuple[DemoRun, Path]:
     """The whole demo: run (or continue) every job, put the held-out pair in sync, write the report.
 
     Returns the run and the path of `report.html`; the table is in `table.md` next to it.
@@ -260,6 +289,6 @@ def demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations:
     from gtalign.apps.demo.showcase import build_showcase
 
     tic = time.perf_counter()
-    run = run_demo(settings, out_dir, seeds, ablations, workers, threads, progress, log)
+    run = run_demo(settings, out_dir, seeds, ablations, workers, threads, progress, log, jobs)
     showcase = build_showcase(run, progress=progress)
     return run, write_report(run, showcase, time.perf_counter() - tic)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -17,6 +16,7 @@ from gtalign.data.synth.actions import ACTIONS
 from gtalign.data.synth.spec import VideoSpec, sample_spec
 from gtalign.data.synth.timeline import DIFFICULTIES
 from gtalign.errors import GtalignError
+from gtalign.io import pool_context
 
 DATASET_NAME = "synth-actions"
 FPS = 30.0
@@ -91,9 +91,6 @@ def _render(job: tuple[VideoSpec, str]) -> str:
     return folder
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def generate_dataset(out_dir: str | os.PathLike, num_classes: int = 4, videos_per_class: int = 40,
@@ -131,7 +128,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_classes: int = 4, videos_pe
             _render(job)
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
             for future in as_completed([pool.submit(_render, job) for job in jobs]):
                 future.result()
                 bar.update()

@@ -1,0 +1,30 @@
+"""Runs in parallel worker processes give the same numbers as one after another."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gtalign.apps.demo.pipeline import run_demo
+from gtalign.apps.demo.settings import quick_settings
+
+pytestmark = pytest.mark.slow
+
+
+def _tiny():
+    settings = quick_settings()
+    settings.methods = [m for m in settings.methods if m.key in ("tcn", "scl")]
+    settings.training["train"]["max_steps"] = 8
+    settings.protocols = {"kendall": {"stride": 2}, "alignment": {}}
+    return settings
+
+
+def test_parallel_runs_give_the_same_numbers(tmp_path):
+    serial = run_demo(_tiny(), tmp_path / "serial", progress=False, log=lambda s: None, jobs=1)
+    parallel = run_demo(_tiny(), tmp_path / "parallel", progress=False, log=lambda s: None, jobs=2)
+    assert [r["method"] for r in serial.results] == [r["method"] for r in parallel.results]
+    for a, b in zip(serial.results, parallel.results):
+        assert a["hash"] == b["hash"], a["method"]
+        for name in a["protocols"]:  # the numbers, not the seconds they took
+            same = json.dumps(a["protocols"][name]["numbers"], sort_keys=True)  # NaN (an undefined tau) equals itself
+            assert same == json.dumps(b["protocols"][name]["numbers"], sort_keys=True), (a["method"], name)
