@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from gtalign.errors import GtalignError, describe
+from gtalign.registry import check_choice
 
 # Per-backbone input normalisation: (mean, std) per RGB channel applied to values in [0, 1].
 NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
@@ -42,8 +43,7 @@ def resize_frames(frames: torch.Tensor, size: int) -> torch.Tensor:
 
 def check_normalize(normalize: str) -> str:
     """`normalize` if it names a known normalisation, else a GtalignError."""
-    if normalize not in NORMALIZATIONS:
-        raise GtalignError(f"normalize must be one of {sorted(NORMALIZATIONS)}, got {normalize!r}")
+    check_choice("normalize", normalize, sorted(NORMALIZATIONS))
     return normalize
 
 

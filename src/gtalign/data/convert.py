@@ -14,14 +14,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from gtalign.data.manifest import Manifest, VideoEntry, save_manifest
 from gtalign.data.scan import keep_readable
 from gtalign.data.source import VideoSource
 from gtalign.data.video import resize_short_side
 from gtalign.errors import GtalignError
+from gtalign.registry import check_choice, choices
 
-MODES = ("auto", "link", "frames")
+ConvertMode = Literal["auto", "link", "frames"]
+MODES: tuple[str, ...] = choices(ConvertMode)
 
 
 def can_link(source: VideoSource) -> bool:
@@ -64,8 +67,7 @@ def convert(source: VideoSource, out_dir: str | Path, mode: str = "auto", size: 
 
     Returns the manifest path. Videos that fail to decode are reported and skipped.
     """
-    if mode not in MODES:
-        raise GtalignError(f"mode must be one of {MODES}, got {mode!r}")
+    check_choice("mode", mode, MODES)
     if mode == "link" and not can_link(source):
         raise GtalignError(f"{type(source).__name__} videos are not plain files and cannot be linked; "
                            f"use mode='frames'")

@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -33,9 +34,11 @@ from gtalign.data.source import VideoSource, register_source
 from gtalign.data.video import VIDEO_SUFFIXES, read_video_segment, video_duration
 from gtalign.errors import GtalignError
 from gtalign.io import read_json
+from gtalign.registry import check_choice, choices
 
 EVENT_TYPES = {1: "VT", 2: "FX", 3: "BB", 4: "UB"}
-LABEL_SETS = ("gym99", "gym288")
+LabelSet = Literal["gym99", "gym288"]
+LABEL_SETS: tuple[str, ...] = choices(LabelSet)
 
 
 @dataclass(frozen=True)
@@ -196,8 +199,7 @@ def _is_finegym(path: Path) -> bool:
 
 def load_labels(root: Path, label_set: str) -> tuple[dict[int, Category], dict[str, tuple[int, str]]]:
     """The categories of `label_set` and element id -> (Clabel, split) from its train/val element files."""
-    if label_set not in LABEL_SETS:
-        raise GtalignError(f"label_set must be one of {LABEL_SETS}, got {label_set!r}")
+    check_choice("label_set", label_set, LABEL_SETS)
     categories = read_categories(_find_file(root, [f"{label_set}_categories.txt"], f"{label_set} categories"))
     labels: dict[str, tuple[int, str]] = {}
     for split in ("train", "val"):

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from gtalign.errors import GtalignError
 from gtalign.io import read_json, write_json
+from gtalign.registry import choices
 
 FORMAT = "gtalign-manifest"
 VERSION = 1
-SPLITS = ("train", "val", "test")
+Split = Literal["train", "val", "test"]
+SPLITS: tuple[str, ...] = choices(Split)
 
 
 @dataclass

@@ -6,7 +6,7 @@ docs/architecture.md, "Clips for training").
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 import numpy as np
 import torch
@@ -15,8 +15,10 @@ import torch.utils.data
 from gtalign.data.augment import VideoAugment, check_normalize, normalize_frames, resize_frames, to_float_frames
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
+from gtalign.registry import check_choice, choices
 
-MODES = ("random", "uniform", "stride", "all")
+SamplingMode = Literal["random", "uniform", "stride", "all"]
+MODES: tuple[str, ...] = choices(SamplingMode)
 
 
 def context_indices(steps: np.ndarray, num_frames: int, num_context: int, frame_stride: int) -> np.ndarray:
@@ -43,8 +45,7 @@ class ClipSampler:
 
     def __init__(self, num_steps: int | None = 20, num_context: int = 2, frame_stride: int = 15,
                  mode: str = "random", stride: int = 1):
-        if mode not in MODES:
-            raise GtalignError(f"mode must be one of {MODES}, got {mode!r}")
+        check_choice("mode", mode, MODES)
         self.mode = mode
         self.num_steps = None if mode == "all" and num_steps is None else _positive_int("num_steps", num_steps)
         self.num_context = _positive_int("num_context", num_context, 0)

@@ -1,20 +1,20 @@
 """Distances between frame embeddings and batched nearest neighbours across many videos at once."""
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Iterator, Literal, Sequence
 
 import numpy as np
 
-from gtalign.errors import GtalignError
+from gtalign.registry import check_choice, choices
 
-METRICS = ("sqeuclidean", "cosine")
+Metric = Literal["sqeuclidean", "cosine"]
+METRICS: tuple[str, ...] = choices(Metric)
 # Upper bound on the cells of one block of distances (about 256 MiB in float64).
 BLOCK_CELLS = 32 * 2**20
 
 
 def check_metric(metric: str) -> str:
-    if metric not in METRICS:
-        raise GtalignError(f"distance must be one of {METRICS}, got {metric!r}")
+    check_choice("distance", metric, METRICS)
     return metric
 
 

@@ -16,6 +16,7 @@ from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.kendall import evaluate_kendall
 from gtalign.evaluate.progression import evaluate_progression
 from gtalign.evaluate.retrieval import evaluate_retrieval
+from gtalign.registry import Registry
 
 
 def _percent(fraction: str) -> str:
@@ -53,7 +54,7 @@ def _svm_summary(n: dict) -> dict[str, float]:
     return {_percent(f): acc for f, acc in n["accuracy"].items()}
 
 
-PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
+PROTOCOLS: Registry = Registry("protocol", {p.name: p for p in (
     Protocol("svm", evaluate_svm, True, _svm_summary, "Fine-grained action recognition (linear SVM)",
              "per-frame accuracy, %"),
     Protocol("fewshot", evaluate_fewshot, True, lambda n: {f"{k}-shot": v["mean"] for k, v in n["shots"].items()},
@@ -68,7 +69,7 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
              lambda n: {f"{kind.upper()} {label}": n[kind][m] for kind in ("nn", "dtw")
                         for m, label in (("mae_frames", "error"), ("tau", "tau"))},
              "Alignment to ground-truth warps", "error in frames; Kendall's tau", scale=1.0),
-)}
+)})
 
 
 def available() -> list[str]:
@@ -77,8 +78,6 @@ def available() -> list[str]:
 
 
 def get_protocol(name: str) -> Protocol:
-    if name not in PROTOCOLS:
-        raise GtalignError(f"protocol must be one of {available()}, got {name!r}")
     return PROTOCOLS[name]
 
 

@@ -11,18 +11,20 @@ does; ``"normalized"`` uses P itself as the predicted distribution (``-log P``, 
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
-from gtalign.errors import GtalignError
 from gtalign.losses.crossentropy import masked_log_softmax, smoothed_nll
+from gtalign.registry import check_choice, choices
 
-CYCLE_LOGITS = ("published", "normalized")
+CycleLogits = Literal["published", "normalized"]
+CYCLE_LOGITS: tuple[str, ...] = choices(CycleLogits)
 
 
 def check_cycle_logits(cycle_logits: str) -> str:
     """Return ``cycle_logits`` or raise GtalignError unless it is one of CYCLE_LOGITS."""
-    if cycle_logits not in CYCLE_LOGITS:
-        raise GtalignError(f"cycle_logits must be one of {CYCLE_LOGITS}, got {cycle_logits!r}")
+    check_choice("cycle_logits", cycle_logits, CYCLE_LOGITS)
     return cycle_logits
 
 

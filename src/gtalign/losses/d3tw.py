@@ -2,19 +2,24 @@
 GTA supplement (Sec. 2) defines it."""
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 
 from gtalign.errors import GtalignError
 from gtalign.losses.base import FrameLoss, gather_frames
-from gtalign.losses.pairs import Pairs, check_pairing, gather_pairs
+from gtalign.losses.pairs import Pairing, Pairs, check_pairing, gather_pairs
 from gtalign.losses.registry import register
 from gtalign.losses.sampling import Sampler
 from gtalign.ops import contrastive_cost, cosine_cost, smooth_dtw, sqeuclidean_cost
 from gtalign.ops.smoothmin import check_gamma
+from gtalign.registry import check_choice, choices
 
-FORMS = ("softmax", "hinge")
-COSTS = ("contrastive", "sqeuclidean", "cosine")
+D3TWForm = Literal["softmax", "hinge"]
+FORMS: tuple[str, ...] = choices(D3TWForm)
+D3TWCost = Literal["contrastive", "sqeuclidean", "cosine"]
+COSTS: tuple[str, ...] = choices(D3TWCost)
 
 
 def drop_portion(sampler: Sampler, y: torch.Tensor, len_y: torch.Tensor, count: int,
@@ -60,15 +65,13 @@ class D3TWLoss(FrameLoss):
     min_videos = 2
 
     def __init__(self, gamma: float = 0.1, gamma_f: float = 0.1, cost: str = "contrastive",
-                 pairing: str = "anchor", num_negatives: int = 4, drop_fraction: tuple[float, float] = (0.25, 0.5),
+                 pairing: Pairing = "anchor", num_negatives: int = 4, drop_fraction: tuple[float, float] = (0.25, 0.5),
                  form: str = "softmax", margin: float = 1.0, seed: int | None = None, backend: str = "auto"):
         super().__init__()
         self.gamma = check_gamma(gamma)
         self.gamma_f = check_gamma(gamma_f)
-        if cost not in COSTS:
-            raise GtalignError(f"cost must be one of {COSTS}, got {cost!r}")
-        if form not in FORMS:
-            raise GtalignError(f"form must be one of {FORMS}, got {form!r}")
+        check_choice("cost", cost, COSTS)
+        check_choice("form", form, FORMS)
         if not isinstance(num_negatives, int) or num_negatives < 1:
             raise GtalignError(f"num_negatives must be an int >= 1, got {num_negatives!r}")
         low, high = (float(v) for v in drop_fraction)

@@ -7,10 +7,10 @@ import torch.nn.functional as F
 from gtalign.errors import GtalignError
 from gtalign.losses.base import FrameLoss, frame_mask
 from gtalign.losses.crossentropy import masked_log_softmax
-from gtalign.losses.pairs import check_pairing, gather_pairs
+from gtalign.losses.pairs import Pairing, check_pairing, gather_pairs
 from gtalign.losses.registry import register
 from gtalign.ops.drop_dtw import drop_dtw
-from gtalign.ops.smoothmin import check_gamma, check_relaxation
+from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation
 
 
 def drop_costs(x: torch.Tensor, y: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, keep: float,
@@ -62,7 +62,7 @@ class DropDTWLoss(FrameLoss):
     min_videos = 2
 
     def __init__(self, keep: float = 0.3, temperature: float = 0.1, gamma: float = 0.1,
-                 relaxation: str = "smoothmin", pairing: str = "anchor"):
+                 relaxation: Relaxation = "smoothmin", pairing: Pairing = "anchor"):
         super().__init__()
         if not 0 < float(keep) <= 1:
             raise GtalignError(f"keep must lie in (0, 1], got {keep!r}")

@@ -6,10 +6,10 @@ import torch
 from gtalign.errors import GtalignError
 from gtalign.losses.base import FrameLoss
 from gtalign.losses.cycle import check_cycle_logits, cycle_loss_rows
-from gtalign.losses.pairs import Pairs, check_pairing, gather_pairs
+from gtalign.losses.pairs import Pairing, Pairs, check_pairing, gather_pairs
 from gtalign.losses.registry import register
 from gtalign.ops import contrastive_cost, smooth_dtw, smooth_dtw_table
-from gtalign.ops.smoothmin import check_gamma, check_relaxation
+from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation
 
 
 def _scores(table: torch.Tensor, pairs: Pairs) -> torch.Tensor:
@@ -40,8 +40,8 @@ class GTALoss(FrameLoss):
 
     min_videos = 2
 
-    def __init__(self, gamma_f: float = 0.1, gamma_s: float = 0.1, relaxation: str = "smoothmin",
-                 pairing: str = "anchor", cycle: bool = True, cycle_logits: str = "published",
+    def __init__(self, gamma_f: float = 0.1, gamma_s: float = 0.1, relaxation: Relaxation = "smoothmin",
+                 pairing: Pairing = "anchor", cycle: bool = True, cycle_logits: str = "published",
                  label_smoothing: float = 0.1, alignment_weight: float = 0.1, backend: str = "auto"):
         super().__init__()
         self.gamma_f = check_gamma(gamma_f)

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from gtalign.errors import GtalignError
 from gtalign.losses.base import FrameLoss, check_steps, frame_mask
-from gtalign.losses.pairs import Pairs, check_pairing, pair_indices
+from gtalign.losses.pairs import Pairing, Pairs, check_pairing, pair_indices
 from gtalign.losses.registry import register
 from gtalign.ops import smooth_dtw, sqeuclidean_cost
 from gtalign.ops.smoothmin import check_gamma
@@ -49,7 +49,7 @@ class LAVLoss(FrameLoss):
     min_videos = 2
 
     def __init__(self, alpha: float = 0.5, window: float = 10.0, margin: float = 2.0, gamma: float = 0.1,
-                 pairing: str = "anchor", backend: str = "auto"):
+                 pairing: Pairing = "anchor", backend: str = "auto"):
         super().__init__()
         for name, value in (("alpha", alpha), ("window", window), ("margin", margin)):
             if not float(value) >= 0:

@@ -5,19 +5,19 @@
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import torch
 
-from gtalign.errors import GtalignError
+from gtalign.registry import check_choice, choices
 
-PAIRINGS = ("anchor", "all")
+Pairing = Literal["anchor", "all"]
+PAIRINGS: tuple[str, ...] = choices(Pairing)
 
 
 def check_pairing(pairing: str) -> str:
     """Return ``pairing`` or raise GtalignError unless it is one of PAIRINGS."""
-    if pairing not in PAIRINGS:
-        raise GtalignError(f"pairing must be one of {PAIRINGS}, got {pairing!r}")
+    check_choice("pairing", pairing, PAIRINGS)
     return pairing
 
 

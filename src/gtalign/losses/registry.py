@@ -10,8 +10,9 @@ from typing import Callable, TypeVar
 from torch import nn
 
 from gtalign.errors import GtalignError
+from gtalign.registry import Registry
 
-_LOSSES: dict[str, type[nn.Module]] = {}
+_LOSSES: Registry = Registry("loss")
 
 L = TypeVar("L", bound=type)
 
@@ -20,10 +21,8 @@ def register(name: str) -> Callable[[L], L]:
     """Class decorator: make the loss class available as ``create(name)`` and set its ``name`` attribute."""
 
     def add(cls: L) -> L:
-        if name in _LOSSES and _LOSSES[name] is not cls:
-            raise GtalignError(f"loss name {name!r} is already registered by {_LOSSES[name].__name__}")
+        _LOSSES.register(name, cls)
         cls.name = name
-        _LOSSES[name] = cls
         return cls
 
     return add
@@ -31,14 +30,12 @@ def register(name: str) -> Callable[[L], L]:
 
 def available() -> list[str]:
     """The registered loss names, sorted."""
-    return sorted(_LOSSES)
+    return _LOSSES.names()
 
 
 def loss_class(name: str) -> type[nn.Module]:
     """The class registered as ``name`` (to inspect its arguments, ``needs`` and ``uses`` before building it)."""
-    if name not in _LOSSES:
-        raise GtalignError(f"unknown loss {name!r}; expected one of {available()}")
-    return _LOSSES[name]
+    return _LOSSES[name]  # an unknown name: "loss must be one of [...], got ... (did you mean ...?)"
 
 
 def create(name: str, **kwargs) -> nn.Module:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from gtalign.losses.base import FrameLoss
-from gtalign.losses.pairs import check_pairing, gather_pairs
+from gtalign.losses.pairs import Pairing, check_pairing, gather_pairs
 from gtalign.losses.registry import register
 from gtalign.ops import smooth_dtw, soft_dtw_divergence, sqeuclidean_cost
 from gtalign.ops.smoothmin import check_gamma
@@ -25,7 +25,7 @@ class SoftDTWLoss(FrameLoss):
 
     min_videos = 2
 
-    def __init__(self, gamma: float = 0.1, pairing: str = "anchor", divergence: bool = False,
+    def __init__(self, gamma: float = 0.1, pairing: Pairing = "anchor", divergence: bool = False,
                  backend: str = "auto"):
         super().__init__()
         self.gamma = check_gamma(gamma)

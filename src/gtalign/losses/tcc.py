@@ -1,6 +1,8 @@
 """TCC: temporal cycle-consistency (Dwibedi et al., CVPR 2019), the deterministic all-pairs version."""
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from gtalign.errors import GtalignError
@@ -8,9 +10,12 @@ from gtalign.losses.base import FrameLoss, check_steps, frame_mask
 from gtalign.losses.crossentropy import masked_log_softmax, smoothed_nll
 from gtalign.losses.pairs import pair_indices
 from gtalign.losses.registry import register
+from gtalign.registry import check_choice, choices
 
-TCC_LOSS_TYPES = ("classification", "regression_mse", "regression_mse_var", "regression_huber")
-SIMILARITIES = ("l2", "cosine")
+TCCLossType = Literal["classification", "regression_mse", "regression_mse_var", "regression_huber"]
+TCC_LOSS_TYPES: tuple[str, ...] = choices(TCCLossType)
+Similarity = Literal["l2", "cosine"]
+SIMILARITIES: tuple[str, ...] = choices(Similarity)
 
 
 def scaled_similarity(a: torch.Tensor, b: torch.Tensor, similarity: str, temperature: float) -> torch.Tensor:
@@ -59,10 +64,8 @@ class TCCLoss(FrameLoss):
                  label_smoothing: float = 0.1, variance_lambda: float = 0.001, normalize_indices: bool = True,
                  huber_delta: float = 0.1):
         super().__init__()
-        if loss_type not in TCC_LOSS_TYPES:
-            raise GtalignError(f"loss_type must be one of {TCC_LOSS_TYPES}, got {loss_type!r}")
-        if similarity not in SIMILARITIES:
-            raise GtalignError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+        check_choice("loss_type", loss_type, TCC_LOSS_TYPES)
+        check_choice("similarity", similarity, SIMILARITIES)
         if not float(temperature) > 0:
             raise GtalignError(f"temperature must be > 0, got {temperature!r}")
         self.loss_type = loss_type

@@ -1,6 +1,8 @@
 """Single-view time-contrastive loss (TCN, Sermanet et al., ICRA 2018)."""
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 
@@ -8,8 +10,10 @@ from gtalign.errors import GtalignError
 from gtalign.losses.base import FrameLoss, check_steps, frame_mask
 from gtalign.losses.crossentropy import masked_logsumexp
 from gtalign.losses.registry import register
+from gtalign.registry import check_choice, choices
 
-FORMS = ("npairs", "triplet")
+TCNForm = Literal["npairs", "triplet"]
+FORMS: tuple[str, ...] = choices(TCNForm)
 
 
 @register("tcn")
@@ -34,8 +38,7 @@ class TCNLoss(FrameLoss):
     def __init__(self, positive_window: int = 15, negative_margin: int = 30, form: str = "npairs",
                  temperature: float = 0.1, margin: float = 0.2):
         super().__init__()
-        if form not in FORMS:
-            raise GtalignError(f"form must be one of {FORMS}, got {form!r}")
+        check_choice("form", form, FORMS)
         if not 0 < positive_window <= negative_margin:
             raise GtalignError(f"need 0 < positive_window <= negative_margin, got {positive_window} and "
                                f"{negative_margin}")

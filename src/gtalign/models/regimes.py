@@ -8,17 +8,20 @@ The embedder on top of the trunk is trained in every regime.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import nn
 
 from gtalign.errors import GtalignError
+from gtalign.registry import check_choice, choices
 
-REGIMES = ("scratch", "train_all", "only_bn", "frozen")
+Regime = Literal["scratch", "train_all", "only_bn", "frozen"]
+REGIMES: tuple[str, ...] = choices(Regime)
 
 
 def check_regime(regime: str, weights: object) -> None:
     """Reject unknown regimes and `scratch` with pretrained weights (scratch means random initialisation)."""
-    if regime not in REGIMES:
-        raise GtalignError(f"regime must be one of {REGIMES}, got {regime!r}")
+    check_choice("regime", regime, REGIMES)
     if regime == "scratch" and weights is not None:
         raise GtalignError(f"regime 'scratch' trains from random initialisation, but weights={weights!r} was given; "
                            "use regime=train_all or only_bn with pretrained weights, or weights=null")

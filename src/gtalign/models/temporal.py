@@ -9,11 +9,14 @@ seen on the same scale as the clips it was trained on.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gtalign.errors import GtalignError, describe
+from gtalign.registry import check_choice, choices
 
 
 def sincos_encoding(positions: torch.Tensor, channels: int) -> torch.Tensor:
@@ -61,13 +64,13 @@ class TemporalTransformer(nn.Module):
         return F.normalize(self.out(x), dim=-1)
 
 
-TEMPORAL_HEADS = ("none", "transformer")
+TemporalHead = Literal["none", "transformer"]
+TEMPORAL_HEADS: tuple[str, ...] = choices(TemporalHead)
 
 
 def build_temporal(name: str, dim: int, positions: int) -> TemporalTransformer | None:
     """The temporal head named ``name`` (``"none"``: no head) for ``dim``-D embeddings."""
-    if name not in TEMPORAL_HEADS:
-        raise GtalignError(f"temporal_head must be one of {TEMPORAL_HEADS}, got {name!r}")
+    check_choice("temporal_head", name, TEMPORAL_HEADS)
     return None if name == "none" else TemporalTransformer(dim, positions=positions)
 
 

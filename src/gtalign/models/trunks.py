@@ -20,6 +20,7 @@ from torch import nn
 
 from gtalign.errors import GtalignError
 from gtalign.models.weights import IMAGENET, imagenet_state_dict, load_state_dict_file
+from gtalign.registry import Registry
 
 
 def _cut_resnet(net: nn.Module) -> nn.Module:
@@ -40,14 +41,14 @@ class TrunkSpec:
     imagenet: object  # a torchvision WeightsEnum member
 
 
-TRUNKS: dict[str, TrunkSpec] = {
+TRUNKS: Registry = Registry("trunk", {
     "resnet50": TrunkSpec(torchvision.models.resnet50, _cut_resnet, 1024,
                           torchvision.models.ResNet50_Weights.IMAGENET1K_V1),
     "resnet18": TrunkSpec(torchvision.models.resnet18, _cut_resnet, 256,
                           torchvision.models.ResNet18_Weights.IMAGENET1K_V1),
     "mobilenet_v2": TrunkSpec(torchvision.models.mobilenet_v2, _cut_mobilenet_v2, 96,
                               torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1),
-}
+})
 
 
 def available_trunks() -> list[str]:
@@ -55,8 +56,6 @@ def available_trunks() -> list[str]:
 
 
 def trunk_spec(name: str) -> TrunkSpec:
-    if name not in TRUNKS:
-        raise GtalignError(f"trunk must be one of {available_trunks()}, got {name!r}")
     return TRUNKS[name]
 
 

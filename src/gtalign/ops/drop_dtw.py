@@ -34,7 +34,7 @@ from numba import njit
 
 from gtalign.errors import GtalignError, check_finite, describe
 from gtalign.ops.dtw import _check_cost, _check_lengths
-from gtalign.ops.smoothmin import check_gamma, check_relaxation, min_gamma, smooth_min
+from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation, min_gamma, smooth_min
 
 
 def _check_drops(name: str, drop, batch: int, frames: int, like: torch.Tensor) -> torch.Tensor:
@@ -74,7 +74,7 @@ def _softmin(candidates: Sequence[torch.Tensor], gamma: float, relaxation: str) 
     return (smooth_min if relaxation == "smoothmin" else min_gamma)(stacked, gamma, -1)
 
 
-def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, relaxation: str = "smoothmin",
+def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
              lengths: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
     """The Drop-DTW score of each pair (module docstring), differentiable w.r.t. ``cost`` and the drop costs.
 

@@ -20,7 +20,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from gtalign.errors import GtalignError, check_finite, describe
-from gtalign.ops.smoothmin import check_gamma, check_relaxation
+from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation
+from gtalign.registry import Registry, check_choice
 
 
 class Backend(NamedTuple):
@@ -40,11 +41,11 @@ def _installed(package: str) -> Callable[[], bool]:
 
 #: Backends in order of preference for ``backend="auto"``. The Triton kernels passed benchmarks/gpu_check.sh on an
 #: H100 (values and gradients equal to the numba kernel up to B=64, N=M=4096; see docs/performance.md).
-BACKENDS: dict[str, Backend] = {
+BACKENDS: Registry = Registry("backend", {
     "triton": Backend("gtalign.ops.dtw_triton", lambda device: device.type == "cuda", _installed("triton")),
     "numba": Backend("gtalign.ops.dtw_numba", lambda device: device.type == "cpu", _installed("numba")),
     "torch": Backend("gtalign.ops.dtw_torch", lambda device: True, lambda: True),
-}
+})
 
 
 def _pick_backend(name: str, device: torch.device):
@@ -53,9 +54,7 @@ def _pick_backend(name: str, device: torch.device):
             if backend.auto and backend.supports(device) and backend.available():
                 return importlib.import_module(backend.module)
         raise GtalignError(f"no DTW backend runs on device {device}")  # pragma: no cover - torch runs anywhere
-    if name not in BACKENDS:
-        raise GtalignError(f"backend must be 'auto' or one of {tuple(BACKENDS)}, got {name!r}")
-    backend = BACKENDS[name]
+    backend = BACKENDS[check_choice("backend", name, ["auto", *BACKENDS])]
     if not backend.supports(device) or not backend.available():
         raise GtalignError(f"backend {name!r} cannot run on device {device}"
                            + ("" if backend.available() else " (not installed)"))
@@ -136,7 +135,7 @@ def _run(cost, gamma, relaxation, lengths, backend, table: bool) -> torch.Tensor
     return out.squeeze(0) if unbatched else out
 
 
-def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "smoothmin",
+def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
     """The DTW alignment score ``R[len_x, len_y]`` of each pair.
 
@@ -152,7 +151,7 @@ def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "smooth
     return _run(cost, gamma, relaxation, lengths, backend, table=False)
 
 
-def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "smoothmin",
+def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                      lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
     """The whole DTW table ``R``, differentiable with respect to every cell.
 
@@ -163,7 +162,7 @@ def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "
     return _run(cost, gamma, relaxation, lengths, backend, table=True)
 
 
-def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: str = "smoothmin",
+def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                    lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
     """The expected alignment matrix: the gradient of :func:`smooth_dtw`'s score with respect to the cost.
 

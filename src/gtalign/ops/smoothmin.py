@@ -15,13 +15,16 @@ respect to each of the three predecessors, which the DTW forward sweep stores fo
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 
 from gtalign.errors import GtalignError, describe
+from gtalign.registry import check_choice, choices
 
 #: The relaxations of the DTW minimum, by name.
-RELAXATIONS = ("smoothmin", "min_gamma", "hard")
+Relaxation = Literal["smoothmin", "min_gamma", "hard"]
+RELAXATIONS: tuple[str, ...] = choices(Relaxation)
 
 
 def check_gamma(gamma: float) -> float:
@@ -37,8 +40,7 @@ def check_gamma(gamma: float) -> float:
 
 def check_relaxation(relaxation: str) -> str:
     """Return ``relaxation`` or raise GtalignError unless it is one of RELAXATIONS."""
-    if relaxation not in RELAXATIONS:
-        raise GtalignError(f"relaxation must be one of {RELAXATIONS}, got {relaxation!r}")
+    check_choice("relaxation", relaxation, RELAXATIONS)
     return relaxation
 
 

@@ -6,15 +6,19 @@ The L2 penalty `l2_weight * sum(w^2)` of the embedder's weights (docs/method.md 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 from torch import nn
 
 from gtalign.errors import GtalignError
+from gtalign.registry import choices
 from gtalign.train.config import OptimConfig
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULES = ("constant", "cosine", "step")
+OptimizerName = Literal["adam", "adamw", "sgd"]
+OPTIMIZERS: tuple[str, ...] = choices(OptimizerName)
+Schedule = Literal["constant", "cosine", "step"]
+SCHEDULES: tuple[str, ...] = choices(Schedule)
 
 
 def parameter_groups(embedder: nn.Module, extra: list[nn.Module], l2_weight: float) -> list[dict]:

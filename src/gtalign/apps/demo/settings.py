@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from gtalign.errors import GtalignError
+from gtalign.registry import check_choice
 
 UNTRAINED = "untrained"  # the row of the network at initialisation (no training step)
 TRUNK = "trunk"  # the row of the frozen trunk's features, mean-pooled over space (no embedder at all)
@@ -194,8 +195,7 @@ def load_settings(preset: str = "full", path: str | Path | None = None) -> DemoS
     The YAML file may set `dataset`, `training` (merged key by key), `protocols` (replaced per protocol),
     `methods` and `ablations` (lists replacing the preset's).
     """
-    if preset not in PRESETS:
-        raise GtalignError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    check_choice("preset", preset, sorted(PRESETS))
     settings = PRESETS[preset]()
     if path is None:
         return settings

@@ -17,6 +17,7 @@ from gtalign.data.synth.spec import VideoSpec, sample_spec
 from gtalign.data.synth.timeline import DIFFICULTIES
 from gtalign.errors import GtalignError
 from gtalign.io import pool_context
+from gtalign.registry import check_choice
 
 DATASET_NAME = "synth-actions"
 FPS = 30.0
@@ -107,8 +108,7 @@ def generate_dataset(out_dir: str | os.PathLike, num_classes: int = 4, videos_pe
     for the same arguments.
     """
     _check_args(num_classes, videos_per_class, min_frames, max_frames, image_size, seed, workers, val_fraction)
-    if difficulty not in DIFFICULTIES:
-        raise GtalignError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    check_choice("difficulty", difficulty, DIFFICULTIES)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_train = num_train(videos_per_class, val_fraction)

@@ -13,6 +13,7 @@ from gtalign.data.synth.render import render_frames
 from gtalign.data.synth.style import Style, sample_style
 from gtalign.data.synth.timeline import DIFFICULTIES, Warp, canonical_times, sample_warp
 from gtalign.errors import GtalignError
+from gtalign.registry import check_choice
 
 GENERATOR = "gtalign-synth"
 GENERATOR_VERSION = 1
@@ -91,8 +92,7 @@ def sample_spec(seed: int, class_index: int, video_index: int, min_frames: int, 
     `difficulty="hard"`: the timeline of `timeline._hard_warp` and a moving camera, changing light and a distractor
     (`appearance.with_scene_motion`, drawn from a generator of their own); the easy data is unchanged by them.
     """
-    if difficulty not in DIFFICULTIES:
-        raise GtalignError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    check_choice("difficulty", difficulty, DIFFICULTIES)
     words = [seed, class_index, video_index]
     rng = np.random.default_rng(words)
     action = ACTIONS[class_index]

@@ -12,8 +12,11 @@ after almost every video, and sometimes a cut (a stretch of the action that the 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import numpy as np
+
+from gtalign.registry import choices
 
 DECIMALS = 6  # canonical times are stored (and rendered) rounded to this many decimals
 SKIP_TIME = 1e-6  # the duration of a cut: the frames on either side of it are one frame apart
@@ -38,7 +41,8 @@ class Warp:
         return out
 
 
-DIFFICULTIES = ("easy", "hard")
+Difficulty = Literal["easy", "hard"]
+DIFFICULTIES: tuple[str, ...] = choices(Difficulty)
 
 
 def sample_warp(num_phases: int, rng: np.random.Generator, difficulty: str = "easy") -> Warp:
