@@ -129,7 +129,10 @@ def test_align_fit_trains_on_the_videos_and_with_dirs(tmp_path, capsys, synth, s
     assert len(trained_on) == 2 + len(synth)  # the two videos plus the --with dataset
     summary = json.loads((tmp_path / "summary.json").read_text())
     check = summary["fit_check"]
-    assert check["used"] in ("fitted", "default") and len(check["copies"]) == 2
+    from gtalign.apps.fit_check import COPIES_PER_VIDEO
+
+    assert check["used"] in ("fitted", "default") and len(check["copies"]) == 2 * COPIES_PER_VIDEO
+    assert len(check["default_errors"]) == len(check["fitted_errors"]) == len(check["copies"])
     assert np.isfinite(check["default_error_frames"]) and np.isfinite(check["fitted_error_frames"])
     if check["used"] == "fitted":
         assert summary["encoder"] == f"checkpoint {checkpoint.parent / 'ckpt_2.pt'}"
