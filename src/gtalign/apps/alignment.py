@@ -135,6 +135,11 @@ class PathSettings:
     gamma: float = 0.05      # soft-minimum temperature of the posterior that gives sub-frame positions
     open_ends: bool = True
     spread_scale: float = 1.0  # posterior spread (in frames of B) at which the confidence falls to 1/e
+    smooth_s: float = 0.1    # time scale (seconds of A) of the smooth-speed prior on positions (`smooth_warp`); 0: off
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.smooth_s) and self.smooth_s >= 0):
+            raise GtalignError(f"smooth_s must be a time in seconds >= 0 (0: no smoothing), got {self.smooth_s!r}")
 
     def max_run(self, fps_a: float, fps_b: float) -> int:
         """The most frames of one video matched to one frame of the other at `max_speed`, given the frame rates."""
@@ -148,8 +153,57 @@ def frame_confidence(matched: np.ndarray, spread: np.ndarray, scale: float) -> n
     return np.clip(matched * np.exp(-spread / max(scale, 1e-9)), 0.0, 1.0)
 
 
+#: Posterior spread (frames of B) added to every frame's in `smooth_warp`'s weights: no frame's position is trusted
+#: to better than about half a frame, however peaked its posterior.
+SPREAD_FLOOR = 0.5
+
+
+def smooth_warp(position: np.ndarray, spread: np.ndarray, matched: np.ndarray, fps_a: float,
+                smooth_s: float) -> np.ndarray:
+    """Positions (N,) on B made to follow a smooth speed where the alignment is unsure, (N,) float64.
+
+    Within a hold, a pause or any stretch where frames look alike, every path through the block costs about the
+    same and the soft path's position wanders (several frames off over a whole stretch), while the speed on either
+    side is clear. The fix is a penalised least-squares fit (a Whittaker smoother):
+
+        minimise  sum_i w_i (p_i - position_i)^2 + lambda sum_i (p_{i-1} - 2 p_i + p_{i+1})^2,
+
+    with weights ``w_i = matched_i / (spread_i^2 + SPREAD_FLOOR^2)`` (a frame is trusted by the inverse variance of
+    its posterior) and ``lambda = (smooth_s * fps_a)^4``, so that the prior acts over about `smooth_s` seconds of A
+    whatever the frame rate. Sure frames keep their positions; unsure ones follow the speed of their sure
+    neighbours. Frames never matched (NaN position) have no weight and continue the line of their neighbours.
+    `smooth_s <= 0` or fewer than 3 frames return the positions unchanged (NaN as they are).
+    """
+    from scipy.linalg import solveh_banded
+
+    y = np.asarray(position, dtype=np.float64)
+    n = len(y)
+    if smooth_s <= 0 or n < 3:
+        return y.copy()
+    known = np.isfinite(y) & np.isfinite(spread)
+    if not known.any():
+        return y.copy()
+    w = np.where(known, np.clip(matched, 0.0, 1.0) / (np.where(known, spread, 0.0) ** 2 + SPREAD_FLOOR ** 2), 0.0)
+    w = w + 1e-9 * max(float(w.max()), 1e-9)  # keeps the system positive definite where no frame is known
+    lam = float(smooth_s * fps_a) ** 4
+    # lambda * D^T D, D the (N-2, N) second-difference matrix, in upper banded form (3 rows: offsets 2, 1, 0)
+    d0 = np.full(n, 6.0)
+    d0[[0, -1]], d0[[1, -2]] = 1.0, 5.0
+    d1 = np.full(n - 1, -4.0)
+    d1[[0, -1]] = -2.0
+    bands = np.zeros((3, n))
+    bands[0, 2:] = lam
+    bands[1, 1:] = lam * d1
+    bands[2] = lam * d0 + w
+    if n == 3:
+        bands[2] = lam * np.array([1.0, 4.0, 1.0]) + w
+        bands[1, 1:] = -2.0 * lam
+    return solveh_banded(bands, w * np.where(known, y, 0.0))
+
+
 def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSettings = PathSettings()) -> Alignment:
-    """Align A to B from their cost matrix (N, M) under the slope limit and open ends of `settings`.
+    """Align A to B from their cost matrix (N, M) under the slope limit and open ends of `settings`; positions
+    follow a smooth speed where the posterior is unsure (`smooth_warp`, over `settings.smooth_s` seconds).
 
     Frames of A that the path leaves out (lead-in or trailing footage B lacks) are given B's first or last frame,
     with `matched` near 0 and a confidence near 0.
@@ -165,7 +219,9 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     hard_pos = np.where(rows < r0, float(c0), float(c1))  # rows left out: B's first frame before, last after
     hard_pos[r0:r1 + 1] = path_to_mapping(soft.path - [r0, 0], int(r1 - r0 + 1))
     position = np.where(np.isfinite(soft.position) & (soft.matched > 1e-3), soft.position, hard_pos)
-    position = np.clip(position, 0, m - 1)
+    smooth = smooth_warp(soft.position, soft.spread, soft.matched, fps_a, settings.smooth_s)
+    inside = (rows >= r0) & (rows <= r1)  # rows the path leaves out keep B's first or last frame
+    position = np.clip(np.where(inside, smooth, position), 0, m - 1)
     span = ((int(r0), int(r1)), (int(c0), int(c1)))
     return Alignment(cost=cost, path=soft.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
                      confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale),
