@@ -20,6 +20,7 @@ Usage: ``python benchmarks/align_real.py [--quick] [--fit] [--out DIR]``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -34,7 +35,14 @@ from fetch_clips import cache_dir  # noqa: E402
 
 from gtalign.apps.align import align_features  # noqa: E402
 from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings  # noqa: E402
-from gtalign.apps.features import DEFAULT_FEATURES, FeatureExtractor, FeatureSpec, VideoFeatures, stream_costs  # noqa: E402
+from gtalign.apps.features import (  # noqa: E402
+    DEFAULT_FEATURES,
+    FEATURES_VERSION,
+    FeatureExtractor,
+    FeatureSpec,
+    VideoFeatures,
+    stream_costs,
+)
 from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed  # noqa: E402
 from gtalign.data.video import iter_video, probe_video  # noqa: E402
 from gtalign.ops import dtw_path, path_to_mapping  # noqa: E402
@@ -50,10 +58,11 @@ MULTIVIEW = (("p2s_single", ((1, 2), (1, 3), (2, 4), (3, 4), (1, 4))),
              ("p2s_multi", ((1, 2), (1, 3), (2, 4), (3, 4), (1, 4))))
 SOURCE_SIDE = 720  # copies are made from frames scaled to this longest side
 
-SPECS = ("imagenet", "crop", "pose", "pose+crop:0.5", "pose+imagenet:0.5", "pose+crop:0.5+imagenet:0.5")
+SPECS = ("imagenet", "imagenet+motion:0.25", "crop", "pose", "pose+crop:0.5", "pose+imagenet:0.5",
+         "pose+crop:0.5+imagenet:0.5")
 PATHS = {"soft": PathSettings(), "hard": PathSettings(gamma=0.0), "closed ends": PathSettings(open_ends=False),
          "skip 0.8": PathSettings(skip=0.8), "skip 1.2": PathSettings(skip=1.2),
-         "max speed 2": PathSettings(max_speed=2.0)}
+         "max speed 2": PathSettings(max_speed=2.0), "no smooth-speed prior": PathSettings(smooth_s=0.0)}
 
 
 @dataclass
@@ -147,7 +156,7 @@ def metrics(position: np.ndarray, pair: Pair) -> dict:
 def cached_features(extractor: FeatureExtractor, path: Path, fps: float, cache: Path):
     """The video's streams and the seconds they took, from `cache` when computed before for the same file."""
     stat = path.stat()
-    key = cache / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}-p{extractor.max_people}.npz"
+    key = cache / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}-p{extractor.max_people}-v{FEATURES_VERSION}.npz"
     timing = key.with_suffix(".json")
     if key.exists() and timing.exists():
         return VideoFeatures.load(key), json.loads(timing.read_text())["seconds"]
@@ -204,6 +213,12 @@ def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
                 cost, _ = stream_costs(spec, fa, fb, (0, 0))
                 al = align_costs(cost, pair.fps_a, pair.fps_b, PATHS["soft"])
                 results.setdefault(f"{spec_text}, soft, first person only", []).append(
+                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": seconds[pair.a] + seconds[pair.b]})
+                # without the motion stream that joins whole frames where no person is compared
+                still = [dataclasses.replace(f, streams={k: v for k, v in f.streams.items() if k != "motion"})
+                         for f in (fa, fb)]
+                al = align_features(spec, *still, pair.fps_a, pair.fps_b, PATHS["soft"]).alignment
+                results.setdefault(f"{spec_text}, soft, no motion in the fallback", []).append(
                     metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": seconds[pair.a] + seconds[pair.b]})
         print(f"[{k + 1}/{len(pairs)}] {pair.name}: default "
               f"{results[f'{DEFAULT_FEATURES}, soft'][-1]['mean']:.2f} frames, before "

@@ -6,12 +6,16 @@ Streams (``STREAMS``):
 - ``crop``: ImageNet MobileNetV2 conv4 features of a square crop around the person (the pose box), so that the
   background, which differs between cameras, counts less; the whole frame where no person is found.
 - ``imagenet``: the same features of the whole frame.
+- ``motion``: how much the frame changes from the one before (absolute differences of small grey frames) in each of
+  `MOTION_BANDS` horizontal bands and over the whole frame, log-compressed and standardised per video: where a
+  small thing moves in a still scene (a ball, a hand, a pedestrian), whole-frame appearance hardly changes, motion
+  does. Bands, not cells, so a mirror leaves it unchanged.
 
 Each stream is centred per video (what stays is what changes in time). `FeatureSpec` names the streams to use and
 their weights, e.g. ``"pose+crop:0.5"``; `stream_costs` turns two videos' streams into one cost matrix: each stream's
 costs divided by their median over the pair, then weighted and summed, so that no stream dominates by its units.
-Where a video has no person on most frames the pose stream is dropped and ``crop`` falls back to the whole frame;
-`VideoFeatures.notes` says so.
+Where a video has no person on most frames the pose stream is dropped and ``crop`` falls back to the whole frame,
+and ``motion`` joins whole-frame appearance with `FALLBACK_MOTION` of the weight; `VideoFeatures.notes` says so.
 """
 from __future__ import annotations
 
@@ -27,11 +31,19 @@ from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
 from gtalign.ops import sqeuclidean_cost
 
-STREAMS = ("pose", "crop", "imagenet")
+STREAMS = ("pose", "crop", "imagenet", "motion")
 #: The default of `gtalign align` (chosen on the real-footage benchmark, docs/results.md).
 DEFAULT_FEATURES = "pose+crop:0.5+imagenet:0.5"
 MIN_POSE_FRACTION = 0.5   # a video whose person is found on fewer frames than this has no pose stream
 CHUNK = 32                # frames per forward pass of the trunk
+#: Bumped whenever a stream's definition changes, so caches of extracted features (benchmarks) are not reused.
+FEATURES_VERSION = 2
+MOTION_SIDE = 96          # width (pixels) of the grey frames the motion stream compares
+MOTION_BANDS = 4
+MOTION_SMOOTH_S = 0.03    # the motion energies are smoothed over this many seconds
+#: In the whole-frame fallback of a spec with person streams, motion joins appearance with this share of the weights
+#: used (chosen on the real-footage benchmark: 0.25 with 4 bands; docs/results.md).
+FALLBACK_MOTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,39 @@ def crop_square(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
     return out
 
 
+class _Motion:
+    """The motion stream of one video, frame by frame (module docstring)."""
+
+    def __init__(self) -> None:
+        self.previous: np.ndarray | None = None
+        self.rows: list[np.ndarray] = []
+
+    def add(self, frame: np.ndarray) -> None:
+        from PIL import Image
+        from scipy.ndimage import gaussian_filter
+
+        h, w = frame.shape[:2]
+        size = (MOTION_SIDE, max(1, round(MOTION_SIDE * h / w)))
+        grey = gaussian_filter(np.asarray(Image.fromarray(frame).convert("L").resize(size, Image.BILINEAR),
+                                          dtype=np.float32), 1.0)
+        if self.previous is not None and self.previous.shape == grey.shape:
+            diff = np.abs(grey - self.previous)
+            edges = np.linspace(0, diff.shape[0], MOTION_BANDS + 1).astype(int)
+            self.rows.append(np.r_[[diff[edges[k]:edges[k + 1]].mean() for k in range(MOTION_BANDS)], diff.mean()])
+        elif self.previous is not None:  # a frame of another size (a broken stream): no motion measured
+            self.rows.append(self.rows[-1] if self.rows else np.zeros(MOTION_BANDS + 1))
+        self.previous = grey
+
+    def result(self, fps: float) -> np.ndarray:
+        """(T, MOTION_BANDS + 1) float32; the first frame repeats the second's motion."""
+        from gtalign.apps.pose import normalise_per_video, smooth_in_time
+
+        if not self.rows:  # no frame, or a single one: nothing moves
+            return np.zeros((int(self.previous is not None), MOTION_BANDS + 1), dtype=np.float32)
+        energy = np.log1p(np.stack([self.rows[0]] + self.rows))
+        return normalise_per_video(smooth_in_time(energy, MOTION_SMOOTH_S * fps)).astype(np.float32)
+
+
 def _centre(x: np.ndarray) -> np.ndarray:
     """Per-video centring and row L2 normalisation of appearance features (T, D) -> float32."""
     c = x - x.mean(axis=0, keepdims=True)
@@ -200,7 +245,8 @@ class FeatureExtractor:
     @property
     def description(self) -> str:
         return (f"features {self.spec} (pose: BlazePose descriptors, up to {self.max_people} people; crop/imagenet: "
-                f"ImageNet MobileNetV2 conv4, {self.grid} horizontal bands, {self.image_size}px)")
+                f"ImageNet MobileNetV2 conv4, {self.grid} horizontal bands, {self.image_size}px; motion: frame "
+                f"differences in {MOTION_BANDS} bands)")
 
     def trunk(self) -> _Trunk:
         if self._trunk is None:
@@ -220,6 +266,7 @@ class FeatureExtractor:
         recorders = [pose_mod.TrackRecorder() for _ in range(k_people)]
         crops = [_Batches(self.trunk) for _ in range(k_people)] if "crop" in names else []
         whole = _Batches(self.trunk)
+        motion = _Motion()
         boxes: list[np.ndarray | None] = [None] * k_people
         t = 0
         try:
@@ -233,13 +280,14 @@ class FeatureExtractor:
                 for k, batch in enumerate(crops):  # before a person's first detection: the whole frame
                     batch.add(None if boxes[k] is None else crop_square(frame, boxes[k]))
                 whole.add(frame)
+                motion.add(frame)
         finally:
             if estimator is not None:
                 estimator.close()
         if t == 0:
             raise GtalignError("the video has no frames")
         whole_feats = whole.result()
-        out = VideoFeatures(streams={"imagenet": _centre(whole_feats)}, num_frames=t)
+        out = VideoFeatures(streams={"imagenet": _centre(whole_feats), "motion": motion.result(fps)}, num_frames=t)
         fractions = []
         for k, recorder in enumerate(recorders):
             track = recorder.track()
@@ -256,7 +304,7 @@ class FeatureExtractor:
         if want_people and not out.people:
             out.notes.append(f"a person was found on {100 * max(fractions):.0f}% of the frames (fewer than "
                              f"{100 * MIN_POSE_FRACTION:.0f}%): no pose or person crops, whole-frame appearance "
-                             "instead")
+                             "and motion instead")
         elif len(out.people) > 1:
             out.notes.append(f"{len(out.people)} people tracked; each pair is aligned on the pairing of people that "
                              "aligns best")
@@ -291,7 +339,7 @@ def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures,
 
     Pose and person crops compare person ``people[0]`` of A with person ``people[1]`` of B, and only where both
     videos show a person (crops of one person against whole frames of the other would compare different things);
-    whole frames otherwise.
+    whole frames otherwise, with ``motion`` added at `FALLBACK_MOTION` of the weight (unless the spec weighs it).
     """
     total, used, weight = None, [], 0.0
     both = a.person and b.person and people is not None
@@ -304,6 +352,8 @@ def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures,
     merged: dict[str, float] = {}
     for name, w in weights:
         merged[name] = merged.get(name, 0.0) + w
+    if not both and set(spec.names) & {"pose", "crop"} and "motion" not in merged:
+        merged["motion"] = FALLBACK_MOTION * sum(merged.values())
     for name, w in merged.items():
         if name not in streams_a or name not in streams_b:
             continue
