@@ -194,9 +194,11 @@ def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
         for spec_text in SPECS:
             spec = FeatureSpec.parse(spec_text)
             paths = PATHS if spec_text == DEFAULT_FEATURES else {"soft": PATHS["soft"]}
+            soft = None
             for path_name, settings in paths.items():
                 t = time.perf_counter()
                 found = align_features(spec, fa, fb, pair.fps_a, pair.fps_b, settings)
+                soft = found if path_name == "soft" else soft
                 al = found.alignment
                 dp = time.perf_counter() - t
                 results.setdefault(f"{spec_text}, {path_name}", []).append(
@@ -213,6 +215,13 @@ def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
                 cost, _ = stream_costs(spec, fa, fb, (0, 0))
                 al = align_costs(cost, pair.fps_a, pair.fps_b, PATHS["soft"])
                 results.setdefault(f"{spec_text}, soft, first person only", []).append(
+                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": seconds[pair.a] + seconds[pair.b]})
+                # motion always joining whole frames where no person is compared (no same-process choice)
+                al = soft.alignment
+                if soft.people is None:
+                    cost, _ = stream_costs(spec, fa, fb, None)
+                    al = align_costs(cost, pair.fps_a, pair.fps_b, PATHS["soft"])
+                results.setdefault(f"{spec_text}, soft, motion always in the fallback", []).append(
                     metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": seconds[pair.a] + seconds[pair.b]})
                 # without the motion stream that joins whole frames where no person is compared
                 still = [dataclasses.replace(f, streams={k: v for k, v in f.streams.items() if k != "motion"})

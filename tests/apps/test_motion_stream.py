@@ -87,3 +87,26 @@ def test_the_smoothing_is_in_seconds():
     at25 = motion_of(frames[::2], 25.0)
     # frame differences over 2 frames are about twice those over 1; the per-video standardisation removes the scale
     assert np.corrcoef(at25[5:-5, -1], at50[10:-10:2, -1])[0, 1] > 0.9
+
+
+def _walk(t, rng, d=6):
+    """A random walk (T, d): frames that change smoothly in time and differ from one another."""
+    return np.cumsum(rng.normal(size=(t, d)), axis=0)
+
+
+def test_align_features_keeps_fallback_motion_only_where_it_shows_the_process_more_clearly():
+    from gtalign.apps.align import align_features
+
+    rng = np.random.default_rng(4)
+    spec = FeatureSpec.parse("pose+crop:0.5+imagenet:0.5")
+    signal, noise = _walk(60, rng), lambda: rng.normal(size=(60, 6))
+    a = VideoFeatures({"imagenet": signal + 0.1 * noise(), "motion": noise()}, 60)
+    b = VideoFeatures({"imagenet": signal + 0.1 * noise(), "motion": noise()}, 60)
+    found = align_features(spec, a, b, 30.0, 30.0)  # motion is noise here: left out
+    assert found.streams == ["imagenet"] and found.candidates == 2 and found.z is not None
+    a.streams["imagenet"], b.streams["imagenet"] = signal + 3 * noise(), signal + 3 * noise()  # appearance unsure
+    a.streams["motion"] = b.streams["motion"] = _walk(60, rng)  # and motion shows the process clearly: kept
+    assert align_features(spec, a, b, 30.0, 30.0).streams == ["imagenet", "motion"]
+    # a spec without person streams, or one that names motion, is taken as it is
+    assert align_features(FeatureSpec.parse("imagenet"), a, b, 30.0, 30.0).candidates == 1
+    assert align_features(FeatureSpec.parse("pose+motion:0.1"), a, b, 30.0, 30.0).candidates == 1

@@ -104,31 +104,44 @@ class FeaturePair:
     alignment: Alignment
     streams: list[str]
     people: tuple[int, int] | None   # (person of A, person of B), None for whole frames
-    candidates: int                  # pairings of people tried
-    z: float | None = None           # the same-process z of the kept pairing (only where there were several)
+    candidates: int                  # cost matrices tried (pairings of people; with and without motion)
+    z: float | None = None           # the same-process z of the kept one (only where there were several)
 
 
 def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSettings = PathSettings()) -> FeaturePair:
-    """Align `b` to `a` (`apps.features.VideoFeatures`) on the constrained path. Where several people are tracked,
-    the pairing of A's and B's people kept is the one whose cost matrix shows the same process most clearly: the
-    highest z of the same-process test (`apps.sameness`: how far the alignment's cost lies below those of B shuffled
-    in time). The same person doing the same thing aligns far better in order than shuffled; a bystander against
-    the performer hardly does.
+    """Align `b` to `a` (`apps.features.VideoFeatures`) on the constrained path.
 
-    On the two-person scenes of the real-footage benchmark (10 pairs) this choice was 2.33 frames off on average
-    against 2.21 for the best pairing in hindsight, 2.57 for the most-found person of each video and 2.49 for the
-    lowest path cost; the highest confidence did as well (2.23) but is high on unrelated random features too.
+    Where there is a choice of cost matrix, the one that shows the same process most clearly is kept: the highest z
+    of the same-process test (`apps.sameness`: how far the alignment's cost lies below those of B shuffled in time).
+    The choices are:
+
+    - **which people to compare**, where several are tracked. The same person doing the same thing aligns far
+      better in order than shuffled; a bystander against the performer hardly does. On the two-person scenes of
+      the real-footage benchmark (10 pairs) this choice was 2.33 frames off on average against 2.21 for the best
+      pairing in hindsight, 2.57 for the most-found person of each video and 2.49 for the lowest path cost; the
+      highest confidence did as well (2.23) but is high on unrelated random features too.
+    - **whether motion joins whole frames** where no person is compared (`stream_costs`' fallback). Motion finds
+      small moving things in still scenes, but where it is seen from elsewhere it changes with the viewpoint:
+      on the benchmark's real other viewpoints, whole frames with motion were 8.7 frames off against 4.8 without;
+      on single-camera clips 2.6 against 3.5. Chosen by z: 4.7 and 2.6 (docs/results.md).
     """
     from gtalign.apps.features import pairings, stream_costs
 
-    options = pairings(a, b) if set(spec.names) & {"pose", "crop"} else [None]
-    best: tuple[float, tuple[np.ndarray, list[str], tuple[int, int] | None]] | None = None
-    for people in options:
-        cost, used = stream_costs(spec, a, b, people)
+    person_streams = bool(set(spec.names) & {"pose", "crop"})
+    options: list[tuple[tuple[int, int] | None, bool]] = []
+    for people in pairings(a, b) if person_streams else [None]:
+        options.append((people, True))
+        if people is None and person_streams and "motion" not in spec.names:
+            options.append((people, False))
+    best: tuple[float, np.ndarray, list[str], tuple[int, int] | None] | None = None
+    for people, motion in options:
+        cost, used = stream_costs(spec, a, b, people, fallback_motion=motion)
+        if best is not None and used == best[2] and people == best[3]:
+            continue  # no motion stream to add: the same matrix again
         z = sameness_test(cost).z if len(options) > 1 else 0.0
         if best is None or z > best[0]:
-            best = (z, (cost, used, people))
-    z, (cost, used, people) = best
+            best = (z, cost, used, people)
+    z, cost, used, people = best
     return FeaturePair(align_costs(cost, fps_a, fps_b, settings), used, people, len(options),
                        z if len(options) > 1 else None)
 

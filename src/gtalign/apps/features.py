@@ -41,8 +41,9 @@ FEATURES_VERSION = 2
 MOTION_SIDE = 96          # width (pixels) of the grey frames the motion stream compares
 MOTION_BANDS = 4
 MOTION_SMOOTH_S = 0.03    # the motion energies are smoothed over this many seconds
-#: In the whole-frame fallback of a spec with person streams, motion joins appearance with this share of the weights
-#: used (chosen on the real-footage benchmark: 0.25 with 4 bands; docs/results.md).
+#: In the whole-frame fallback of a spec with person streams, motion may join appearance with this share of the
+#: weights used (chosen on the real-footage benchmark: 0.25 with 4 bands; docs/results.md); `apps.align` keeps it
+#: only where it makes the pair's same-process z higher.
 FALLBACK_MOTION = 0.25
 
 
@@ -332,14 +333,15 @@ def pairings(a: VideoFeatures, b: VideoFeatures) -> list[tuple[int, int] | None]
     return [(i, j) for i in range(len(a.people)) for j in range(len(b.people))]
 
 
-def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures,
-                 people: tuple[int, int] | None = (0, 0)) -> tuple[np.ndarray, list[str]]:
+def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures, people: tuple[int, int] | None = (0, 0),
+                 fallback_motion: bool = True) -> tuple[np.ndarray, list[str]]:
     """The pair's cost matrix (N, M): each stream both videos have, divided by its median, weighted, summed and
     divided by the sum of the weights used; and the names of the streams used.
 
     Pose and person crops compare person ``people[0]`` of A with person ``people[1]`` of B, and only where both
     videos show a person (crops of one person against whole frames of the other would compare different things);
-    whole frames otherwise, with ``motion`` added at `FALLBACK_MOTION` of the weight (unless the spec weighs it).
+    whole frames otherwise, with ``motion`` added at `FALLBACK_MOTION` of the weight (unless the spec weighs it, or
+    `fallback_motion` is False; `apps.align.align_features` tries both).
     """
     total, used, weight = None, [], 0.0
     both = a.person and b.person and people is not None
@@ -352,7 +354,7 @@ def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures,
     merged: dict[str, float] = {}
     for name, w in weights:
         merged[name] = merged.get(name, 0.0) + w
-    if not both and set(spec.names) & {"pose", "crop"} and "motion" not in merged:
+    if fallback_motion and not both and set(spec.names) & {"pose", "crop"} and "motion" not in merged:
         merged["motion"] = FALLBACK_MOTION * sum(merged.values())
     for name, w in merged.items():
         if name not in streams_a or name not in streams_b:
