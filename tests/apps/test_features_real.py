@@ -25,7 +25,8 @@ def _extract(name: str, spec: str, limit: int = 60):
 
 def test_person_clip_gives_pose_and_crop_streams():
     feats = _extract("carphone_pristine.mp4", "pose+crop:0.5")
-    assert set(feats.streams) == {"imagenet"} and feats.num_frames == 60 and len(feats.people) == 1
+    assert set(feats.streams) == {"imagenet", "motion"} and feats.num_frames == 60 and len(feats.people) == 1
+    assert feats.streams["motion"].shape[0] == 60 and np.isfinite(feats.streams["motion"]).all()
     person = feats.people[0]
     assert set(person.streams) == {"pose", "crop"} and person.valid.mean() > 0.9
     assert person.streams["pose"].shape[0] == 60 and np.isfinite(person.streams["pose"]).all()
@@ -36,11 +37,12 @@ def test_clip_without_a_person_falls_back_to_whole_frames_and_says_so():
     from gtalign.apps.features import FeatureSpec, stream_costs
 
     feats = _extract("tree.avi", "pose")
-    assert set(feats.streams) == {"imagenet"} and not feats.person
+    assert set(feats.streams) == {"imagenet", "motion"} and not feats.person
     assert any("no pose or person crops" in n for n in feats.notes)
-    cost, used = stream_costs(FeatureSpec.parse("pose"), feats, feats)
-    assert used == ["imagenet"] and cost.shape == (60, 60)
-    assert np.argmin(cost, axis=1).tolist() == list(range(60))  # a video matches itself frame by frame
+    for motion, streams in [(True, ["imagenet", "motion"]), (False, ["imagenet"])]:
+        cost, used = stream_costs(FeatureSpec.parse("pose"), feats, feats, fallback_motion=motion)
+        assert used == streams and cost.shape == (60, 60)
+        assert np.argmin(cost, axis=1).tolist() == list(range(60))  # a video matches itself frame by frame
 
 
 @pytest.mark.skipif(not (CLIPS / "p2s_multi_cam01.mp4").exists(), reason="Pose2Sim clips missing: run `make clips`")
