@@ -1,5 +1,6 @@
 """The motion stream (frame differences per horizontal band) and where it joins the fused cost."""
 import numpy as np
+import pytest
 
 from gtalign.apps.features import (
     FALLBACK_MOTION,
@@ -110,3 +111,19 @@ def test_align_features_keeps_fallback_motion_only_where_it_shows_the_process_mo
     # a spec without person streams, or one that names motion, is taken as it is
     assert align_features(FeatureSpec.parse("imagenet"), a, b, 30.0, 30.0).candidates == 1
     assert align_features(FeatureSpec.parse("pose+motion:0.1"), a, b, 30.0, 30.0).candidates == 1
+
+
+def test_fallback_motion_that_only_raises_a_failing_z_is_left_out():
+    """Unrelated videos whose smooth motion matches a little better by chance than their appearance does: motion
+    raises z, but not to the same-process threshold, so it must not decide how they are aligned."""
+    from gtalign.apps.align import align_features
+    from gtalign.apps.sameness import DEFAULT_MIN_Z, sameness_test
+
+    rng = np.random.default_rng(0)
+    spec = FeatureSpec.parse("pose+crop:0.5+imagenet:0.5")
+    a = VideoFeatures({"imagenet": rng.normal(size=(60, 6)), "motion": _walk(60, rng)}, 60)
+    b = VideoFeatures({"imagenet": rng.normal(size=(60, 6)), "motion": _walk(60, rng)}, 60)
+    z_with, z_without = (sameness_test(stream_costs(spec, a, b, None, fallback_motion=m)[0]).z for m in (True, False))
+    assert z_without < z_with < DEFAULT_MIN_Z  # the case in question
+    found = align_features(spec, a, b, 30.0, 30.0)
+    assert found.streams == ["imagenet"] and found.z == pytest.approx(z_without)

@@ -18,7 +18,7 @@ import numpy as np
 from gtalign.apps.alignment import Alignment, PathSettings, align_costs, align_embeddings, embedding_alignment
 from gtalign.apps.encoders import FrameEncoder, encode_all
 from gtalign.apps.inputs import read_display_frames
-from gtalign.apps.sameness import SamenessTest, sameness_test
+from gtalign.apps.sameness import DEFAULT_MIN_Z, SamenessTest, sameness_test
 from gtalign.data.source import VideoSource
 from gtalign.io import atomic_write_text, write_json
 from gtalign.viz.alignment import plot_alignment
@@ -123,7 +123,10 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
     - **whether motion joins whole frames** where no person is compared (`stream_costs`' fallback). Motion finds
       small moving things in still scenes, but where it is seen from elsewhere it changes with the viewpoint:
       on the benchmark's real other viewpoints, whole frames with motion were 8.7 frames off against 4.8 without;
-      on single-camera clips 2.6 against 3.5. Chosen by z: 4.7 and 2.6 (docs/results.md).
+      on single-camera clips 2.6 against 3.5. Chosen by z: 4.7 and 2.6 (docs/results.md). Motion is a smooth,
+      low-dimensional signal that unrelated videos match better by chance than appearance does (their z rose
+      with it on most unrelated pairs tried), so it is kept only where the pair then passes the same-process test
+      (z >= `DEFAULT_MIN_Z`): it may settle how a pair is aligned, never whether it looks like one process.
     """
     from gtalign.apps.features import pairings, stream_costs
 
@@ -139,6 +142,9 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
         if best is not None and used == best[2] and people == best[3]:
             continue  # no motion stream to add: the same matrix again
         z = sameness_test(cost).z if len(options) > 1 else 0.0
+        added_motion = motion and "motion" in used and "motion" not in spec.names
+        if added_motion and z < DEFAULT_MIN_Z:
+            continue
         if best is None or z > best[0]:
             best = (z, cost, used, people)
     z, cost, used, people = best
