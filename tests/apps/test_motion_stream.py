@@ -108,6 +108,8 @@ def test_align_features_keeps_fallback_motion_only_where_it_shows_the_process_mo
     a.streams["imagenet"], b.streams["imagenet"] = signal + 3 * noise(), signal + 3 * noise()  # appearance unsure
     a.streams["motion"] = b.streams["motion"] = _walk(60, rng)  # and motion shows the process clearly: kept
     assert align_features(spec, a, b, 30.0, 30.0).streams == ["imagenet", "motion"]
+    never = align_features(spec, a, b, 30.0, 30.0, fallback_motion=False)  # as sync asks: never added
+    assert never.streams == ["imagenet"] and never.candidates == 1
     # a spec without person streams, or one that names motion, is taken as it is
     assert align_features(FeatureSpec.parse("imagenet"), a, b, 30.0, 30.0).candidates == 1
     assert align_features(FeatureSpec.parse("pose+motion:0.1"), a, b, 30.0, 30.0).candidates == 1

@@ -153,3 +153,26 @@ def test_pair_clock_on_an_alignment_recovers_the_offset_to_a_fraction_of_a_frame
     assert pc.share > 0.8 and pc.distinct > sync.MIN_CONTRAST
     unrelated = sync.pair_clock(align_costs(rng.random((150, 160)) * 2, 30.0, 30.0), 30.0, 30.0)
     assert unrelated.clock is None and unrelated.reason
+
+
+def test_pairwise_clocks_align_without_the_smooth_speed_prior_and_without_fallback_motion(monkeypatch):
+    """The clock line is sync's prior and cameras are other viewpoints: every pair goes to `align_features` with
+    `smooth_s` 0 and `fallback_motion` False."""
+    import gtalign.apps.align as align_mod
+    from gtalign.apps.features import FeatureSpec, VideoFeatures
+    from gtalign.apps.sync_run import pairwise_clocks
+
+    seen = []
+    real = align_mod.align_features
+
+    def spy(spec, a, b, fps_a, fps_b, settings, fallback_motion=True):
+        seen.append((settings.smooth_s, fallback_motion))
+        return real(spec, a, b, fps_a, fps_b, settings, fallback_motion=fallback_motion)
+
+    monkeypatch.setattr(align_mod, "align_features", spy)
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.normal(size=(80, 6)), axis=0)
+    feats = [VideoFeatures({"imagenet": walk[s:s + 60] + 0.1 * rng.normal(size=(60, 6)),
+                            "motion": rng.normal(size=(60, 5))}, 60) for s in (0, 5, 10)]
+    pairs = pairwise_clocks(feats, [30.0] * 3, FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), progress=False)
+    assert len(pairs) == 3 and seen == [(0.0, False)] * 3

@@ -108,7 +108,8 @@ class FeaturePair:
     z: float | None = None           # the same-process z of the kept one (only where there were several)
 
 
-def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSettings = PathSettings()) -> FeaturePair:
+def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSettings = PathSettings(),
+                   fallback_motion: bool = True) -> FeaturePair:
     """Align `b` to `a` (`apps.features.VideoFeatures`) on the constrained path.
 
     Where there is a choice of cost matrix, the one that shows the same process most clearly is kept: the highest z
@@ -127,15 +128,17 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
       low-dimensional signal that unrelated videos match better by chance than appearance does (their z rose
       with it on most unrelated pairs tried), so it is kept only where the pair then passes the same-process test
       (z >= `DEFAULT_MIN_Z`): it may settle how a pair is aligned, never whether it looks like one process.
+      With `fallback_motion` False it is never added (`apps.sync_run`: cameras of one event are other viewpoints
+      by definition).
     """
     from gtalign.apps.features import pairings, stream_costs
 
     person_streams = bool(set(spec.names) & {"pose", "crop"})
     options: list[tuple[tuple[int, int] | None, bool]] = []
     for people in pairings(a, b) if person_streams else [None]:
-        options.append((people, True))
-        if people is None and person_streams and "motion" not in spec.names:
-            options.append((people, False))
+        in_fallback = people is None and person_streams and "motion" not in spec.names
+        motions = ([True, False] if fallback_motion else [False]) if in_fallback else [True]
+        options += [(people, motion) for motion in motions]
     best: tuple[float, np.ndarray, list[str], tuple[int, int] | None] | None = None
     for people, motion in options:
         cost, used = stream_costs(spec, a, b, people, fallback_motion=motion)
