@@ -96,6 +96,7 @@ def test_align_cli_with_features_on_a_real_clip_and_its_retimed_copy(tmp_path):
     assert np.all(np.diff(pos) >= -1e-6)  # never runs backwards
     summary = json.loads((out / "summary.json").read_text())
     assert summary["pairs"][0]["streams"] and 0.0 <= summary["pairs"][0]["confidence"] <= 1.0
+    assert 0.0 <= summary["pairs"][0]["cycle_frames"] < 90
     truth, covered = truth_positions(warp, fps, len(frames))
     assert np.isfinite(np.abs(pos[covered] - truth[covered]).mean())
 

@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from gtalign.apps.alignment import Alignment, PathSettings, align_costs, align_embeddings, embedding_alignment
+from gtalign.apps.alignment import (
+    Alignment,
+    PathSettings,
+    align_costs,
+    align_embeddings,
+    cycle_frames,
+    embedding_alignment,
+)
 from gtalign.apps.encoders import FrameEncoder, encode_all
 from gtalign.apps.inputs import read_display_frames
 from gtalign.apps.sameness import DEFAULT_MIN_Z, SamenessTest, sameness_test
@@ -215,7 +222,8 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
                       "same_process": test.to_json()})
         if alignment.confidence is not None:
             pairs[-1] |= {"confidence": alignment.overall_confidence,
-                          "matched_frames": int((alignment.matched > 0.5).sum()), "path_score": alignment.score}
+                          "matched_frames": int((alignment.matched > 0.5).sum()), "path_score": alignment.score,
+                          "cycle_frames": cycle_frames(alignment, a.fps, b.fps, path_settings)}
         if extractor is not None:
             pairs[-1] |= {"streams": found[k - 1].streams, "notes": {a.id: notes[0], b.id: notes[k]},
                           "people": found[k - 1].people}

@@ -228,6 +228,29 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
                      score=float(soft.value) / (n + m))
 
 
+def cycle_frames(alignment: Alignment, fps_a: float, fps_b: float,
+                 settings: PathSettings = PathSettings()) -> float | None:
+    """How far the alignment is from cycle-consistent: B is aligned to A on the same costs (transposed), each
+    matched frame i of A (probability > 0.5) is sent to B and back, and the result is the mean of
+    ``|back(b_of_a[i]) - i|``, in frames of the video with the lower frame rate (as the benchmark's errors are).
+    None without a soft alignment (`align_costs`) or with nothing matched.
+
+    A sure alignment comes back where it started; where A and B could be matched in several ways, the two
+    directions choose differently. Measured on the real-footage benchmark (40 pairs), its rank correlation with the
+    pair's true error was 0.50, against -0.18 for the mean confidence: a pointer to the pairs worth checking, not an
+    error estimate (it is 0.2-1.6 frames where the errors are 0.5-7).
+    """
+    if alignment.matched is None:
+        return None
+    back = align_costs(np.ascontiguousarray(alignment.cost.T), fps_b, fps_a, settings)
+    sent = np.isfinite(alignment.b_of_a) & (alignment.matched > 0.5)
+    known = np.flatnonzero(np.isfinite(back.b_of_a))
+    if not sent.any() or len(known) < 2:
+        return None
+    returned = np.interp(alignment.b_of_a[sent], known, back.b_of_a[known])
+    return float(np.mean(np.abs(returned - np.flatnonzero(sent)))) * min(fps_a, fps_b) / fps_a
+
+
 def embedding_alignment(emb_a: np.ndarray, emb_b: np.ndarray, fps_a: float, fps_b: float,
                         settings: PathSettings = PathSettings()) -> Alignment:
     """`align_costs` on embeddings (N, D), (M, D): squared Euclidean costs divided by their median (the unit the

@@ -90,6 +90,9 @@ def _report_pairs(summary: dict, out: Path) -> None:
         print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
         print(f"  {pair['span_message']}")
         print(f"  {pair['same_process']['message']}")
+        if pair.get("cycle_frames") is not None:
+            print(f"  aligned the other way round, frames come back {pair['cycle_frames']:.2f} frames off on average "
+                  f"(the higher, the likelier the pair is off)")
         if not pair["same_process"]["same_process"]:
             print(f"gtalign align: {pair['b']}: {pair['same_process']['message']}", file=sys.stderr)
     print(f"summary: {out / 'summary.json'}")
