@@ -34,7 +34,7 @@ from common import machine_info, machine_line, markdown_table, publish  # noqa: 
 from fetch_clips import cache_dir  # noqa: E402
 
 from gtalign.apps.align import align_features  # noqa: E402
-from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings  # noqa: E402
+from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings, cycle_frames  # noqa: E402
 from gtalign.apps.features import (  # noqa: E402
     DEFAULT_FEATURES,
     FEATURES_VERSION,
@@ -205,6 +205,8 @@ def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
                     metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": dp + seconds[pair.a] + seconds[pair.b],
                                                 "used": found.streams, "people": found.people,
                                                 "confidence": float(np.mean(al.confidence[pair.covered]))})
+                if spec_text == DEFAULT_FEATURES and path_name == "soft":
+                    results[f"{spec_text}, soft"][-1]["cycle"] = cycle_frames(al, pair.fps_a, pair.fps_b, settings)
             if spec_text == DEFAULT_FEATURES:
                 t = time.perf_counter()
                 pos = path_to_mapping(np.asarray(dtw_path(al.cost)), len(al.cost))
@@ -248,6 +250,18 @@ def summary_rows(results: dict) -> list[list]:
     return rows
 
 
+def predictors_line(rows: list[dict]) -> str:
+    """How well each per-pair signal ranks the default's pairs by their true error (Spearman's rho)."""
+    from scipy.stats import spearmanr
+
+    err = [r["mean"] for r in rows]
+    parts = []
+    for key, label in [("confidence", "mean confidence"), ("cycle", "cycle inconsistency")]:
+        rho, p = spearmanr([r[key] for r in rows], err)
+        parts.append(f"{label} rho = {rho:.2f} (p = {p:.3f})")
+    return f"Rank correlation with the default's error over the {len(rows)} pairs: {'; '.join(parts)}.\n"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="one copy per clip instead of two")
@@ -263,9 +277,12 @@ def main() -> int:
               "worst pair", "s per pair"]
     rows = summary_rows(results)
     table = markdown_table(header, rows)
-    per_pair = markdown_table(["pair", "warp", "default error", "before error", "default confidence"], [
-        [pr.name, pr.warp, round(d["mean"], 2), round(b["mean"], 2), round(d["confidence"], 2)]
-        for pr, d, b in zip(pairs, results[f"{DEFAULT_FEATURES}, soft"], results["before: imagenet 224px, plain DTW"])])
+    default = results[f"{DEFAULT_FEATURES}, soft"]
+    per_pair = markdown_table(["pair", "warp", "default error", "before error", "default confidence",
+                               "default cycle (frames)"], [
+        [pr.name, pr.warp, round(d["mean"], 2), round(b["mean"], 2), round(d["confidence"], 2), round(d["cycle"], 2)]
+        for pr, d, b in zip(pairs, default, results["before: imagenet 224px, plain DTW"])])
+    per_pair += "\n" + predictors_line(default)
     (out / "results.json").write_text(json.dumps({"results": results, "feature_seconds": seconds}, indent=1))
     total = time.perf_counter() - t0
     text = (f"### Alignment on real footage (`make bench-align`, {len(pairs)} pairs, {total / 60:.1f} min)\n\n"
