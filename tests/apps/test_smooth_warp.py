@@ -29,6 +29,9 @@ def test_banded_solve_solves_the_dense_normal_equations(n, seed, smooth_s):
     matched = rng.uniform(0, 1, n)
     y[rng.random(n) < 0.2] = np.nan  # frames never matched
     got = smooth_warp(y, spread, matched, 30.0, smooth_s)
+    if not np.isfinite(y).any():  # nothing to fit: the positions come back as they are
+        assert np.isnan(got).all()
+        return
     a, b = dense_system(y, spread, matched, 30.0, smooth_s)
     # the system is ill-conditioned for large lambda, so the residual is judged against its scale
     assert np.abs(a @ got - b).max() <= 1e-9 * np.abs(a).max() * max(np.abs(got).max(), 1.0)

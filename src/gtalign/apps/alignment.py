@@ -172,7 +172,7 @@ def smooth_warp(position: np.ndarray, spread: np.ndarray, matched: np.ndarray, f
     its posterior) and ``lambda = (smooth_s * fps_a)^4``, so that the prior acts over about `smooth_s` seconds of A
     whatever the frame rate. Sure frames keep their positions; unsure ones follow the speed of their sure
     neighbours. Frames never matched (NaN position) have no weight and continue the line of their neighbours.
-    `smooth_s <= 0` or fewer than 3 frames return the positions unchanged (NaN as they are).
+    `smooth_s <= 0`, fewer than 3 frames or no matched frame return the positions unchanged (NaN as they are).
     """
     from scipy.linalg import solveh_banded
 
