@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # Exact versions for this project's machines (they lie on local disk); pyproject.toml declares ranges.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+# The checkers' versions, so that a new release cannot turn CI red overnight.
+TOOL_PINS  := ruff==0.17.6 mypy==2.4.1
 STAMP  := $(VENV)/.installed
 WEIGHTS_DIR ?= $(HOME)/.cache/gtalign/weights
 MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(TORCH_PINS)
-	$(PIP) install --quiet -e '.[test,pose]' $(TORCH_PINS)
+	$(PIP) install --quiet -e '.[test,pose]' $(TORCH_PINS) $(TOOL_PINS)
 	touch $(STAMP)
 
 weights: $(MOBILENET)
@@ -66,10 +68,11 @@ bench-sync: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 bench-app: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/app_speed.py
 
-# Style (ruff, settings in pyproject.toml), then the suite in parallel processes (pytest-xdist), with the 15
-# slowest tests printed.
+# Style (ruff) and types (mypy on src/, settings in pyproject.toml), then the suite in parallel processes
+# (pytest-xdist), with the 15 slowest tests printed.
 test: $(STAMP) $(MOBILENET) $(CLIPS_STAMP) browser
 	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mypy
 	$(PYTEST) --durations=15 tests
 
 # The edit loop: everything but the end-to-end tests marked slow, stopping at the first failure.

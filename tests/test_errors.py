@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 import torch
 
-from gtalign.errors import GtalignError, check_finite
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError
 
 
 @pytest.mark.parametrize("kind", ["torch", "numpy"])

@@ -12,6 +12,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import numpy as np
+import torch
+
+from gtalign.errors import GtalignError
+
 
 def _default_mode() -> int:
     """The permission bits a newly created file gets under the current umask (0666 & ~umask)."""
@@ -63,8 +68,6 @@ def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> Non
 
 def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
     """Read JSON, with an error naming the file when it is missing or malformed."""
-    from gtalign.errors import GtalignError
-
     p = Path(path)
     if not p.is_file():
         raise GtalignError(f"{what} not found: {p}")
@@ -80,15 +83,16 @@ def atomic_save(path: str | os.PathLike, save: Callable[[Path], None]) -> None:
         save(tmp)
 
 
+def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+    """`np.save(path, array)` atomically, without pickles."""
+    atomic_save(path, lambda tmp: np.save(tmp, array, allow_pickle=False))
+
+
 def load_torch_file(path: str | os.PathLike, what: str, expected: str = "") -> Any:
     """`torch.load` on the CPU without running pickled code (`weights_only=True`).
 
     A missing or unreadable file is a GtalignError naming `what` it should have been, the path and `expected`.
     """
-    import torch
-
-    from gtalign.errors import GtalignError
-
     p = Path(path)
     hint = f"; expected {expected}" if expected else ""
     if not p.is_file():

@@ -189,12 +189,12 @@ def test_transfer_audio_command(tmp_path, capsys, tiny_checkpoint):
 
 def test_a_track_of_the_wrong_length_is_refused_before_encoding(tmp_path, capsys, synth, tiny_checkpoint,
                                                                 monkeypatch):
-    import gtalign.apps.encoders as encoders
+    import gtalign.cli.commands.apps as app_commands
 
     def no_encoding(*args, **kwargs):
         raise AssertionError("the videos were encoded before the track was checked")
 
-    monkeypatch.setattr(encoders, "encode_all", no_encoding)
+    monkeypatch.setattr(app_commands, "encode_all", no_encoding)
     a, b = synth.entries[0], synth.entries[1]
     np.save(tmp_path / "short.npy", np.zeros((b.num_frames - 3, 2)))
     code, _, err = run(capsys, "transfer", "--from", b.path, "--to", a.path, "--track", tmp_path / "short.npy",

@@ -4,10 +4,10 @@ import pytest
 from apps_helpers import PixelEncoder, write_coded
 
 from gtalign.apps.retrieve import build_index, nearest_frames
+from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding
 
 PHASES = 4
 

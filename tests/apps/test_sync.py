@@ -158,18 +158,18 @@ def test_pair_clock_on_an_alignment_recovers_the_offset_to_a_fraction_of_a_frame
 def test_pairwise_clocks_align_without_the_smooth_speed_prior_and_without_fallback_motion(monkeypatch):
     """The clock line is sync's prior and cameras are other viewpoints: every pair goes to `align_features` with
     `smooth_s` 0 and `fallback_motion` False."""
-    import gtalign.apps.align as align_mod
+    import gtalign.apps.sync_run as sync_run
     from gtalign.apps.features import FeatureSpec, VideoFeatures
     from gtalign.apps.sync_run import pairwise_clocks
 
     seen = []
-    real = align_mod.align_features
+    real = sync_run.align_features
 
     def spy(spec, a, b, fps_a, fps_b, settings, fallback_motion=True):
         seen.append((settings.smooth_s, fallback_motion))
         return real(spec, a, b, fps_a, fps_b, settings, fallback_motion=fallback_motion)
 
-    monkeypatch.setattr(align_mod, "align_features", spy)
+    monkeypatch.setattr(sync_run, "align_features", spy)
     rng = np.random.default_rng(0)
     walk = np.cumsum(rng.normal(size=(80, 6)), axis=0)
     feats = [VideoFeatures({"imagenet": walk[s:s + 60] + 0.1 * rng.normal(size=(60, 6)),

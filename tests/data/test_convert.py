@@ -1,7 +1,5 @@
 """`gtalign data convert` and `info`: any source -> manifest with links or frames, read back identically."""
 import io
-import sys
-import types
 
 import numpy as np
 from PIL import Image
@@ -57,9 +55,10 @@ def test_bad_options_and_synth_plumbing(tmp_path, monkeypatch, capsys):
     assert main(["data", "convert", str(tmp_path / "v"), "-o", str(tmp_path / "o"), "--mode", "link",
                  "--size", "8"]) == 2
     calls = []
-    fake = types.ModuleType("gtalign.data.synth")
-    fake.generate_dataset = lambda out, **kw: calls.append((out, kw)) or tmp_path / "manifest.json"
-    monkeypatch.setitem(sys.modules, "gtalign.data.synth", fake)
+    import gtalign.cli.commands.data as data_commands
+
+    monkeypatch.setattr(data_commands, "generate_dataset",
+                        lambda out, **kw: calls.append((out, kw)) or tmp_path / "manifest.json")
     assert main(["data", "synth", "-o", str(tmp_path / "s"), "--classes", "2", "--size", "64"]) == 0
     assert calls == [(str(tmp_path / "s"), dict(num_classes=2, videos_per_class=40, min_frames=40, max_frames=120,
                                                   image_size=64, seed=0, workers=2, difficulty="easy"))]

@@ -1,14 +1,12 @@
 import json
 import os
-import sys
-import types
 
 import pytest
 from eval_helpers import separable_set, write_folder
 
 from gtalign.cli import main
 from gtalign.errors import GtalignError
-from gtalign.evaluate import load_embeddings, run_protocols
+from gtalign.evaluate import load_embeddings, run_protocols, runner
 from gtalign.evaluate.runner import dataset_label, ensure_embeddings, method_name
 
 
@@ -75,7 +73,7 @@ def test_checkpoint_is_embedded_once_then_reused(tmp_path, rng, monkeypatch, cap
         calls.append((str(ckpt), str(source), str(out_dir)))
         return write_folder(out_dir, separable_set(rng), dataset=str(source), checkpoint=str(ckpt))
 
-    monkeypatch.setitem(sys.modules, "gtalign.train.embed", types.SimpleNamespace(embed_dataset=embed_dataset))
+    monkeypatch.setattr(runner, "embed_dataset", embed_dataset)
     args = ["evaluate", "--checkpoint", str(checkpoint), "--dataset", "data/synth", "--protocol", "progression",
             "--out", str(tmp_path / "results")]
     assert main(args) == 0 and main(args) == 0

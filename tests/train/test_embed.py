@@ -8,12 +8,13 @@ import torch
 
 from gtalign.cli import main
 from gtalign.data import open_source
+from gtalign.data.embeddings import file_name
 from gtalign.data.sampling import context_indices, load_frames
 from gtalign.errors import GtalignError
 from gtalign.io import read_json
 from gtalign.models import Embedder
 from gtalign.train import embed as embed_module
-from gtalign.train.embed import embed_dataset, embed_from_features, file_name, load_embedder
+from gtalign.train.embed import embed_dataset, embed_from_features, load_embedder
 from gtalign.train.features import FeatureCache
 from gtalign.train.trainer import Trainer
 

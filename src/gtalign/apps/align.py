@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from gtalign.apps.alignment import (
     Alignment,
@@ -24,9 +25,11 @@ from gtalign.apps.alignment import (
     embedding_alignment,
 )
 from gtalign.apps.encoders import FrameEncoder, encode_all
+from gtalign.apps.features import pairings, stream_costs
 from gtalign.apps.inputs import read_display_frames
 from gtalign.apps.sameness import DEFAULT_MIN_Z, SamenessTest, sameness_test
 from gtalign.data.source import VideoSource
+from gtalign.errors import GtalignError
 from gtalign.io import atomic_write_text, write_json
 from gtalign.viz.alignment import plot_alignment
 from gtalign.viz.video import write_browser_video, write_side_by_side
@@ -51,12 +54,13 @@ def correspondence_csv(alignment: Alignment, fps_a: float, fps_b: float) -> str:
     """The CSV text: a header and one row per frame of A (B's time is fractional for soft alignments)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    extra = alignment.confidence is not None
+    matched, confidence = alignment.matched, alignment.confidence
+    extra = matched is not None and confidence is not None
     writer.writerow(CSV_COLUMNS + (CSV_EXTRA if extra else ()))
     for i, (j, pos, c) in enumerate(zip(alignment.frame_b, alignment.b_of_a, alignment.frame_cost)):
         row = [i, f"{i / fps_a:.6f}", int(j), f"{pos / fps_b:.6f}", f"{c:.6f}"]
-        if extra:
-            row += [f"{pos:.3f}", f"{alignment.matched[i]:.3f}", f"{alignment.confidence[i]:.3f}"]
+        if matched is not None and confidence is not None:
+            row += [f"{pos:.3f}", f"{matched[i]:.3f}", f"{confidence[i]:.3f}"]
         writer.writerow(row)
     return out.getvalue()
 
@@ -138,8 +142,6 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
       With `fallback_motion` False it is never added (`apps.sync_run`: cameras of one event are other viewpoints
       by definition).
     """
-    from gtalign.apps.features import pairings, stream_costs
-
     person_streams = bool(set(spec.names) & {"pose", "crop"})
     options: list[tuple[tuple[int, int] | None, bool]] = []
     for people in pairings(a, b) if person_streams else [None]:
@@ -157,6 +159,7 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
             continue
         if best is None or z > best[0]:
             best = (z, cost, used, people)
+    assert best is not None  # options that add no motion are never skipped, and every pairing has one
     z, cost, used, people = best
     return FeaturePair(align_costs(cost, fps_a, fps_b, settings), used, people, len(options),
                        z if len(options) > 1 else None)
@@ -164,8 +167,6 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
 
 def extract_all(source: VideoSource, extractor, progress: bool = True) -> list:
     """Every video's feature streams (`apps.features.VideoFeatures`), with a progress bar."""
-    from tqdm import tqdm
-
     return [extractor.extract(source.iter_frames(i), source.entries[i].fps)
             for i in tqdm(range(len(source)), desc="features", unit="video", disable=not progress)]
 
@@ -194,13 +195,15 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
     embeddings on plain DTW (or on the constrained path too with `constrained`). `extra` is added to the summary.
     Returns the summary also written to `out_dir/summary.json`.
     """
-    from tqdm import tqdm
-
     out = Path(out_dir)
     if extractor is not None:
         found, notes = feature_alignments(source, extractor, path_settings, progress, features)
-    else:
+        description = extractor.description
+    elif encoder is not None:
         embeddings = encode_all(encoder, source, progress)
+        description = encoder.description
+    else:
+        raise GtalignError("align_videos needs a frame encoder or a feature extractor, got neither")
     frames_a = read_display_frames(source, 0, max_side)
     a = source.entries[0]
     pairs = []
@@ -227,7 +230,6 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
         if extractor is not None:
             pairs[-1] |= {"streams": found[k - 1].streams, "notes": {a.id: notes[0], b.id: notes[k]},
                           "people": found[k - 1].people}
-    description = extractor.description if extractor is not None else encoder.description
     summary = {"reference": a.id, "encoder": description, "pairs": pairs} | (extra or {})
     write_json(out / "summary.json", summary)
     return summary

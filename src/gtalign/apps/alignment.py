@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.linalg import solveh_banded
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 from gtalign.ops import dtw_path, path_to_mapping, soft_alignment, sqeuclidean_cost
 from gtalign.ops.constrained import constrained_dtw
 
@@ -174,8 +176,6 @@ def smooth_warp(position: np.ndarray, spread: np.ndarray, matched: np.ndarray, f
     neighbours. Frames never matched (NaN position) have no weight and continue the line of their neighbours.
     `smooth_s <= 0`, fewer than 3 frames or no matched frame return the positions unchanged (NaN as they are).
     """
-    from scipy.linalg import solveh_banded
-
     y = np.asarray(position, dtype=np.float64)
     n = len(y)
     if smooth_s <= 0 or n < 3:

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
+import av
 import numpy as np
 
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
+from gtalign.viz.video import browser_codec
 
 
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """The first audio stream of a video file as float32 samples (C, S) and its sample rate."""
-    import av
-
     path = Path(path)
     if path.is_dir():
         raise GtalignError(f"{path} is a frame folder; --audio needs a video file with an audio stream")
@@ -51,10 +52,6 @@ def retime_audio(samples: np.ndarray, rate: int, out_times: np.ndarray, source_t
 
 def write_video_with_audio(frames: np.ndarray, fps: float, samples: np.ndarray, rate: int, out: str | Path) -> Path:
     """Encode uint8 frames (T, H, W, 3) with browser-playable video and AAC audio (C, S) into an mp4 atomically."""
-    import av
-
-    from gtalign.viz.video import browser_codec
-
     codec, _ = browser_codec()
     h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
     layout = {1: "mono", 2: "stereo"}.get(samples.shape[0])
@@ -62,7 +59,7 @@ def write_video_with_audio(frames: np.ndarray, fps: float, samples: np.ndarray, 
         samples, layout = samples[:2], "stereo"
     with atomic_path(out) as tmp:
         with av.open(str(tmp), mode="w", format="mp4") as container:
-            video = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+            video = cast(av.VideoStream, container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001)))
             video.width, video.height, video.pix_fmt = w, h, "yuv420p"
             audio = container.add_stream("aac", rate=rate, layout=layout)
             for image in frames[:, :h, :w]:

@@ -9,6 +9,7 @@ from gtalign.apps.encoders import FrameEncoder
 from gtalign.apps.inputs import read_display_frames
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
+from gtalign.io import atomic_save_npy
 from gtalign.viz.cam import cam_maps, overlay
 from gtalign.viz.sheet import contact_sheet, save_image
 from gtalign.viz.video import write_browser_video
@@ -37,7 +38,6 @@ def write_cam(encoder: FrameEncoder, source: VideoSource, i: int, out_dir: str |
     sheet = contact_sheet([blended[j] for j in picks], cols=min(4, len(picks)),
                           captions=[f"frame {j}" for j in picks])
     png = save_image(sheet, out / "cam_sheet.png")
-    from gtalign.io import atomic_save
 
-    atomic_save(out / "cam_maps.npy", lambda tmp: np.save(tmp, maps.astype(np.float16)))
+    atomic_save_npy(out / "cam_maps.npy", maps.astype(np.float16))
     return {"video": str(video), "sheet": str(png), "maps": str(out / "cam_maps.npy")}

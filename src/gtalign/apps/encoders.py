@@ -13,10 +13,15 @@ from typing import Protocol
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from gtalign.data.sampling import iter_video_chunks
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
+from gtalign.models import IMAGENET, Embedder
+from gtalign.train.embed import file_sha1, iter_feature_clips, load_embedder, whole_sequence
+from gtalign.train.features import frozen_trunk_cache, weights_digest
+from gtalign.train.trainer import choose_device
 
 CHUNK = 32  # frames per forward pass
 
@@ -35,8 +40,6 @@ class FrameEncoder(Protocol):
 
 
 def _device(name: str) -> torch.device:
-    from gtalign.train.trainer import choose_device
-
     return choose_device(name)
 
 
@@ -44,8 +47,6 @@ class CheckpointEncoder:
     """Embeddings from a trained checkpoint (`gtalign.train.embed.load_embedder`)."""
 
     def __init__(self, checkpoint: str | Path, device: str = "auto", feature_cache: str | Path | None = None):
-        from gtalign.train.embed import file_sha1, load_embedder
-
         checkpoint = Path(checkpoint)
         try:
             self.model, self.config = load_embedder(checkpoint)
@@ -65,7 +66,6 @@ class CheckpointEncoder:
         With `feature_cache` (the training's cache folder, for a frozen trunk), maps cached there are read instead.
         """
         self.model.eval()
-        from gtalign.train.features import frozen_trunk_cache
 
         cache = frozen_trunk_cache(self.feature_cache, source, self.model, self.config.data.image_size)
         cached = None if cache is None else cache.cached(i)
@@ -77,16 +77,12 @@ class CheckpointEncoder:
 
     def _embed(self, source: VideoSource, i: int, return_maps: bool):
         """Per chunk of frames: what `Embedder.embed_features` gives for each frame with its context frames."""
-        from gtalign.train.embed import iter_feature_clips
-
         d = self.config.data
         return iter_feature_clips(self.model, self._trunk_maps(source, i), d.num_context, d.frame_stride, CHUNK,
                                   self.device, return_maps)
 
     def encode(self, source: VideoSource, i: int) -> np.ndarray:
         """As `gtalign.train.embed.embed_video`, with each frame's trunk maps computed once."""
-        from gtalign.train.embed import whole_sequence
-
         return whole_sequence(self.model, list(self._embed(source, i, False)))
 
     def conv_maps(self, source: VideoSource, i: int) -> np.ndarray:
@@ -100,14 +96,11 @@ class ImagenetEncoder:
     trunk = "mobilenet_v2"
 
     def __init__(self, image_size: int = 224, grid: int = 4, device: str = "auto"):
-        from gtalign.models import IMAGENET, Embedder
-
         self.image_size, self.grid = int(image_size), int(grid)
         self.device = _device(device)
         self.embedder = Embedder(self.trunk, IMAGENET, regime="frozen", conv_channels=8, fc_channels=8,
                                  embedding_dim=8).eval().to(self.device)  # only its trunk is used
         self.description = f"ImageNet {self.trunk} conv4 features ({self.grid}x{self.grid} grid, {image_size}px)"
-        from gtalign.train.features import weights_digest
 
         self.fingerprint = f"imagenet-{self.trunk}-{weights_digest(self.embedder.trunk)}-{image_size}-{grid}"
 
@@ -132,7 +125,5 @@ def make_encoder(checkpoint: str | Path | None = None, device: str = "auto") -> 
 
 def encode_all(encoder: FrameEncoder, source: VideoSource, progress: bool = True) -> list[np.ndarray]:
     """Embeddings (T_i, D) of every video of `source`, with a progress bar."""
-    from tqdm import tqdm
-
     return [encoder.encode(source, i) for i in tqdm(range(len(source)), desc="embed videos", unit="video",
                                                      disable=not progress)]

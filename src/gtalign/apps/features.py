@@ -19,16 +19,24 @@ and ``motion`` joins whole-frame appearance with `FALLBACK_MOTION` of the weight
 """
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
+from scipy.ndimage import gaussian_filter
 
+from gtalign.apps import pose as pose_mod
+from gtalign.apps.encoders import _device
+from gtalign.apps.pose import normalise_per_video, smooth_in_time
+from gtalign.data.augment import normalize_frames, resize_frames, to_float_frames
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
+from gtalign.models import IMAGENET, Embedder
 from gtalign.ops import sqeuclidean_cost
 
 STREAMS = ("pose", "crop", "imagenet", "motion")
@@ -55,7 +63,7 @@ class FeatureSpec:
 
     @classmethod
     def parse(cls, text: str) -> "FeatureSpec":
-        items = []
+        items: list[tuple[str, float]] = []
         for part in str(text).split("+"):
             name, _, weight = part.strip().partition(":")
             if name not in STREAMS:
@@ -109,12 +117,13 @@ class VideoFeatures:
 
     def save(self, path: str | Path) -> None:
         """Write to an ``.npz`` file (plain arrays, no pickles), atomically."""
-        arrays = {f"s_{k}": v for k, v in self.streams.items()}
+        arrays: dict[str, Any] = {"num_frames": self.num_frames, "people": len(self.people),
+                                  "notes": np.array(self.notes, dtype=str)}
+        arrays |= {f"s_{k}": v for k, v in self.streams.items()}
         for i, person in enumerate(self.people):
             arrays[f"p{i}_valid"] = person.valid
             arrays |= {f"p{i}_{k}": v for k, v in person.streams.items()}
-        atomic_save(path, lambda tmp: np.savez(tmp, num_frames=self.num_frames, people=len(self.people),
-                                               notes=np.array(self.notes, dtype=str), **arrays))
+        atomic_save(path, lambda tmp: np.savez(tmp, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> "VideoFeatures":
@@ -131,8 +140,6 @@ class _Trunk:
     """ImageNet MobileNetV2 up to conv4 (the local weights file), batched."""
 
     def __init__(self, image_size: int, grid: int, device: torch.device):
-        from gtalign.models import IMAGENET, Embedder
-
         self.image_size, self.grid, self.device = image_size, grid, device
         self.embedder = Embedder("mobilenet_v2", IMAGENET, regime="frozen", conv_channels=8, fc_channels=8,
                                  embedding_dim=8).eval().to(device)
@@ -140,8 +147,6 @@ class _Trunk:
     @torch.no_grad()
     def __call__(self, frames: list[np.ndarray]) -> np.ndarray:
         """uint8 RGB frames (any sizes) -> features pooled over `grid` horizontal bands (n, F * grid)."""
-        from gtalign.data.augment import normalize_frames, resize_frames, to_float_frames
-
         batch = torch.cat([resize_frames(to_float_frames(np.array(f[None])), self.image_size) for f in frames])
         maps = self.embedder.trunk_features(normalize_frames(batch, "imagenet").to(self.device))
         # horizontal bands (grid x 1): unchanged by a mirror image, unlike a grid of cells
@@ -168,12 +173,9 @@ class _Motion:
         self.rows: list[np.ndarray] = []
 
     def add(self, frame: np.ndarray) -> None:
-        from PIL import Image
-        from scipy.ndimage import gaussian_filter
-
         h, w = frame.shape[:2]
         size = (MOTION_SIDE, max(1, round(MOTION_SIDE * h / w)))
-        grey = gaussian_filter(np.asarray(Image.fromarray(frame).convert("L").resize(size, Image.BILINEAR),
+        grey = gaussian_filter(np.asarray(Image.fromarray(frame).convert("L").resize(size, Image.Resampling.BILINEAR),
                                           dtype=np.float32), 1.0)
         if self.previous is not None and self.previous.shape == grey.shape:
             diff = np.abs(grey - self.previous)
@@ -185,8 +187,6 @@ class _Motion:
 
     def result(self, fps: float) -> np.ndarray:
         """(T, MOTION_BANDS + 1) float32; the first frame repeats the second's motion."""
-        from gtalign.apps.pose import normalise_per_video, smooth_in_time
-
         if not self.rows:  # no frame, or a single one: nothing moves
             return np.zeros((int(self.previous is not None), MOTION_BANDS + 1), dtype=np.float32)
         energy = np.log1p(np.stack([self.rows[0]] + self.rows))
@@ -203,7 +203,9 @@ class _Batches:
     """Frames (or None: use the whole frame's features) fed to the trunk CHUNK at a time; the features in order."""
 
     def __init__(self, trunk) -> None:
-        self.trunk, self.pending, self.done = trunk, [], []
+        self.trunk = trunk
+        self.pending: list[np.ndarray | None] = []
+        self.done: list[np.ndarray | None] = []
 
     def add(self, frame: np.ndarray | None) -> None:
         self.pending.append(frame)
@@ -221,7 +223,9 @@ class _Batches:
     def result(self, fallback: np.ndarray | None = None) -> np.ndarray:
         """(T, D) features; rows given as None take `fallback`'s row (T, D)."""
         self.flush()
-        return np.stack([fallback[i] if f is None else f for i, f in enumerate(self.done)])
+        if fallback is None and any(f is None for f in self.done):
+            raise ValueError("rows were left to a fallback, and none was given")
+        return np.stack([cast(np.ndarray, fallback)[i] if f is None else f for i, f in enumerate(self.done)])
 
 
 class FeatureExtractor:
@@ -233,8 +237,6 @@ class FeatureExtractor:
 
     def __init__(self, spec: FeatureSpec | str = DEFAULT_FEATURES, image_size: int = 160, grid: int = 2,
                  device: str = "auto", max_people: int = 2):
-        from gtalign.apps.encoders import _device
-
         self.spec = FeatureSpec.parse(spec) if isinstance(spec, str) else spec
         self.device = _device(device)
         self.image_size, self.grid = int(image_size), int(grid)
@@ -256,8 +258,6 @@ class FeatureExtractor:
 
     def extract(self, frames: Iterable[np.ndarray], fps: float) -> VideoFeatures:
         """The streams of one video from its uint8 RGB frames (H, W, 3), in order."""
-        from gtalign.apps import pose as pose_mod
-
         names = set(self.spec.names)
         want_people = bool(names & {"pose", "crop"})
         if want_people:
@@ -278,8 +278,8 @@ class FeatureExtractor:
                         recorders[k].add(found)
                         if found is not None:
                             boxes[k] = pose_mod.person_box(found[1])
-                for k, batch in enumerate(crops):  # before a person's first detection: the whole frame
-                    batch.add(None if boxes[k] is None else crop_square(frame, boxes[k]))
+                for batch, box in zip(crops, boxes):  # before a person's first detection: the whole frame
+                    batch.add(None if box is None else crop_square(frame, box))
                 whole.add(frame)
                 motion.add(frame)
         finally:
@@ -314,8 +314,6 @@ class FeatureExtractor:
 
 def pose_available() -> bool:
     """Whether MediaPipe (the `[pose]` extra) is installed."""
-    import importlib.util
-
     return importlib.util.find_spec("mediapipe") is not None
 
 
@@ -346,7 +344,7 @@ def stream_costs(spec: FeatureSpec, a: VideoFeatures, b: VideoFeatures, people: 
     total, used, weight = None, [], 0.0
     both = a.person and b.person and people is not None
     streams_a, streams_b = dict(a.streams), dict(b.streams)
-    if both:
+    if both and people is not None:
         streams_a |= a.people[people[0]].streams
         streams_b |= b.people[people[1]].streams
     weights = [("imagenet", w) if name == "crop" and not both else (name, w) for name, w in spec.weights

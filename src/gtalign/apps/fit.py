@@ -19,6 +19,8 @@ from pathlib import Path
 from gtalign.data.manifest import Manifest, save_manifest
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
+from gtalign.train.config import config_from_dict
+from gtalign.train.trainer import Trainer
 
 
 @dataclass
@@ -37,8 +39,6 @@ class FitSettings:
 
 
 def _fit_config(manifest: Path, run_dir: Path, num_videos: int, fps: float, s: FitSettings):
-    from gtalign.train.config import config_from_dict
-
     return config_from_dict({
         "data": {"root": str(manifest), "kind": "manifest", "train_split": "train", "val_split": None,
                  "image_size": s.image_size, "num_steps": s.num_steps, "num_context": 1,
@@ -65,8 +65,6 @@ def fit_embedder(source: VideoSource, out_dir: str | Path, settings: FitSettings
     name and video ids, so `CheckpointEncoder(..., feature_cache=out_dir / "feature_cache")` reuses them) and the
     run `out_dir/run/`.
     """
-    from gtalign.train.trainer import Trainer
-
     s = settings or FitSettings()
     if len(source) < 2:
         raise GtalignError(f"--fit needs at least 2 videos to align with each other, got {len(source)}")

@@ -16,6 +16,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from gtalign.apps.align import align_features, extract_all
+from gtalign.apps.alignment import embedding_alignment
+from gtalign.apps.encoders import CheckpointEncoder
+from gtalign.apps.fit import fit_embedder
+from gtalign.apps.inputs import open_videos, read_display_frames
+from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed
 from gtalign.data.source import VideoSource
 
 #: The fitted embedder must beat the default's mean check error by this fraction (and win on every copy) to be used.
@@ -26,6 +32,8 @@ COPY_SIDE = 480  # longest side of the check copies (pixels)
 
 @dataclass
 class FitCheck:
+    """The outcome of `--fit`'s self-check: both ways' errors on the held-out copies and which one is used."""
+
     default_error_frames: float  # mean over the copies
     fitted_error_frames: float
     used: str            # "fitted" or "default"
@@ -40,6 +48,8 @@ class FitCheck:
 
 @dataclass
 class CheckCopy:
+    """A held-out re-timed copy of one video, with the known position of each original frame in it."""
+
     original: int        # index of the video in the source
     path: Path
     fps: float
@@ -50,9 +60,6 @@ class CheckCopy:
 def make_copies(source: VideoSource, folder: Path, seed: int = 0, videos: int = 2,
                 per_video: int = COPIES_PER_VIDEO) -> list[CheckCopy]:
     """Held-out re-timed, changed copies of the first `videos` videos, `per_video` each (written to `folder`)."""
-    from gtalign.apps.inputs import read_display_frames
-    from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed
-
     copies = []
     for i in range(min(videos, len(source))):
         e = source.entries[i]
@@ -116,12 +123,6 @@ def fit_and_check(source: VideoSource, train_source: VideoSource, extractor, out
     """`align --fit`: fit an embedder on `train_source` (the videos, plus any `--with` data) into `out_dir/fit`
     with `settings` (`apps.fit.FitSettings`), then check it against `extractor`'s default streams on held-out
     re-timed copies of the videos (`check_fit`). `features`: the videos' default streams when already computed."""
-    from gtalign.apps.align import align_features, extract_all
-    from gtalign.apps.alignment import embedding_alignment
-    from gtalign.apps.encoders import CheckpointEncoder
-    from gtalign.apps.fit import fit_embedder
-    from gtalign.apps.inputs import open_videos
-
     out_dir = Path(out_dir)
     checkpoint = fit_embedder(train_source, out_dir / "fit", settings, progress=progress)
     encoder = CheckpointEncoder(checkpoint, settings.device, feature_cache=out_dir / "fit" / "feature_cache")
@@ -131,11 +132,13 @@ def fit_and_check(source: VideoSource, train_source: VideoSource, extractor, out
 
     def default_positions(k: int, copy: CheckCopy) -> np.ndarray:
         i = copy.original
+        assert copy_source is not None  # called only when there are copies
         fc = extractor.extract(copy_source.iter_frames(k), copy.fps)
         return align_features(extractor.spec, feats[i], fc, source.entries[i].fps, copy.fps).alignment.b_of_a
 
     def fitted_positions(k: int, copy: CheckCopy) -> np.ndarray:
         i = copy.original
+        assert copy_source is not None
         return embedding_alignment(encoder.encode(source, i), encoder.encode(copy_source, k), source.entries[i].fps,
                                    copy.fps).b_of_a
 

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from PIL import Image
 
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
+from gtalign.train.embed import videos_source
 
 
 def open_videos(paths: Sequence[str | Path], fps: float | None = None, minimum: int = 1,
@@ -18,17 +20,15 @@ def open_videos(paths: Sequence[str | Path], fps: float | None = None, minimum: 
     Frame counts are checked by reading (an unreadable file is a GtalignError naming it). Video files keep
     their own frame rate; frame folders get `fps` (default 30). Ids are the file or folder names.
     """
-    from gtalign.train.embed import videos_source
-
-    paths = [Path(p) for p in paths]
-    if len(paths) < minimum:
-        raise GtalignError(f"{what}: expected at least {minimum} video file(s) or frame folder(s), got {len(paths)}")
-    for p in paths:
+    files = [Path(p) for p in paths]
+    if len(files) < minimum:
+        raise GtalignError(f"{what}: expected at least {minimum} video file(s) or frame folder(s), got {len(files)}")
+    for p in files:
         if not p.exists():
             raise GtalignError(f"{what}: {p} does not exist; expected a video file or a folder of frames")
     if fps is not None and not fps > 0:
         raise GtalignError(f"fps must be > 0 frames per second, got {fps}")
-    source = videos_source(paths)  # a truncated video file is reported there (data.scan.check_entry)
+    source = videos_source(files)  # a truncated video file is reported there (data.scan.check_entry)
     if fps is not None:
         source.manifest.videos = [dataclasses.replace(e, fps=float(fps)) if Path(e.path).is_dir() else e
                                   for e in source.entries]
@@ -49,8 +49,6 @@ def read_display_frames(source: VideoSource, i: int, max_side: int = 480) -> np.
     The video is streamed once (`VideoSource.iter_frames`) and each frame scaled as it arrives, so only the
     scaled frames are held.
     """
-    from PIL import Image
-
     n = source.entries[i].num_frames
     out = []
     for frame in source.iter_frames(i, np.arange(n)):
@@ -58,6 +56,6 @@ def read_display_frames(source: VideoSource, i: int, max_side: int = 480) -> np.
         scale = max_side / max(h, w)
         if scale < 1:
             frame = np.asarray(Image.fromarray(frame).resize((max(2, round(w * scale)), max(2, round(h * scale))),
-                                                             Image.BILINEAR))
+                                                             Image.Resampling.BILINEAR))
         out.append(frame)
     return np.stack(out)

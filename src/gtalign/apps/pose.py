@@ -20,10 +20,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
+from PIL import Image
+from scipy.ndimage import gaussian_filter1d
 
 from gtalign.errors import GtalignError
 
@@ -53,9 +56,6 @@ def check_model_complexity(value: int) -> int:
 
 
 def _mediapipe_pose():
-    import os
-    import warnings
-
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ log lines on every start
     warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     try:
@@ -92,14 +92,12 @@ def person_box(image_points: np.ndarray, margin: float = 0.25) -> np.ndarray:
 
 
 def _resize(frame: np.ndarray, side: int) -> np.ndarray:
-    from PIL import Image
-
     h, w = frame.shape[:2]
     scale = side / max(h, w)
     if scale >= 1:
         return np.ascontiguousarray(frame)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
+    return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.BILINEAR))
 
 
 @contextlib.contextmanager
@@ -341,7 +339,6 @@ def smooth_in_time(x: np.ndarray, sigma_frames: float) -> np.ndarray:
     """Gaussian smoothing of (T, D) along time (edges reflected)."""
     if sigma_frames <= 0 or len(x) < 2:
         return x
-    from scipy.ndimage import gaussian_filter1d
 
     return gaussian_filter1d(x, sigma_frames, axis=0, mode="nearest")
 

@@ -15,16 +15,16 @@ import numpy as np
 from tqdm import tqdm
 
 from gtalign.apps.encoders import FrameEncoder
+from gtalign.data.embeddings import EmbeddingSet, file_name, index_entry, load_embeddings, write_index
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet, load_embeddings
-from gtalign.io import atomic_save, read_json, write_json
-
-FORMAT, VERSION = "gtalign-embeddings", 1
+from gtalign.io import atomic_save_npy, read_json
 
 
 @dataclass
 class Hit:
+    """One retrieved frame: where it is, how far its embedding lies from the query's, and its rank."""
+
     video: str      # video id in the corpus
     frame: int
     distance: float  # squared Euclidean distance between embeddings
@@ -54,8 +54,6 @@ def _check_encoder(index_dir: Path, encoder: FrameEncoder) -> dict:
 def build_index(encoder: FrameEncoder, source: VideoSource, index_dir: str | Path,
                 progress: bool = True) -> EmbeddingSet:
     """Embed every video of `source` not already in the index at `index_dir`; returns the whole index."""
-    from gtalign.train.embed import file_name
-
     index_dir = Path(index_dir)
     old = {v["id"]: v for v in _check_encoder(index_dir, encoder).get("videos", [])}
     videos = []
@@ -65,17 +63,12 @@ def build_index(encoder: FrameEncoder, source: VideoSource, index_dir: str | Pat
         known = old.get(entry.id)
         if not (known and known.get("num_frames") == entry.num_frames and (index_dir / name).is_file()):
             emb = encoder.encode(source, i)
-            atomic_save(index_dir / name, lambda tmp, emb=emb: np.save(tmp, emb))
-        videos.append({"id": entry.id, "file": name, "class": entry.class_name, "split": entry.split,
-                       "num_frames": entry.num_frames, "fps": float(entry.fps),
-                       "labels": None if entry.labels is None else [int(x) for x in entry.labels],
-                       "meta": {"path": str(entry.path)}})
+            atomic_save_npy(index_dir / name, emb)
+        videos.append(index_entry(entry, name, entry.num_frames, meta={"path": str(entry.path)}))
     if not videos:
         raise GtalignError(f"the corpus holds no videos: {source.manifest.name}")
     dim = int(np.load(index_dir / videos[0]["file"], mmap_mode="r").shape[1])
-    write_json(index_dir / "index.json", {"format": FORMAT, "version": VERSION, "dim": dim,
-                                          "checkpoint": encoder.description, "encoder": encoder.fingerprint,
-                                          "dataset": source.manifest.name, "videos": videos})
+    write_index(index_dir, videos, dim, encoder.description, source.manifest.name, encoder=encoder.fingerprint)
     return load_embeddings(index_dir)
 
 

@@ -23,6 +23,8 @@ DEFAULT_MIN_Z = 3.0
 
 @dataclass
 class SamenessTest:
+    """Whether two videos look like one process: the alignment's cost against time-shuffled alignments."""
+
     mean_cost: float       # mean cost per path step of the real alignment
     null_mean: float       # mean and standard deviation of the same for time-shuffled B
     null_std: float

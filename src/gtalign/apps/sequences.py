@@ -17,7 +17,8 @@ from gtalign.apps.align import span_json, span_message, write_csv_and_plot
 from gtalign.apps.alignment import Alignment, PathSettings, align_costs
 from gtalign.apps.sameness import sameness_test
 from gtalign.apps.transfer import TRACK_SUFFIXES, read_track
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 from gtalign.io import write_json
 from gtalign.ops import sqeuclidean_cost
 
@@ -60,24 +61,24 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
     """Align every sequence file after the first to the first (all at `fps` frames per second): for each pair
     `correspondence.csv` and `alignment.png` (in `out_dir` for two files, `out_dir/<index>_<name>/` for more), and
     `out_dir/summary.json`, which is returned."""
-    paths = [Path(p) for p in paths]
-    arrays = [read_sequence(p) for p in paths]  # every file checked before any work
-    for p, x in zip(paths[1:], arrays[1:]):
+    files = [Path(p) for p in paths]
+    arrays = [read_sequence(p) for p in files]  # every file checked before any work
+    for p, x in zip(files[1:], arrays[1:]):
         if x.shape[1] != arrays[0].shape[1]:
-            raise GtalignError(f"{p} has {x.shape[1]} values a frame but {paths[0]} has {arrays[0].shape[1]}")
+            raise GtalignError(f"{p} has {x.shape[1]} values a frame but {files[0]} has {arrays[0].shape[1]}")
     out = Path(out_dir)
     pairs = []
-    for k in range(1, len(paths)):
+    for k in range(1, len(files)):
         alignment = sequence_alignment(arrays[0], arrays[k], fps, fps)
         test = sameness_test(alignment.cost)
-        folder = out if len(paths) == 2 else out / f"{k:02d}_{paths[k].stem}"
-        names = (paths[0].stem, paths[k].stem)
+        folder = out if len(files) == 2 else out / f"{k:02d}_{files[k].stem}"
+        names = (files[0].stem, files[k].stem)
         write_csv_and_plot(alignment, folder, names, (fps, fps))
         pairs.append({"a": names[0], "b": names[1], "folder": str(folder), "frames": [len(arrays[0]), len(arrays[k])],
                       "fps": [fps, fps], "span": span_json(alignment, fps, fps),
                       "span_message": span_message(alignment, names, (fps, fps)), "same_process": test.to_json(),
                       "confidence": alignment.overall_confidence})
-    summary = {"reference": paths[0].stem, "encoder": "per-frame arrays, each value scaled by its spread",
+    summary = {"reference": files[0].stem, "encoder": "per-frame arrays, each value scaled by its spread",
                "pairs": pairs}
     write_json(out / "summary.json", summary)
     return summary

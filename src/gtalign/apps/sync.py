@@ -90,6 +90,12 @@ class PairClock:
     residual: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (K,) frames of b off the line
     distinct: float = 0.0        # how far the clock's line stands out in the cost matrix (`search_offset`)
 
+    def fitted(self) -> Clock:
+        """`clock`, for a pair that has one (a GtalignError naming the pair and why it has none otherwise)."""
+        if self.clock is None:
+            raise GtalignError(f"cameras {self.a} and {self.b} have no clock: {self.reason}")
+        return self.clock
+
     @property
     def share(self) -> float:
         """Share of the matched frames that lie on the clock line."""
@@ -159,8 +165,8 @@ def fit_clock(t_a: np.ndarray, t_b: np.ndarray, weight: np.ndarray, fps_b: float
         sx = np.sqrt((w * (t_a - mx) ** 2).sum() / w.sum())
         sigma = np.sqrt((w * res ** 2).sum() / w.sum())
         stderr = float(sigma / max(sx, 1e-12) / np.sqrt(max(n_eff - 2, 1.0)))
-        span = np.ptp(t_a[w > 0]) if (w > 0).any() else 0.0
-        if abs(r_free - 1) > 3 * stderr and span >= MIN_DRIFT_SPAN_S:
+        spread = float(np.ptp(t_a[w > 0])) if (w > 0).any() else 0.0
+        if abs(r_free - 1) > 3 * stderr and spread >= MIN_DRIFT_SPAN_S:
             new = _weighted_line(t_a, t_b, w, float(np.clip(r_free, 1 - MAX_DRIFT, 1 + MAX_DRIFT)))
         else:
             new = _weighted_line(t_a, t_b, w, 1.0)
@@ -186,7 +192,7 @@ def line_cost(cost: np.ndarray, fps_a: float, fps_b: float, clock: Clock, rows: 
     cost read off a parabola through the three nearest columns (exact where the cost is quadratic about its
     minimum, so no bias towards whole frames); rows whose frame falls outside B are left out (inf if all are)."""
     m = cost.shape[1]
-    col = clock(rows / fps_a) * fps_b
+    col = np.asarray(clock(rows / fps_a)) * fps_b
     inside = (col >= 0) & (col <= m - 1)
     if not inside.any():
         return float("inf")
@@ -283,7 +289,7 @@ def pair_clock(alignment: Alignment, fps_a: float, fps_b: float, a: int = 0, b: 
         return dataclasses.replace(fit, clock=None, distinct=contrast, reason="the clock leaves too little overlap")
     seed = PairClock(a, b, clock, 0, len(rows), 0.0, (0.0, 0.0), fit.rate_stderr, "", overlap / fps_a,
                      np.zeros(len(overlap)))
-    clock = refine_clock(cost, fps_a, fps_b, seed).clock
+    clock = refine_clock(cost, fps_a, fps_b, seed).fitted()
     if fit.clock is not None and clock.rate == 1.0 and fit.clock.rate != 1.0:
         mid = float(np.mean(fit.span_s))
         if abs(fit.clock(mid) - clock(mid)) * fps_b <= INLIER_FRAMES:  # the path's drift, through the refined point
@@ -314,6 +320,8 @@ class CameraClock:
 
 @dataclass
 class SyncResult:
+    """Every camera's clock against the reference, the pairwise clocks they came from, and three-camera checks."""
+
     reference: int
     cameras: list[CameraClock]
     pairs: list[PairClock]
@@ -326,7 +334,7 @@ def _pair_residual_frames(p: PairClock, clocks: dict[int, Clock], fps: list[floa
     worst = 0.0
     for t_a in p.span_s:
         t_ref = (t_a - ca.offset_s) / ca.rate
-        worst = max(worst, abs(cb(t_ref) - p.clock(t_a)) * fps[p.b])
+        worst = max(worst, abs(cb(t_ref) - p.fitted()(t_a)) * fps[p.b])
     return worst
 
 
@@ -362,7 +370,7 @@ def solve_clocks(pairs: list[PairClock], n: int, reference: int, fps: list[float
         rhs = np.zeros(len(ks))
         for row, k in enumerate(ks):
             p = pairs[k]
-            rhs[row] = np.log(p.clock.rate) if rate is None else p.clock.offset_s
+            rhs[row] = np.log(p.fitted().rate) if rate is None else p.fitted().offset_s
             if p.b != reference:
                 a_mat[row, col[p.b]] += 1
             if p.a != reference:
@@ -441,8 +449,8 @@ def sync_from_pairs(pairs: list[PairClock], n: int, reference: int, fps: list[fl
         if (a, b) in by_pair and (b, c) in by_pair and (a, c) in by_pair:
             ab, bc, ac = by_pair[(a, b)], by_pair[(b, c)], by_pair[(a, c)]
             t = float(np.mean(ac.span_s))
-            through = ab.clock.then(bc.clock)
-            triples.append({"cameras": [a, b, c], "cycle_residual_frames": abs(through(t) - ac.clock(t)) * fps[c]})
+            through = ab.fitted().then(bc.fitted())
+            triples.append({"cameras": [a, b, c], "cycle_residual_frames": abs(through(t) - ac.fitted()(t)) * fps[c]})
     return SyncResult(reference, cameras, pairs, triples)
 
 

@@ -23,12 +23,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
+from gtalign.apps.align import align_features, extract_all
 from gtalign.apps.alignment import PathSettings
+from gtalign.apps.inputs import read_display_frames
 from gtalign.apps.sync import Clock, PairClock, SyncResult, pair_clock, sync_from_pairs, sync_json
 from gtalign.data.source import VideoSource
+from gtalign.data.video import write_video
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_write_text, write_json
+from gtalign.viz.figure import saved_figure
+from gtalign.viz.sync_viewer import write_sync_viewer
+from gtalign.viz.video import write_browser_video
 
 SYNC_COLUMNS = ("video", "offset_s", "rate", "confidence", "status", "offset_frames", "fps", "pairs_used",
                 "residual_frames", "reason")
@@ -59,10 +66,6 @@ def pairwise_clocks(feats: list, fps: list[float], spec, settings: PathSettings 
     are other viewpoints, where motion changes with the viewpoint. On the sync benchmark it moved three cameras from
     0.15-0.76 to 0.31-1.33 frames off and marked a camera 2.5 frames off "ok".
     """
-    from tqdm import tqdm
-
-    from gtalign.apps.align import align_features
-
     pairs = []
     for a, b in tqdm(list(combinations(range(len(feats)), 2)), desc="pairs", unit="pair", disable=not progress):
         found = align_features(spec, feats[a], feats[b], fps[a], fps[b], settings, fallback_motion=False)
@@ -81,8 +84,6 @@ def sync_csv(doc: dict[str, Any]) -> str:
 
 def plot_residuals(pairs: list[PairClock], names: list[str], out_png: Path) -> Path:
     """One panel per pair: residual (frames of b) of each matched frame of a against the pair's clock line."""
-    from gtalign.viz.figure import saved_figure
-
     cols = min(3, max(1, len(pairs)))
     rows = -(-len(pairs) // cols)
     with saved_figure(out_png, (4.2 * cols, 2.6 * rows)) as (fig, _):
@@ -127,8 +128,6 @@ def synced_times(result: SyncResult, source: VideoSource) -> np.ndarray:
 def write_synced(frames: np.ndarray, clock: Clock, fps: float, times: np.ndarray, fps_out: float,
                  out_video: Path) -> Path:
     """One camera's display frames (T, H, W, 3) at `fps` re-timed onto the reference times `times` by `clock`."""
-    from gtalign.data.video import write_video
-
     idx = np.clip(np.floor(clock(times) * fps + 1e-6).astype(np.int64), 0, len(frames) - 1)
     return write_video(out_video, frames[idx], fps_out)
 
@@ -138,11 +137,6 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
                 viewer: bool = True, progress: bool = True) -> dict[str, Any]:
     """Synchronise the videos of `source` against video `reference`; write the files (module docstring) and
     return the ``sync.json`` object."""
-    from gtalign.apps.align import extract_all
-    from gtalign.apps.inputs import read_display_frames
-    from gtalign.viz.sync_viewer import write_sync_viewer
-    from gtalign.viz.video import write_browser_video
-
     if len(source) < 2:
         raise GtalignError(f"sync needs two or more videos, got {len(source)}")
     out = Path(out_dir)
@@ -161,7 +155,7 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
     for k, cam in enumerate(doc["cameras"] if viewer or write_videos else []):
         frames = read_display_frames(source, k, max_side)  # decoded once for both outputs
         clock = result.cameras[k].clock
-        if write_videos and clock is not None:
+        if times is not None and clock is not None:
             write_synced(frames, clock, fps[k], times, fps[reference],
                          out / "synced" / f"{Path(source.entries[k].path).stem}.mp4")
         if viewer:

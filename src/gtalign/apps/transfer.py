@@ -14,7 +14,7 @@ import numpy as np
 
 from gtalign.apps.alignment import Alignment
 from gtalign.errors import GtalignError, describe
-from gtalign.io import atomic_save, atomic_write_text
+from gtalign.io import atomic_save_npy, atomic_write_text
 
 TRACK_SUFFIXES = (".npy", ".csv")
 
@@ -74,7 +74,7 @@ def write_track(path: str | Path, track: np.ndarray, header: list[str] | None = 
     """Write a per-frame array as `.npy` or `.csv` (by suffix) atomically."""
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        atomic_save(path, lambda tmp: np.save(tmp, track))
+        atomic_save_npy(path, track)
         return path
     rows = [",".join(header)] if header else []
     rows += [",".join(repr(float(x)) for x in np.atleast_1d(row)) for row in track.reshape(len(track), -1)]

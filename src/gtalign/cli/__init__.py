@@ -1,10 +1,12 @@
-"""The `gtalign` command line: one module per layer's commands, each with `register(subparsers)`; this package's
-`__init__` only lists them and runs the chosen one.
+"""The `gtalign` command line: one module per layer builds that layer's parsers (`register(subparsers)`), and
+`gtalign.cli.commands.<layer>` runs its commands; this package's `__init__` only lists the parser modules and runs
+the chosen command.
 
-Sub-commands only parse arguments and call the library. Every start builds every command's parser, so the command
-modules import nothing heavy (torch, scipy, numpy) at module level: they import the library inside the function
-that runs a command, and choices that need a slow import are checked lazily (`gtalign.cli.choices.LazyChoices`);
-tests/test_cli.py checks.
+Sub-commands only parse arguments and call the library. Every start builds every command's parser, so the parser
+modules import nothing heavy (torch, scipy, numpy): a command's function is named by reference
+(`gtalign.cli.lazy.command`) and its module, which imports the library at module level, is loaded when the command
+runs; choices that need a slow import are checked lazily (`gtalign.cli.lazy.LazyChoices`); tests/test_cli.py
+checks.
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ class _StderrHandler(logging.StreamHandler):
         self.setLevel(logging.WARNING)
 
     @property
-    def stream(self):  # type: ignore[override]
+    def stream(self):
         return sys.stderr
 
     @stream.setter

@@ -1,23 +1,11 @@
-"""`gtalign demo`: parse arguments, run the demo, print the table."""
+"""`gtalign demo`: the parser (`gtalign.cli.commands.demo` runs it)."""
 from __future__ import annotations
 
 import argparse
 import os
 
 from gtalign.argtypes import int_at_least, output_folder
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from gtalign.apps.demo.pipeline import demo
-    from gtalign.apps.demo.settings import load_settings
-
-    settings = load_settings("quick" if args.quick else args.preset, args.config)
-    run, report = demo(settings, args.out, seeds=args.seeds, ablations=args.ablations, workers=args.workers,
-                       threads=args.threads, progress=not args.quiet, jobs=args.jobs)
-    print()
-    print((run.out_dir / "table.md").read_text(encoding="utf-8"))
-    print(f"report: {report.resolve()}")
-    return 0
+from gtalign.cli.lazy import command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,4 +32,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="training runs at once, each in its own process (default: 2, or 1 on a 1-core machine); "
                         "the numbers do not depend on it")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_demo)
+    p.set_defaults(func=command("gtalign.cli.commands.demo:run_demo"))

@@ -1,25 +1,9 @@
-"""`gtalign evaluate` and `gtalign report`: parse arguments and call `gtalign.evaluate`."""
+"""`gtalign evaluate` and `gtalign report`: the parsers (`gtalign.cli.commands.evaluate` runs them)."""
 from __future__ import annotations
 
 import argparse
 
-from gtalign.cli.choices import LazyChoices
-
-
-def _protocols() -> list[str]:
-    from gtalign.evaluate.registry import available  # imports every protocol (scipy, torch): only when needed
-
-    return available()
-
-
-def _metrics() -> tuple[str, ...]:
-    from gtalign.evaluate.neighbours import METRICS  # numpy
-
-    return METRICS
-
-
-# Protocol options that the command line can set; unset ones keep each protocol's default.
-OPTION_FLAGS = ("per_event", "fractions", "shots", "episodes", "stride", "distance", "ks", "seed")
+from gtalign.cli.lazy import LazyChoices, command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--checkpoint", help="checkpoint to embed --dataset with (embeddings are reused if present)")
     ev.add_argument("--dataset", help="dataset (manifest or source path) to embed; needed with --checkpoint")
     ev.add_argument("--embed-dir", help="where --checkpoint's embeddings go (default <ckpt dir>/embeddings/<dataset>)")
-    ev.add_argument("--protocol", nargs="+", required=True, choices=LazyChoices(_protocols), metavar="PROTOCOL",
+    ev.add_argument("--protocol", nargs="+", required=True, metavar="PROTOCOL",
+                    choices=LazyChoices("gtalign.evaluate.registry:available"),
                     help="protocols to run: %(choices)s")
     ev.add_argument("--split", default="val", help="split evaluated; training videos are split 'train' (default val)")
     ev.add_argument("--name", help="method name for report rows (default: the checkpoint's run folder)")
@@ -41,37 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--shots", nargs="+", type=int, help="fewshot: labelled videos per class (default 1..10)")
     ev.add_argument("--episodes", type=int, help="fewshot: random episodes per shot count (default 50)")
     ev.add_argument("--stride", type=int, help="kendall/retrieval: use every s-th frame (default 5 / 1)")
-    ev.add_argument("--distance", choices=LazyChoices(_metrics), metavar="DISTANCE",
+    ev.add_argument("--distance", choices=LazyChoices("gtalign.evaluate.neighbours:METRICS"), metavar="DISTANCE",
                     help="kendall/retrieval/alignment distance: %(choices)s (default sqeuclidean)")
     ev.add_argument("--ks", nargs="+", type=int, help="retrieval: K values (default 5 10 15)")
     ev.add_argument("--seed", type=int, help="svm/fewshot: seed of the video draws (default 0)")
-    ev.set_defaults(func=run_evaluate)
+    ev.set_defaults(func=command("gtalign.cli.commands.evaluate:run_evaluate"))
 
     rep = subparsers.add_parser("report", help="tables and plots from results files",
                                 description="Render results JSON files as markdown tables and PNG plots.")
     rep.add_argument("results", nargs="+", help="results files or folders of them")
     rep.add_argument("--out", default="report", help="folder for report.md and the plots (default report/)")
-    rep.set_defaults(func=run_report)
-
-
-def run_evaluate(args: argparse.Namespace) -> int:
-    from gtalign.errors import GtalignError
-    from gtalign.evaluate.runner import ensure_embeddings, evaluate_to_files
-
-    if args.checkpoint and not args.dataset:
-        raise GtalignError("--checkpoint needs --dataset (the dataset to embed)")
-    folder = args.embeddings or ensure_embeddings(args.checkpoint, args.dataset, args.embed_dir)
-    opts = {k: getattr(args, k) for k in OPTION_FLAGS if getattr(args, k) is not None}
-    for path in evaluate_to_files(folder, args.protocol, args.out, method=args.name, split=args.split, **opts):
-        print(path)
-    return 0
-
-
-def run_report(args: argparse.Namespace) -> int:
-    from gtalign.evaluate.report import render_report
-    from gtalign.evaluate.results import load_results
-
-    report = render_report(load_results(args.results), args.out)
-    print(report.read_text(encoding="utf-8"))
-    print(f"written: {report}")
-    return 0
+    rep.set_defaults(func=command("gtalign.cli.commands.evaluate:run_report"))

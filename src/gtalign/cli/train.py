@@ -1,34 +1,9 @@
-"""`gtalign train` and `gtalign embed`: parse arguments, call the training layer."""
+"""`gtalign train` and `gtalign embed`: the parsers (`gtalign.cli.commands.train` runs them)."""
 from __future__ import annotations
 
 import argparse
 
-
-def _train(args: argparse.Namespace) -> int:
-    from gtalign.train.config import load_config
-    from gtalign.train.trainer import Trainer
-
-    config = load_config(args.config, args.overrides)
-    trainer = Trainer(config, resume=args.resume, progress=not args.quiet)
-    if trainer.info.is_main:
-        where = f"resuming at step {trainer.step}" if args.resume else "starting"
-        print(f"run folder {trainer.run_dir.resolve()} ({where}; {config.train.max_steps} steps, loss "
-              f"{config.loss['name']}, trunk {config.model.trunk} {config.model.regime}, device {trainer.device}, "
-              f"{trainer.info.world_size} process(es))")
-    last = trainer.fit()
-    if trainer.info.is_main:
-        print(f"checkpoint: {last}")
-    return 0
-
-
-def _embed(args: argparse.Namespace) -> int:
-    from gtalign.train.embed import embed_dataset
-
-    index = embed_dataset(args.checkpoint, args.data if args.data is not None else args.videos, args.out,
-                          split=args.split, chunk=args.chunk, kind=args.kind, device=args.device,
-                          progress=not args.quiet, feature_cache=args.feature_cache)
-    print(f"embeddings: {index}")
-    return 0
+from gtalign.cli.lazy import command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
     p.add_argument("--resume", action="store_true", help="continue from {train.log_dir}/last.pt")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_train)
+    p.set_defaults(func=command("gtalign.cli.commands.train:run_train"))
 
     p = subparsers.add_parser("embed", help="embed every frame of a dataset's videos with a checkpoint",
                               description="Write one <video id>.npy (num_frames, D) per video and index.json to "
@@ -63,4 +38,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cache.add_argument("--no-feature-cache", dest="feature_cache", action="store_false",
                        help="always run the trunk")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_embed)
+    p.set_defaults(func=command("gtalign.cli.commands.train:run_embed"))

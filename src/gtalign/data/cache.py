@@ -20,7 +20,7 @@ from gtalign.data.scan import keep_readable
 from gtalign.data.source import VideoSource
 from gtalign.data.video import resize_short_side
 from gtalign.errors import GtalignError
-from gtalign.io import atomic_save
+from gtalign.io import atomic_save_npy
 
 
 def cache_key(entry: VideoEntry, size: int | None) -> str:
@@ -54,7 +54,7 @@ class CachedSource(VideoSource):
         path = self.cache_path(i)
         if not path.is_file():
             frames = np.ascontiguousarray(resize_short_side(self.source.read_frames(i), self.size))
-            atomic_save(path, lambda tmp: np.save(tmp, frames, allow_pickle=False))
+            atomic_save_npy(path, frames)
         return np.load(path, mmap_mode="r")
 
     def read_frames(self, i: int, indices: np.ndarray | None = None) -> np.ndarray:

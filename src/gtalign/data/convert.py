@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
+from PIL import Image
+
 from gtalign.data.manifest import Manifest, VideoEntry, save_manifest
 from gtalign.data.scan import keep_readable
 from gtalign.data.source import VideoSource
@@ -34,8 +36,6 @@ def can_link(source: VideoSource) -> bool:
 
 def write_frame_folder(folder: Path, frames, quality: int = 95) -> None:
     """Write uint8 frames (n, H, W, 3) as `000000.jpg ...` into `folder`, atomically (temp folder, then rename)."""
-    from PIL import Image
-
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:

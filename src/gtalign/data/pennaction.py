@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import scipy.io
 
 from gtalign.data.labels import LABEL_SUFFIXES, read_label_file
 from gtalign.data.manifest import Manifest, VideoEntry
@@ -38,8 +39,6 @@ def _scalar(value: np.ndarray, what: str, path: Path):
 
 def read_label_mat(path: str | Path) -> dict[str, object]:
     """The per-video fields of a PennAction labels/NNNN.mat: action (str), train (bool), nframes (int), pose (str)."""
-    import scipy.io
-
     path = Path(path)
     try:
         mat = scipy.io.loadmat(str(path))

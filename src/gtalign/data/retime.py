@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter
 
+from gtalign.data.video import write_video
 from gtalign.errors import GtalignError
 
 
@@ -94,12 +96,10 @@ class CameraChange:
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
         """uint8 RGB (H, W, 3) -> the changed frame, (round(H*scale), round(W*scale), 3) rounded to even sizes."""
-        from PIL import Image, ImageEnhance, ImageFilter
-
         h, w = frame.shape[:2]
         img = Image.fromarray(frame)
         if self.mirror:
-            img = img.transpose(Image.FLIP_LEFT_RIGHT)
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         keep, cx, cy = self.crop
         cw, ch = keep * w, keep * h
         x0 = float(np.clip(cx * w - cw / 2, 0, w - cw))
@@ -108,7 +108,7 @@ class CameraChange:
         corners += np.asarray(self.perspective).reshape(4, 2) * [w, h]
         out_w, out_h = max(2, 2 * round(w * self.scale / 2)), max(2, 2 * round(h * self.scale / 2))
         coeffs = _perspective_coeffs(np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], float), corners)
-        img = img.transform((out_w, out_h), Image.PERSPECTIVE, coeffs, Image.BILINEAR)
+        img = img.transform((out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR)
         img = ImageEnhance.Brightness(img).enhance(self.brightness)
         img = ImageEnhance.Contrast(img).enhance(self.contrast)
         img = ImageEnhance.Color(img).enhance(self.saturation)
@@ -153,6 +153,4 @@ def retimed_frames(frames: list[np.ndarray] | np.ndarray, fps: float, warp: Warp
 def write_retimed(frames: list[np.ndarray] | np.ndarray, fps: float, warp: Warp, change: CameraChange | None,
                   path, quality: int = 12):
     """Write the copy as an mp4 at `warp.fps`, re-encoded at mpeg4 quantizer `quality` (2 good .. 31 worst)."""
-    from gtalign.data.video import write_video
-
     return write_video(path, retimed_frames(frames, fps, warp, change), warp.fps, quality=quality)

@@ -6,7 +6,7 @@ docs/architecture.md, "Clips for training").
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, cast
 
 import numpy as np
 import torch
@@ -60,16 +60,17 @@ class ClipSampler:
         """How many of the steps of a clip of this video are real frames (the rest repeat the last frame)."""
         if self.mode == "all":
             return len(range(0, num_frames, self.stride))
+        t = cast(int, self.num_steps)  # set for every mode but "all" (checked in __init__)
         if self.mode == "stride":
-            return min(self.num_steps, (num_frames - 1) // self.stride + 1)
-        return min(self.num_steps, num_frames)
+            return min(t, (num_frames - 1) // self.stride + 1)
+        return min(t, num_frames)
 
     def steps(self, num_frames: int, rng: np.random.Generator) -> np.ndarray:
         """The clip's steps (T,) int64, non-decreasing, in [0, num_frames)."""
         num_frames = _positive_int("num_frames", num_frames)
         if self.mode == "all":
             return np.arange(0, num_frames, self.stride, dtype=np.int64)
-        t = self.num_steps
+        t = cast(int, self.num_steps)
         if self.mode == "stride":
             start = int(rng.integers(0, max(num_frames - (t - 1) * self.stride, 1)))
             return np.minimum(start + self.stride * np.arange(t, dtype=np.int64), num_frames - 1)

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
+from PIL import Image
 from tqdm.auto import tqdm
 
 from gtalign.data.labels import check_labels
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.source import list_frame_files
+from gtalign.data.video import header_frame_count, probe_video
 from gtalign.errors import GtalignError
 
 log = logging.getLogger("gtalign.data")
@@ -98,8 +100,6 @@ def count_frames(path: Path) -> tuple[int, float | None]:
     """
     path = Path(path)
     if path.is_dir():
-        from PIL import Image
-
         files = list_frame_files(path)
         for j, f in enumerate(files):
             try:
@@ -111,7 +111,6 @@ def count_frames(path: Path) -> tuple[int, float | None]:
         return len(files), None
     if not path.exists():
         raise GtalignError(f"video not found: {path}")
-    from gtalign.data.video import probe_video
 
     info = probe_video(path)
     return info.num_frames, info.fps
@@ -123,7 +122,6 @@ def truncation_warning(path: Path, decoded: int) -> str | None:
     path = Path(path)
     if path.is_dir():
         return None
-    from gtalign.data.video import header_frame_count
 
     promised = header_frame_count(path)
     if promised and decoded < 0.95 * promised - 1:

@@ -98,7 +98,7 @@ def _decode_floats(chunks: list[tuple[int, int | memoryview]]) -> np.ndarray:
     for wire, value in chunks:
         if wire not in (FIXED32, LENGTH):
             raise GtalignError(f"protobuf: FloatList value has wire type {wire}, expected 5 or 2 (packed)")
-        parts.append(np.frombuffer(bytes(value), dtype="<f4"))  # type: ignore[arg-type]
+        parts.append(np.frombuffer(bytes(value), dtype="<f4"))
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
 
 
@@ -110,7 +110,7 @@ def decode_feature(buf: memoryview) -> FeatureValue:
             continue
         chunks = [(w, v) for n, w, v in _fields(value) if n == 1]  # type: ignore[arg-type]
         if number == 1:
-            result = [bytes(v) for w, v in chunks if w == LENGTH]  # type: ignore[arg-type]
+            result = [bytes(v) for w, v in chunks if w == LENGTH]
         elif number == 2:
             result = _decode_floats(chunks)
         elif number == 3:
@@ -126,7 +126,7 @@ def _map_entries(buf: memoryview) -> Iterator[tuple[str, memoryview]]:
         key, value = "", memoryview(b"")
         for n, w, v in _fields(entry):  # type: ignore[arg-type]
             if n == 1 and w == LENGTH:
-                key = bytes(v).decode("utf-8")  # type: ignore[arg-type]
+                key = bytes(v).decode("utf-8")
             elif n == 2 and w == LENGTH:
                 value = v  # type: ignore[assignment]
         yield key, value
@@ -142,7 +142,7 @@ def decode_sequence_example(data: bytes | memoryview) -> SequenceExample:
             example.context.update((k, decode_feature(v)) for k, v in _map_entries(value))  # type: ignore[arg-type]
         elif number == 2:
             for key, flist in _map_entries(value):  # type: ignore[arg-type]
-                example.feature_lists[key] = [decode_feature(v) for n, w, v in _fields(flist)  # type: ignore[misc]
+                example.feature_lists[key] = [decode_feature(v) for n, w, v in _fields(flist)  # type: ignore[arg-type]
                                               if n == 1 and w == LENGTH]
     return example
 

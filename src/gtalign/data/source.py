@@ -5,11 +5,13 @@ themselves with `register_source`. Every source exposes the same `VideoEntry` li
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 import torch.utils.data
+from PIL import Image
 
 from gtalign.data.indices import checked_indices, increasing_indices, streamed_indices
 from gtalign.data.manifest import Manifest, VideoEntry, load_manifest
@@ -74,8 +76,6 @@ def _frame_files(folder: Path) -> list[Path]:
 
 
 def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image
-
     try:
         with Image.open(path) as im:
             return np.asarray(im.convert("RGB"))
@@ -154,7 +154,7 @@ def detect_kind(path: str | Path) -> str:
     raise GtalignError(f"cannot tell what kind of dataset {path} is; pass kind= one of {available_sources()}")
 
 
-def open_source(path: str | Path, kind: str = "auto", split: str | None = None, progress: bool = True,
+def open_source(path: str | os.PathLike, kind: str = "auto", split: str | None = None, progress: bool = True,
                 **kwargs) -> VideoSource:
     """Open a dataset at `path` as a `VideoSource` of kind `kind` (see `available_sources()`); `progress=False`
     hides the progress bar of the readers that check every video when opening."""

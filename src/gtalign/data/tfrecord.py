@@ -20,6 +20,7 @@ from typing import Iterator
 
 import numba
 import numpy as np
+from PIL import Image
 
 from gtalign.data.indices import checked_indices, streamed_indices
 from gtalign.data.manifest import SPLITS, Manifest, VideoEntry
@@ -50,7 +51,7 @@ def _crc32c_kernel(data: np.ndarray, table: np.ndarray) -> int:  # pragma: no co
     crc = np.uint32(0xFFFFFFFF)
     for b in data:
         crc = table[(crc ^ b) & 0xFF] ^ (crc >> np.uint32(8))
-    return crc ^ np.uint32(0xFFFFFFFF)
+    return int(crc ^ np.uint32(0xFFFFFFFF))
 
 
 def crc32c(data: bytes | memoryview) -> int:
@@ -165,8 +166,6 @@ def _jpegs(example: SequenceExample) -> list[bytes]:
 
 
 def _decode_jpeg(data: bytes) -> np.ndarray:
-    from PIL import Image
-
     with Image.open(io.BytesIO(data)) as im:
         return np.asarray(im.convert("RGB"))
 

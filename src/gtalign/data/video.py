@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, cast
 
+import av
 import numpy as np
+from PIL import Image
 
 from gtalign.data.indices import increasing_indices
 from gtalign.errors import GtalignError
@@ -34,8 +37,6 @@ class VideoInfo:
 
 
 def _open(path: Path):
-    import av
-
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e:
@@ -53,8 +54,6 @@ def _stream_fps(stream) -> float:
 
 def _decode(path: Path, start_s: float | None = None) -> Iterator:
     """Yield the decoded `av.VideoFrame`s of `path` in order (from a keyframe before `start_s` when given)."""
-    import av
-
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -199,10 +198,6 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 30.0, codec: 
 
     `quality` is the mpeg4 quantizer (1 best .. 31 worst); other codecs use their defaults.
     """
-    from fractions import Fraction
-
-    import av
-
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
         raise GtalignError(f"frames must be a non-empty uint8 array (n, H, W, 3), got {frames.dtype} "
@@ -213,7 +208,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 30.0, codec: 
     rate = Fraction(fps).limit_denominator(1001)
     with atomic_path(path) as tmp:
         with av.open(str(tmp), mode="w") as out:
-            stream = out.add_stream(codec, rate=rate)
+            stream = cast(av.VideoStream, out.add_stream(codec, rate=rate))
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
             if codec == "mpeg4":
                 stream.codec_context.qmin = stream.codec_context.qmax = quality
@@ -227,8 +222,6 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 30.0, codec: 
 
 def video_duration(path: str | Path) -> float:
     """The duration of a video file in seconds from its container or stream metadata (0.0 when unknown)."""
-    import av
-
     container = _open(Path(path))
     try:
         if container.duration:
@@ -245,9 +238,8 @@ def resize_short_side(frames: np.ndarray, size: int | None) -> np.ndarray:
         return frames
     if size < 1:
         raise GtalignError(f"size must be a positive number of pixels, got {size}")
-    from PIL import Image
 
     h, w = frames.shape[1:3]
     scale = size / min(h, w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    return np.stack([np.asarray(Image.fromarray(f).resize((new_w, new_h), Image.BILINEAR)) for f in frames])
+    return np.stack([np.asarray(Image.fromarray(f).resize((new_w, new_h), Image.Resampling.BILINEAR)) for f in frames])

@@ -1,9 +1,9 @@
 """Evaluation protocols on frame embeddings: linear-SVM and few-shot phase classification, phase progression,
 Kendall's tau of video synchronization, frame retrieval and alignment error; results files and report tables.
 """
+from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding, load_embeddings
 from gtalign.evaluate.alignment import evaluate_alignment
 from gtalign.evaluate.classify import evaluate_fewshot, evaluate_svm
-from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding, load_embeddings
 from gtalign.evaluate.kendall import evaluate_kendall
 from gtalign.evaluate.progression import evaluate_progression
 from gtalign.evaluate.registry import PROTOCOLS, available, run_protocol, run_protocols

@@ -19,8 +19,8 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
+from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.evaluate.neighbours import check_metric, nearest_frames, pairwise_distances
 from gtalign.ops.path import dtw_path, path_to_mapping
 

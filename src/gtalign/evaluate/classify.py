@@ -12,10 +12,14 @@ from typing import Sequence
 
 import numpy as np
 from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 from tqdm import tqdm
 
+from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.labels import GlobalLabels, stack_frames
 
 SVM_C = 1.0
@@ -24,11 +28,6 @@ SVM_C = 1.0
 def svm_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
                  C: float = SVM_C) -> float:
     """Per-frame accuracy on `(val_x (N, D), val_y (N,))` of a linear SVM fit on `(train_x (M, D), train_y (M,))`."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import LinearSVC
-
     if len(train_y) == 0 or len(val_y) == 0:
         raise GtalignError(f"the SVM needs labelled frames in both splits, got {len(train_y)} train and "
                            f"{len(val_y)} val frames")
@@ -58,7 +57,7 @@ def _check_fractions(fractions: Sequence[float]) -> list[float]:
 
 def fraction_of_videos(videos: EmbeddingSet, fraction: float, seed: int) -> EmbeddingSet:
     """`fraction` of each class's videos (at least one), drawn once per seed; smaller fractions are subsets."""
-    chosen = []
+    chosen: list[VideoEmbedding] = []
     for group in videos.by_class().values():
         order = np.random.default_rng([seed, len(group)]).permutation(len(group))
         count = max(1, int(fraction * len(group) + 1e-9))
@@ -112,10 +111,10 @@ def sample_episodes(train: EmbeddingSet, shots: int, episodes: int, seed: int) -
 
 def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
     """Mean and half-width of its 95% Student-t confidence interval (NaN for fewer than two values)."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.size < 2:
-        return float(values.mean()) if values.size else float("nan"), float("nan")
-    return float(values.mean()), float(stats.t.ppf(0.975, values.size - 1) * stats.sem(values))
+    x = np.asarray(values, dtype=np.float64)
+    if x.size < 2:
+        return float(x.mean()) if x.size else float("nan"), float("nan")
+    return float(x.mean()), float(stats.t.ppf(0.975, x.size - 1) * stats.sem(x))
 
 
 def evaluate_fewshot(train: EmbeddingSet, val: EmbeddingSet, shots: Sequence[int] = tuple(range(1, 11)),

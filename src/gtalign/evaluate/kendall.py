@@ -12,8 +12,8 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
+from gtalign.data.embeddings import EmbeddingSet
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.neighbours import check_metric, nearest_frames
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet, VideoEmbedding
 
 
 class GlobalLabels:
     """A fixed numbering of `(class, phase)` pairs, built from every labelled video given."""
 
     def __init__(self, *sets: EmbeddingSet):
-        pairs = {(v.class_name, int(p)) for s in sets for v in s.labelled() for p in np.unique(v.labels) if p >= 0}
+        pairs = {(v.class_name, int(p)) for s in sets for v in s.labelled() for p in np.unique(v.phase_labels())
+                 if p >= 0}
         self.pairs: list[tuple[str, int]] = sorted(pairs)
         self._index = {pair: i for i, pair in enumerate(self.pairs)}
 

@@ -9,9 +9,11 @@ scored by R^2 on the validation frames.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
 
+from gtalign.data.embeddings import EmbeddingSet
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.labels import phase_progress
 
 
@@ -21,16 +23,13 @@ def progress_frames(videos: EmbeddingSet) -> tuple[np.ndarray, np.ndarray]:
     if not len(videos):
         return np.zeros((0, 0), np.float32), np.zeros(0)
     embs = np.concatenate([v.emb for v in videos])
-    target = np.concatenate([phase_progress(v.labels) for v in videos])
+    target = np.concatenate([phase_progress(v.phase_labels()) for v in videos])
     keep = ~np.isnan(target)
     return embs[keep], target[keep]
 
 
 def evaluate_progression(train: EmbeddingSet, val: EmbeddingSet) -> dict:
     """R^2 on validation frames of a linear regression from embeddings to phase progress, fit on training frames."""
-    from sklearn.linear_model import LinearRegression
-    from sklearn.metrics import r2_score
-
     train_x, train_y = progress_frames(train)
     val_x, val_y = progress_frames(val)
     if len(train_y) < 2 or len(val_y) < 2:

@@ -9,10 +9,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from gtalign.data.embeddings import EmbeddingSet
 from gtalign.errors import GtalignError
 from gtalign.evaluate.alignment import evaluate_alignment
 from gtalign.evaluate.classify import evaluate_fewshot, evaluate_svm
-from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.kendall import evaluate_kendall
 from gtalign.evaluate.progression import evaluate_progression
 from gtalign.evaluate.retrieval import evaluate_retrieval

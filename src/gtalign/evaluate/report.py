@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from matplotlib.figure import Figure
+
 from gtalign.evaluate.registry import PROTOCOLS, get_protocol
 from gtalign.io import atomic_path, atomic_write_text
 
@@ -57,15 +60,10 @@ def build_tables(records: list[dict]) -> list[Table]:
 
 def plot_table(table: Table, path: Path) -> Path:
     """A grouped bar chart of a table (one group per column, one bar per method), written atomically as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
     width = 0.8 / max(1, len(table.methods))
     x = np.arange(len(table.columns))
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(table.columns) + 2), 3.5))
+    fig = Figure(figsize=(max(4.0, 1.2 * len(table.columns) + 2), 3.5))
+    ax = fig.subplots()
     for i, m in enumerate(table.methods):
         heights = [table.values.get((m, c), float("nan")) for c in table.columns]
         ax.bar(x + (i - (len(table.methods) - 1) / 2) * width, heights, width, label=m)
@@ -77,7 +75,6 @@ def plot_table(table: Table, path: Path) -> Path:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 

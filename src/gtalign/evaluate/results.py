@@ -58,9 +58,8 @@ def results_filename(method: str, dataset: str, protocol: str) -> str:
 
 def load_results(paths: Iterable[str | Path]) -> list[dict]:
     """Read results files (folders are searched for `*.json`), oldest first."""
-    paths = [Path(p) for p in paths]
     files: list[Path] = []
-    for p in paths:
+    for p in map(Path, paths):
         files.extend(sorted(p.glob("*.json")) if p.is_dir() else [p])
     records = []
     for f in files:

@@ -14,18 +14,17 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
+from gtalign.data.embeddings import EmbeddingSet
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import EmbeddingSet
 from gtalign.evaluate.labels import GlobalLabels, stack_frames
 from gtalign.evaluate.neighbours import check_metric, pairwise_distances, query_blocks
 
 
 def nearest_k(queries: np.ndarray, database: np.ndarray, k: int, metric: str) -> np.ndarray:
     """Indices `(Q, k)` of the k nearest database rows `(N, D)` of each query `(Q, D)`, nearest first."""
-    import torch
-
     out = np.empty((len(queries), k), dtype=np.int64)
     for block in query_blocks(len(queries), len(database)):
         dist = torch.from_numpy(pairwise_distances(queries[block], database, metric))
@@ -56,8 +55,8 @@ def evaluate_retrieval(train: EmbeddingSet, val: EmbeddingSet, ks: Sequence[int]
     if len(db_y) < ks[-1] or not len(val):
         raise GtalignError(f"retrieval needs at least max(ks)={ks[-1]} labelled train frames and labelled val "
                            f"videos, got {len(db_y)} frames and {len(val)} videos")
-    ap = {k: [] for k in ks}
-    precision = {k: [] for k in ks}
+    ap: dict[int, list[float]] = {k: [] for k in ks}
+    precision: dict[int, list[float]] = {k: [] for k in ks}
     for video in tqdm(val, desc="retrieval", leave=False, disable=None):
         labels = numbering.of(video)[::stride]
         keep = labels >= 0

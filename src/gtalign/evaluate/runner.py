@@ -4,11 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gtalign.data.embeddings import load_embeddings
 from gtalign.errors import GtalignError
-from gtalign.evaluate.embeddings import load_embeddings
 from gtalign.evaluate.registry import run_protocols
 from gtalign.evaluate.results import results_filename, write_results
 from gtalign.io import read_json
+from gtalign.train.embed import embed_dataset
 
 
 def dataset_label(dataset: str) -> str:
@@ -53,7 +54,6 @@ def ensure_embeddings(checkpoint: str | Path, dataset: str | Path, embed_dir: st
         if not same:
             raise GtalignError(f"{index} holds embeddings of checkpoint {recorded!r}, not {str(checkpoint)!r}; "
                                f"pass another --embed-dir")
-    from gtalign.train.embed import embed_dataset
 
     return Path(embed_dataset(checkpoint, dataset, embed_dir)).parent
 

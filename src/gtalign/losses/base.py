@@ -11,12 +11,13 @@ keyword that no loss lists (a misspelling such as ``step=``) is an error.
 from __future__ import annotations
 
 import difflib
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import torch
 from torch import nn
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 
 #: Every extra keyword some loss ``needs`` or ``uses`` (filled in as loss classes are defined).
 KNOWN_EXTRAS: set[str] = set()
@@ -48,7 +49,7 @@ class FrameLoss(nn.Module):
     needs: ClassVar[frozenset[str]] = frozenset()
     uses: ClassVar[frozenset[str]] = frozenset()
     min_videos: ClassVar[int] = 1
-    min_frames: ClassVar[int] = 2
+    min_frames: int = 2  # a loss may set it per instance (SpeedNet: from its clip length)
     views: ClassVar[int] = 1  # clips of each video a training batch must hold (SCL compares two views)
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -76,8 +77,9 @@ class FrameLoss(nn.Module):
         wanted = {key: value for key, value in extra.items() if key in self.needs | self.uses}
         return self.compute(embs, lengths, **wanted)
 
-    def compute(self, embs: torch.Tensor, lengths: torch.Tensor, **extra) -> torch.Tensor:  # pragma: no cover
-        raise NotImplementedError
+    #: The loss itself, defined by each subclass: ``compute(embs, lengths, **the extras it needs or uses)``, called
+    #: by ``forward`` with the inputs checked. A declaration, not a method: each loss names its own extras.
+    compute: Callable[..., torch.Tensor]
 
     def check_inputs(self, embs, lengths) -> torch.Tensor:
         """Validate ``embs`` and return ``lengths`` as int64 ``(B,)`` (all ``T`` when None)."""

@@ -10,11 +10,12 @@ from typing import Callable, TypeVar
 from torch import nn
 
 from gtalign.errors import GtalignError
+from gtalign.losses.base import FrameLoss
 from gtalign.registry import Registry
 
 _LOSSES: Registry = Registry("loss")
 
-L = TypeVar("L", bound=type)
+L = TypeVar("L", bound=type[FrameLoss])
 
 
 def register(name: str) -> Callable[[L], L]:
@@ -33,7 +34,7 @@ def available() -> list[str]:
     return _LOSSES.names()
 
 
-def loss_class(name: str) -> type[nn.Module]:
+def loss_class(name: str) -> type[FrameLoss]:
     """The class registered as ``name`` (to inspect its arguments, ``needs`` and ``uses`` before building it)."""
     return _LOSSES[name]  # an unknown name: "loss must be one of [...], got ... (did you mean ...?)"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import torchvision
 from torch import nn
@@ -23,11 +23,11 @@ from gtalign.models.weights import IMAGENET, imagenet_state_dict, load_state_dic
 from gtalign.registry import Registry
 
 
-def _cut_resnet(net: nn.Module) -> nn.Module:
+def _cut_resnet(net: Any) -> nn.Module:  # a torchvision ResNet
     return nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3)
 
 
-def _cut_mobilenet_v2(net: nn.Module) -> nn.Module:
+def _cut_mobilenet_v2(net: Any) -> nn.Module:  # a torchvision MobileNetV2
     return net.features[:14]
 
 
@@ -38,7 +38,7 @@ class TrunkSpec:
     build: Callable[[], nn.Module]
     cut: Callable[[nn.Module], nn.Module]
     channels: int
-    imagenet: object  # a torchvision WeightsEnum member
+    imagenet: Any  # a torchvision WeightsEnum member
 
 
 TRUNKS: Registry = Registry("trunk", {

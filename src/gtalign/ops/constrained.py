@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 
 INF = np.inf
 

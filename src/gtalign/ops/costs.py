@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 
 
 def _check_pair(x: torch.Tensor, y: torch.Tensor) -> None:

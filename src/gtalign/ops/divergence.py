@@ -22,11 +22,13 @@ def soft_dtw_divergence(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0,
     unbatched = x.dim() == 2
     if unbatched:
         x, y = x[None], y[None]
-    len_x = len_y = None
+    xy_len: tuple[torch.Tensor, torch.Tensor] | None = None
+    xx_len = yy_len = xy_len
     if lengths is not None:
         len_x, len_y = (torch.as_tensor(t, device=x.device) for t in lengths)
-    xy = smooth_dtw(sqeuclidean_cost(x, y), gamma, "min_gamma", None if lengths is None else (len_x, len_y), backend)
-    xx = smooth_dtw(sqeuclidean_cost(x, x), gamma, "min_gamma", None if lengths is None else (len_x, len_x), backend)
-    yy = smooth_dtw(sqeuclidean_cost(y, y), gamma, "min_gamma", None if lengths is None else (len_y, len_y), backend)
+        xy_len, xx_len, yy_len = (len_x, len_y), (len_x, len_x), (len_y, len_y)
+    xy = smooth_dtw(sqeuclidean_cost(x, y), gamma, "min_gamma", xy_len, backend)
+    xx = smooth_dtw(sqeuclidean_cost(x, x), gamma, "min_gamma", xx_len, backend)
+    yy = smooth_dtw(sqeuclidean_cost(y, y), gamma, "min_gamma", yy_len, backend)
     out = xy - 0.5 * (xx + yy)
     return out[0] if unbatched else out

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 from numba import njit
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 from gtalign.ops.dtw import _check_cost, _check_lengths
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation, min_gamma, smooth_min
 
@@ -67,7 +68,7 @@ def _prepare(cost, drop_x, drop_y, lengths):
     return cost, dx, dy, len_x, len_y, unbatched
 
 
-def _softmin(candidates: Sequence[torch.Tensor], gamma: float, relaxation: str) -> torch.Tensor:
+def _softmin(candidates: list[torch.Tensor], gamma: float, relaxation: str) -> torch.Tensor:
     stacked = torch.stack(candidates, -1)
     if relaxation == "hard":
         return stacked.amin(-1)
@@ -118,7 +119,7 @@ def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, r
         d_y = dyp[:, colc].masked_fill(~valid, inf)
         d_x = dxp.masked_fill(~valid, inf)
         up = {key: shifted(v) for key, v in prev1.items()}
-        diag = {key: shifted(v) for key, v in prev2.items()} if prev2 is not None else None
+        diag: dict[str, torch.Tensor] | None = None if prev2 is None else {k: shifted(v) for k, v in prev2.items()}
         match = [up["MM"], up["DM"], prev1["MM"], prev1["MD"]]
         if diag is not None:
             match += [diag["MM"], diag["MD"], diag["DM"], diag["DD"]]

@@ -19,7 +19,8 @@ from typing import Callable, NamedTuple, Sequence
 import torch
 from torch.autograd.function import once_differentiable
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation
 from gtalign.registry import Registry, check_choice
 
@@ -130,7 +131,8 @@ def _run(cost, gamma, relaxation, lengths, backend, table: bool) -> torch.Tensor
         return _run(cost.float(), gamma, relaxation, lengths, backend, table).to(cost.dtype)
     unbatched = cost.dim() == 2
     batch_cost = cost.unsqueeze(0) if unbatched else cost
-    len_x, len_y = _check_lengths(lengths, *batch_cost.shape, cost.device)
+    batch, n, m = batch_cost.shape
+    len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
     out = _SmoothDTW.apply(batch_cost, len_x, len_y, gamma, relaxation, impl, table)
     return out.squeeze(0) if unbatched else out
 

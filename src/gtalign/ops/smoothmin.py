@@ -38,10 +38,9 @@ def check_gamma(gamma: float) -> float:
     return value
 
 
-def check_relaxation(relaxation: str) -> str:
+def check_relaxation(relaxation: str) -> Relaxation:
     """Return ``relaxation`` or raise GtalignError unless it is one of RELAXATIONS."""
-    check_choice("relaxation", relaxation, RELAXATIONS)
-    return relaxation
+    return check_choice("relaxation", relaxation, RELAXATIONS)
 
 
 def _shifted_logits(a: torch.Tensor, gamma: float, dim: int):

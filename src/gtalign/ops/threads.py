@@ -73,7 +73,7 @@ def run_chunks(kernel: Callable, parallel: Callable, chunks: int, *args) -> None
     """
     workers = min(chunks, threads())
     if workers > 1 and use_openmp():
-        workers = min(workers, numba.config.NUMBA_NUM_THREADS)
+        workers = min(workers, numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined] # set at run time
         previous = numba.get_num_threads()
         numba.set_num_threads(workers)  # this thread's team: no more threads than torch's
         try:

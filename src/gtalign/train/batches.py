@@ -18,6 +18,8 @@ from gtalign.train.distributed import ProcessInfo, local_share
 
 @dataclass
 class SamplerState:
+    """Where the training data stands: the epoch, and the batches of it already used (saved in checkpoints)."""
+
     epoch: int = 0
     position: int = 0  # global batches of the epoch already used
 

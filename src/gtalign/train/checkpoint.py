@@ -7,11 +7,12 @@ never runs pickled code).
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -28,7 +29,8 @@ _STEP_FILE = re.compile(r"ckpt_(\d+)\.pt$")
 def rng_state() -> dict[str, Any]:
     """The python, numpy, torch (and CUDA) generator states of this process."""
     version, internal, gauss = random.getstate()
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    kind, keys, pos, has_gauss, cached = cast("tuple[str, np.ndarray, int, int, float]",
+                                              np.random.get_state(legacy=True))
     state = {"python": [version, list(internal), gauss],
              "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
              "torch": torch.get_rng_state()}
@@ -68,13 +70,19 @@ def save_checkpoint(run_dir: str | Path, step: int, state: dict[str, Any], keep:
     return path
 
 
+def _step_of(path: Path) -> int:
+    """The step of a `ckpt_{step}.pt` file (-1 for any other name)."""
+    found = _STEP_FILE.search(path.name)
+    return int(found.group(1)) if found else -1
+
+
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
     """The `ckpt_{step}.pt` files of a run, oldest step first."""
     files = [p for p in Path(run_dir).glob("ckpt_*.pt") if _STEP_FILE.search(p.name)]
-    return sorted(files, key=lambda p: int(_STEP_FILE.search(p.name).group(1)))
+    return sorted(files, key=_step_of)
 
 
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint file (or a run folder's `last.pt`), checking that it is one of ours."""
     path = Path(path)
     if path.is_dir():

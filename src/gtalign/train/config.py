@@ -12,7 +12,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -21,6 +21,8 @@ from gtalign.errors import GtalignError
 
 @dataclass
 class DataConfig:
+    """The `data` section: which dataset, how clips are sampled and batched."""
+
     root: str | None = None          # dataset path (manifest, folder, TFRecords, ...), see gtalign.data.open_source
     kind: str = "auto"
     train_split: str | None = "train"
@@ -38,6 +40,8 @@ class DataConfig:
 
 @dataclass
 class AugmentConfig:
+    """The `augment` section: the per-video augmentations of training clips."""
+
     enabled: bool = True
     flip: bool = True
     brightness: float = 32.0 / 255.0            # max delta
@@ -47,6 +51,8 @@ class AugmentConfig:
 
 @dataclass
 class ModelConfig:
+    """The `model` section: the trunk, what of it is trained, and the embedder on top."""
+
     trunk: str = "resnet50"
     weights: str | None = "imagenet"  # null (random), imagenet, or a torchvision state_dict path
     regime: str = "only_bn"           # scratch, train_all, only_bn, frozen
@@ -63,6 +69,8 @@ class ModelConfig:
 
 @dataclass
 class OptimConfig:
+    """The `optim` section: the optimiser, its L2 penalty and learning-rate schedule."""
+
     name: str = "adam"                # adam, adamw, sgd
     lr: float = 1e-4
     l2_weight: float = 1e-5           # L2 penalty l2_weight * sum(w^2) on the embedder's weights
@@ -76,6 +84,8 @@ class OptimConfig:
 
 @dataclass
 class TrainConfig:
+    """The `train` section: steps, the run folder, seeds, and how often to check, log and save."""
+
     max_steps: int = 150000
     log_dir: str = "runs/gta"         # run folder: checkpoints, config.yaml, log.csv, TensorBoard events
     seed: int = 0
@@ -91,6 +101,8 @@ class TrainConfig:
 
 @dataclass
 class Config:
+    """A whole training configuration, one dataclass per YAML section."""
+
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -237,7 +249,7 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
     return out
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
     """Read a YAML config (or start from the defaults when `path` is None) and apply overrides."""
     values: dict[str, Any] = {}
     if path is not None:

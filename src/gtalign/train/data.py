@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import torch
 
@@ -21,6 +21,8 @@ from gtalign.train.features import FeatureCache, FeatureClipDataset, cache_dir_f
 
 @dataclass
 class TrainingData:
+    """The training and validation clip datasets, and how their items are batched."""
+
     train: torch.utils.data.Dataset
     val: torch.utils.data.Dataset | None
     collate: Callable[[list[dict[str, Any]]], dict[str, Any]]
@@ -28,8 +30,8 @@ class TrainingData:
 
 def video_lengths(dataset: torch.utils.data.Dataset) -> torch.Tensor:
     """Frame counts (N,) int64 of a clip dataset's videos (the `seq_lens` TCC normalises steps by)."""
-    dataset = dataset.clips if isinstance(dataset, ViewsDataset) else dataset
-    source = dataset.cache.source if isinstance(dataset, FeatureClipDataset) else dataset.source
+    clips: Any = dataset.clips if isinstance(dataset, ViewsDataset) else dataset  # a ClipDataset or FeatureClipDataset
+    source = clips.cache.source if isinstance(clips, FeatureClipDataset) else clips.source
     return torch.tensor([int(e.num_frames) for e in source.entries], dtype=torch.int64)
 
 
@@ -48,8 +50,9 @@ def build_augment(config: Config) -> VideoAugment | None:
     a = config.augment
     if not a.enabled:
         return None
-    return VideoAugment(flip=a.flip, brightness=a.brightness, contrast=tuple(a.contrast),
-                        crop_scale=None if a.crop_scale is None else tuple(a.crop_scale))
+    low, high = a.contrast  # [low, high], checked when the config is read
+    crop = None if a.crop_scale is None else cast("tuple[float, float]", tuple(a.crop_scale))  # VideoAugment checks
+    return VideoAugment(flip=a.flip, brightness=a.brightness, contrast=(low, high), crop_scale=crop)
 
 
 def clip_sampler(config: Config) -> ClipSampler:

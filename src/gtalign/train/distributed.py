@@ -20,6 +20,8 @@ from gtalign.errors import GtalignError
 
 @dataclass(frozen=True)
 class ProcessInfo:
+    """This process's place among the training processes (one process: rank 0 of 1)."""
+
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
@@ -110,12 +112,13 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
         n = stats[-1]
         mean = stats[:c] / n
         var = (stats[c:2 * c] / n - mean ** 2).clamp_min(0)
-        if self.track_running_stats:
+        tracked, running_mean, running_var = self.num_batches_tracked, self.running_mean, self.running_var
+        if self.track_running_stats and tracked is not None and running_mean is not None and running_var is not None:
             with torch.no_grad():
-                self.num_batches_tracked.add_(1)
-                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
-                self.running_mean.lerp_(mean.to(self.running_mean.dtype), m)
-                self.running_var.lerp_((var * n / (n - 1).clamp_min(1)).to(self.running_var.dtype), m)
+                tracked.add_(1)
+                m = self.momentum if self.momentum is not None else 1.0 / float(tracked)
+                running_mean.lerp_(mean.to(running_mean.dtype), m)
+                running_var.lerp_((var * n / (n - 1).clamp_min(1)).to(running_var.dtype), m)
         shape = [1, c] + [1] * (x.dim() - 2)
         y = (x - mean.view(shape).to(x.dtype)) * torch.rsqrt(var.view(shape) + self.eps).to(x.dtype)
         return y * self.weight.view(shape) + self.bias.view(shape) if self.affine else y

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -21,20 +20,19 @@ import torch
 from tqdm import tqdm
 
 from gtalign.data import open_source
+from gtalign.data.embeddings import file_name, index_entry, write_index
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.sampling import context_indices, iter_video_chunks
 from gtalign.data.scan import check_entry
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
-from gtalign.io import atomic_save, read_json, write_json
+from gtalign.io import atomic_save_npy, read_json, write_json
 from gtalign.models import Embedder
 from gtalign.train.checkpoint import load_checkpoint
 from gtalign.train.config import Config, config_from_dict
 from gtalign.train.features import FeatureCache, cache_dir_for, frozen_trunk_cache
 from gtalign.train.trainer import choose_device
 
-FORMAT = "gtalign-embeddings"
-VERSION = 1
 STATE_FILE = ".checkpoint.json"
 
 
@@ -53,14 +51,6 @@ def file_sha1(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def file_name(video_id: str) -> str:
-    """A file name for a video id: the id itself when it is safe, else a cleaned id with a short hash."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", video_id)
-    if safe == video_id and not video_id.startswith("."):
-        return f"{video_id}.npy"
-    return f"{safe.lstrip('.')}-{hashlib.sha1(video_id.encode()).hexdigest()[:8]}.npy"
 
 
 def videos_source(paths: Sequence[str | os.PathLike]) -> VideoSource:
@@ -90,7 +80,7 @@ def iter_feature_clips(model: Embedder, feats: np.ndarray | torch.Tensor, num_co
     for each chunk, embeddings (1, n, D) (with `return_maps`, also the last conv layer's maps)."""
     device = device if device is not None else next(model.parameters()).device
     n = feats.shape[0]
-    index = context_indices(np.arange(n), n, num_context, frame_stride)  # (N, C)
+    index: np.ndarray | torch.Tensor = context_indices(np.arange(n), n, num_context, frame_stride)  # (N, C)
     if isinstance(feats, torch.Tensor):
         index = torch.from_numpy(index).to(feats.device)
     for start in range(0, n, chunk):
@@ -151,12 +141,6 @@ def open_cache(setting: bool | str | os.PathLike, checkpoint: str | os.PathLike,
     return frozen_trunk_cache(folder, source, model, config.data.image_size)
 
 
-def index_entry(entry: VideoEntry, name: str, num_frames: int) -> dict[str, Any]:
-    labels = None if entry.labels is None else [int(x) for x in entry.labels]
-    return {"id": entry.id, "file": name, "class": entry.class_name, "split": entry.split, "num_frames": num_frames,
-            "fps": float(entry.fps), "labels": labels, "meta": entry.meta}
-
-
 def _reusable(path: Path, shape: tuple[int, int]) -> bool:
     try:
         return path.is_file() and np.load(path, mmap_mode="r").shape == shape
@@ -192,17 +176,9 @@ def embed_dataset(checkpoint: str | os.PathLike, source_or_path: Any, out_dir: s
         if not (same_checkpoint and entry.num_frames > 0
                 and _reusable(out / name, (entry.num_frames, model.embedding_dim))):
             emb = embed_video(model, config, source, i, chunk, dev, cache)
-            atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
+            atomic_save_npy(out / name, emb)
             entry_frames = emb.shape[0]
         else:
             entry_frames = entry.num_frames
         videos.append(index_entry(entry, name, entry_frames))
     return write_index(out, videos, model.embedding_dim, str(checkpoint), dataset)
-
-
-def write_index(out_dir: Path, videos: list[dict[str, Any]], dim: int, checkpoint: str, dataset: str) -> Path:
-    """Write `index.json` of an embedding folder (`videos`: `index_entry` items); returns its path."""
-    index = out_dir / "index.json"
-    write_json(index, {"format": FORMAT, "version": VERSION, "dim": dim, "checkpoint": checkpoint,
-                       "dataset": dataset, "videos": videos})
-    return index

@@ -10,6 +10,7 @@ features: clips are drawn exactly as `ClipDataset` draws them, from un-augmented
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from gtalign.data.manifest import VideoEntry
 from gtalign.data.sampling import ClipSampler, collate_clips, iter_video_chunks, np_rng, step_labels
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
-from gtalign.io import atomic_save
+from gtalign.io import atomic_save_npy
 from gtalign.models import Embedder
 from gtalign.train.config import Config
 
@@ -53,7 +54,7 @@ def _safe(name: str) -> str:
 class FeatureCache:
     """Trunk features of the videos of `source`, computed on demand by `build` and read back memory-mapped."""
 
-    def __init__(self, cache_dir: str | Path, source: VideoSource, embedder: Embedder, image_size: int):
+    def __init__(self, cache_dir: str | os.PathLike, source: VideoSource, embedder: Embedder, image_size: int):
         self.source, self.embedder, self.image_size = source, embedder, image_size
         key = f"{embedder.config['trunk']}-{weights_digest(embedder.trunk)}-{image_size}px-{PRECISION}"
         self.folder = Path(cache_dir) / _safe(source.manifest.name) / key
@@ -78,7 +79,7 @@ class FeatureCache:
         todo = [i for i in range(len(self.source)) if not self.path(i).is_file()]
         for i in tqdm(todo, desc=f"trunk features -> {self.folder}", unit="video", disable=not progress):
             feats = self.compute(i, device)
-            atomic_save(self.path(i), lambda tmp, feats=feats: np.save(tmp, feats))
+            atomic_save_npy(self.path(i), feats)
 
     def load(self, i: int) -> np.ndarray:
         """The cached maps (num_frames, F, h, w) of video i, memory-mapped (read-only)."""

@@ -24,7 +24,8 @@ SCHEDULES: tuple[str, ...] = choices(Schedule)
 def parameter_groups(embedder: nn.Module, extra: list[nn.Module], l2_weight: float) -> list[dict]:
     """Trainable parameters: the weights (matrices/kernels) of the embedder's heads (the context embedder and a
     temporal head) with the L2 penalty, the rest without."""
-    decay, plain = [], []
+    decay: list[nn.Parameter] = []
+    plain: list[nn.Parameter] = []
     for name, p in embedder.named_parameters():
         if p.requires_grad:
             (decay if name.startswith(("head.", "temporal.")) and p.dim() > 1 else plain).append(p)

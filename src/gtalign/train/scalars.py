@@ -37,7 +37,7 @@ def encode_event(wall_time: float, step: int, tag: str | None = None, value: flo
     out = _varint(1 << 3 | 1) + struct.pack("<d", wall_time) + _varint(2 << 3 | 0) + _varint(step)
     if file_version is not None:
         out += _field(3, file_version.encode())
-    if tag is not None:
+    if tag is not None and value is not None:
         summary_value = _field(1, tag.encode()) + _varint(2 << 3 | 5) + struct.pack("<f", float(value))
         out += _field(5, _field(1, summary_value))
     return out

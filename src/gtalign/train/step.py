@@ -1,7 +1,7 @@
 """The forward pass of one training step: this process's clips -> embeddings -> the global batch -> the loss."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -33,7 +33,7 @@ class EmbedAndLoss(nn.Module):
         """This process's embeddings (b, T, D)."""
         lengths = batch.get("lengths")
         if "features" in batch:
-            return self.embedder.embed_features(batch["features"], lengths=lengths)
+            return cast(torch.Tensor, self.embedder.embed_features(batch["features"], lengths=lengths))  # no maps
         return self.embedder(batch["frames"], lengths=lengths)
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from gtalign import losses
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_write_text
 from gtalign.models import Embedder
@@ -46,8 +47,6 @@ def build_embedder(config: Config) -> Embedder:
 
 def build_loss(config: Config) -> torch.nn.Module:
     """The loss of the `loss` section; a loss with a head on the embeddings gets `dim=model.embedding_dim`."""
-    from gtalign import losses
-
     kwargs = config.loss_kwargs()
     cls = losses.loss_class(config.loss["name"])
     if "dim" in inspect.signature(cls.__init__).parameters:
@@ -150,7 +149,7 @@ class Trainer:
         self.scheduler = build_scheduler(self.optimizer, config.optim, config.train.max_steps)
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.forward = self.module
+        self.forward: torch.nn.Module = self.module  # or its DistributedDataParallel wrapper
         if is_distributed():
             self.forward = torch.nn.parallel.DistributedDataParallel(
                 self.module, device_ids=[self.device.index] if self.device.type == "cuda" else None)
@@ -158,8 +157,9 @@ class Trainer:
         views = views_per_video(config, loss)
         self.data: TrainingData = with_views(build_data(config, embedder, self.device, self.info,
                                                         progress=self.progress), views)
-        self.seq_lens = {"train": video_lengths(self.data.train),
-                         "val": None if self.data.val is None else video_lengths(self.data.val)}
+        self.seq_lens = {"train": video_lengths(self.data.train)}
+        if self.data.val is not None:
+            self.seq_lens["val"] = video_lengths(self.data.val)
         if resume:
             state, path, notes = ckpt.load_resume_state(self.run_dir)
             if notes and path.name != ckpt.LAST:
@@ -276,7 +276,7 @@ class Trainer:
             clock.update(step=self.step, time=time.perf_counter())
             bar.set_postfix(loss=f"{loss:.4f}", frames_s=f"{fps:.1f}")
             if log:
-                log.write(self.step, {"train/loss": loss, "train/lr": self.scheduler.get_last_lr()[0],
+                log.write(self.step, {"train/loss": loss, "train/lr": float(self.scheduler.get_last_lr()[0]),
                                       "train/frames_per_s": fps})
         if self.step % cfg.val_every == 0 or self.step == cfg.max_steps:
             val = self.validate()

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.patches
 import numpy as np
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 from gtalign.viz.figure import saved_figure
 
 
@@ -27,8 +29,6 @@ def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, titl
 
     `span`, ((a_first, a_last), (b_first, b_last)), outlines the matched part of both videos. Returns `out_png`.
     """
-    import matplotlib.patches
-
     cost = np.asarray(cost, dtype=np.float64)
     if cost.ndim != 2 or cost.size == 0:
         raise GtalignError(f"cost must be a non-empty (N, M) matrix, got {describe(cost)}")

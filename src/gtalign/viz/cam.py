@@ -5,11 +5,13 @@ per frame, upsampled to the frame size and overlaid on the frames as a heat map.
 """
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 
 
 def cam_maps(features: np.ndarray | torch.Tensor, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -40,8 +42,6 @@ def cam_maps(features: np.ndarray | torch.Tensor, size: tuple[int, int] | None =
 
 def heat_colors(maps: np.ndarray, cmap: str = "jet") -> np.ndarray:
     """Colour maps (T, H, W) in [0, 1] with a matplotlib colormap: uint8 (T, H, W, 3)."""
-    import matplotlib
-
     rgba = matplotlib.colormaps[cmap](np.clip(maps, 0.0, 1.0))
     return (rgba[..., :3] * 255.0 + 0.5).astype(np.uint8)
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from gtalign.errors import GtalignError, describe
 from gtalign.io import atomic_path
@@ -27,8 +28,6 @@ def contact_sheet(images: Sequence[np.ndarray], cols: int, captions: Sequence[st
     image) a caption strip is drawn under each cell. Returns uint8 (rows * (h + caption + pad) + pad,
     cols * (w + pad) + pad, 3) on a white background.
     """
-    from PIL import Image, ImageDraw
-
     if len(images) == 0:
         raise GtalignError("images must hold at least one image, got an empty sequence")
     if not isinstance(cols, int) or cols < 1:
@@ -47,7 +46,7 @@ def contact_sheet(images: Sequence[np.ndarray], cols: int, captions: Sequence[st
         x, y = pad + c * (w + pad), pad + r * (h + cap + pad)
         cell = Image.fromarray(image)
         if cell.size != (w, h):
-            cell = cell.resize((w, h), Image.BILINEAR)
+            cell = cell.resize((w, h), Image.Resampling.BILINEAR)
         sheet.paste(cell, (x, y))
         if captions is not None:
             draw.text((x + 1, y + h + 1), str(captions[k])[: max(1, w // 6)], fill="black")
@@ -56,8 +55,6 @@ def contact_sheet(images: Sequence[np.ndarray], cols: int, captions: Sequence[st
 
 def save_image(image: np.ndarray, path: str | Path) -> Path:
     """Write a uint8 (H, W, 3) image atomically (format from the suffix, e.g. .png)."""
-    from PIL import Image
-
     with atomic_path(path) as tmp:
         image_format = Image.registered_extensions().get(Path(path).suffix.lower())
         Image.fromarray(_as_rgb(image, 0)).save(tmp, format=image_format)

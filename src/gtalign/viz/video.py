@@ -4,9 +4,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import av
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
+from gtalign.data.video import write_video
 from gtalign.errors import GtalignError, describe
 from gtalign.ops import path_to_mapping
 from gtalign.viz.alignment import check_path
@@ -17,8 +20,6 @@ BAR_HEIGHT = 8  # pixels of the progress bar under each video
 @lru_cache(maxsize=1)
 def browser_codec() -> tuple[str, str]:
     """(codec, suffix) that Chromium plays: H.264 in mp4 when PyAV's ffmpeg has libx264, else VP9 in webm."""
-    import av
-
     for codec, suffix in (("libx264", ".mp4"), ("libvpx-vp9", ".webm")):
         try:
             av.codec.Codec(codec, "w")
@@ -34,19 +35,15 @@ def write_browser_video(frames: np.ndarray, out: str | Path, fps: float) -> Path
 
     The suffix of `out` is replaced by the codec's container (.mp4 for H.264, .webm for VP9).
     """
-    from gtalign.data.video import write_video
-
     codec, suffix = browser_codec()
     return write_video(Path(out).with_suffix(suffix), frames, fps=fps, codec=codec)
 
 
 def _resize_to_height(frames: np.ndarray, height: int) -> np.ndarray:
-    from PIL import Image
-
     if frames.shape[1] == height:
         return frames
     width = max(2, round(frames.shape[2] * height / frames.shape[1]))
-    return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.BILINEAR)) for f in frames])
+    return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.BILINEAR)) for f in frames])
 
 
 def _bar(width: int, fraction: float, color: tuple[int, int, int]) -> np.ndarray:

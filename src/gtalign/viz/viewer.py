@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from gtalign.errors import GtalignError, check_finite, describe
+from gtalign.checks import check_finite
+from gtalign.errors import GtalignError, describe
 from gtalign.io import atomic_write_text
 
 

@@ -15,10 +15,11 @@ import torch
 from tqdm import tqdm
 
 from gtalign.data import open_source
+from gtalign.data.embeddings import file_name, index_entry, write_index
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
-from gtalign.io import atomic_save
-from gtalign.train.embed import embed_dataset, file_name, index_entry, load_embedder, write_index
+from gtalign.io import atomic_save_npy
+from gtalign.train.embed import embed_dataset, load_embedder
 from gtalign.train.features import FeatureCache
 
 
@@ -31,7 +32,7 @@ def write_embeddings(out_dir: str | os.PathLike, source, embed: Callable[[int], 
         entry = source.entries[i]
         emb = embed(i)
         dim, name = emb.shape[1], file_name(entry.id)
-        atomic_save(out / name, lambda tmp, emb=emb: np.save(tmp, emb))
+        atomic_save_npy(out / name, emb)
         videos.append(index_entry(entry, name, emb.shape[0]))
     return write_index(out, videos, dim, checkpoint, str(Path(manifest).resolve()))
 
@@ -62,8 +63,14 @@ def embed_trunk_features(checkpoint: str | os.PathLike, manifest: str | os.PathL
     source = open_source(manifest)
     cache = open_cache(checkpoint, source, cache_dir)
     cache.build(torch.device("cpu"), progress=progress)
-    return write_embeddings(out_dir, source, lambda i: cache.cached(i).mean(axis=(2, 3)), str(checkpoint), manifest,
-                            progress)
+
+    def pooled(i: int) -> np.ndarray:
+        maps = cache.cached(i)
+        if maps is None:
+            raise GtalignError(f"the trunk features of video {source.entries[i].id!r} are not in {cache_dir}")
+        return maps.mean(axis=(2, 3))
+
+    return write_embeddings(out_dir, source, pooled, str(checkpoint), manifest, progress)
 
 
 def embed_frame_time(manifest: str | os.PathLike, out_dir: str | os.PathLike, progress: bool = True) -> Path:

@@ -22,9 +22,29 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from gtalign.apps.demo.embed_cached import embed_cached, embed_frame_time, embed_trunk_features
+from gtalign.apps.demo.report import write_report
 from gtalign.apps.demo.settings import REFERENCES, TIME, TRUNK, UNTRAINED, DemoSettings, Method, settings_hash
+from gtalign.apps.demo.showcase import build_showcase
+from gtalign.data import load_manifest
+from gtalign.data.synth import generate_dataset
 from gtalign.errors import GtalignError
+from gtalign.evaluate import load_embeddings, run_protocol
+from gtalign.evaluate.alignment import (
+    canonical_time,
+    mapping_scores,
+    ops_dtw_path,
+    path_to_mapping,
+    true_correspondence,
+)
+from gtalign.evaluate.neighbours import pairwise_distances
+from gtalign.evaluate.registry import get_protocol
 from gtalign.io import pool_context, read_json, write_json
+from gtalign.models import weights_dir
+from gtalign.models.trunks import trunk_spec
+from gtalign.train.checkpoint import LAST, load_checkpoint
+from gtalign.train.config import config_from_dict
+from gtalign.train.trainer import Trainer
 
 RESULTS_FORMAT = "gtalign-demo-result"
 NOT_TRAINED = (TIME, TRUNK, UNTRAINED)
@@ -58,8 +78,6 @@ class DemoRun:
 
 def prepare_dataset(settings: DemoSettings, out_dir: Path, workers: int = 2, progress: bool = True) -> Path:
     """Generate the synthetic dataset into `out/data/<name>/` unless it is complete there; returns its manifest."""
-    from gtalign.data.synth import generate_dataset
-
     folder = out_dir / "data" / settings.dataset.folder_name
     manifest = folder / "manifest.json"
     if manifest.is_file():
@@ -72,9 +90,6 @@ def prepare_dataset(settings: DemoSettings, out_dir: Path, workers: int = 2, pro
 
 def local_trunk_weights(trunk: str) -> tuple[str | None, str]:
     """The local ImageNet weights file of `trunk` if it is installed (never downloads), and a sentence saying so."""
-    from gtalign.models import weights_dir
-    from gtalign.models.trunks import trunk_spec
-
     path = weights_dir() / Path(trunk_spec(trunk).imagenet.url).name
     if path.is_file():
         return str(path), f"ImageNet {trunk} trunk from {path} (frozen)"
@@ -84,8 +99,6 @@ def local_trunk_weights(trunk: str) -> tuple[str | None, str]:
 
 def held_out_pair(manifest: Path) -> tuple[str, str]:
     """The ids of the first two `val` videos of the first class: the pair the demo puts in sync."""
-    from gtalign.data import load_manifest
-
     m = load_manifest(manifest)
     for cls in m.classes:
         val = [v.id for v in m.videos if v.class_name == cls and v.split == "val"]
@@ -107,8 +120,6 @@ def train_config(settings: DemoSettings, job: Job, manifest: Path, run_dir: Path
                  trunk_weights: str | None, threads: int = 1):
     """The `gtalign train` config of a job: the shared training section with this job's loss, seed, folders and
     CPU threads (not part of the job's hash: threads change speed, not what is computed)."""
-    from gtalign.train.config import config_from_dict
-
     values = {section: dict(v) for section, v in settings.training.items()}
     values.setdefault("data", {})["root"] = str(manifest)
     values.setdefault("model", {}).update(job.method.model, weights=trunk_weights, cache_dir=str(cache_dir))
@@ -119,9 +130,6 @@ def train_config(settings: DemoSettings, job: Job, manifest: Path, run_dir: Path
 
 def train(config, untrained: bool, progress: bool) -> Path:
     """Train (resuming an interrupted run) and return the run's `last.pt`; `untrained` saves step 0 only."""
-    from gtalign.train.checkpoint import LAST, load_checkpoint
-    from gtalign.train.trainer import Trainer
-
     last = Path(config.train.log_dir) / LAST
     target = 0 if untrained else config.train.max_steps
     if last.is_file() and int(load_checkpoint(last)["step"]) >= target:
@@ -139,15 +147,6 @@ def pair_scores(embeddings, pair: tuple[str, str]) -> dict[str, dict[str, float]
 
     Returns `{"dtw": {"mae_frames", "tau"}, "nn": {...}}` (frames of video B, Kendall's tau).
     """
-    from gtalign.evaluate.alignment import (
-        canonical_time,
-        mapping_scores,
-        ops_dtw_path,
-        path_to_mapping,
-        true_correspondence,
-    )
-    from gtalign.evaluate.neighbours import pairwise_distances
-
     by_id = {v.id: v for v in embeddings}
     a, b = by_id[pair[0]], by_id[pair[1]]
     truth = true_correspondence(canonical_time(a), canonical_time(b))
@@ -162,9 +161,6 @@ def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[
 
     A protocol that cannot score these embeddings (GtalignError) is recorded as `{"error": message}`.
     """
-    from gtalign.evaluate import load_embeddings, run_protocol
-    from gtalign.evaluate.registry import get_protocol
-
     embeddings = load_embeddings(embed_dir)
     out = {}
     for name, options in protocols.items():
@@ -181,8 +177,6 @@ def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[
 
 def embed_job(job: Job, config, manifest: Path, embed_dir: Path, cache_dir: Path, progress: bool) -> str:
     """Train (or not) and embed every video for one job; returns the checkpoint used ("" for none)."""
-    from gtalign.apps.demo.embed_cached import embed_cached, embed_frame_time, embed_trunk_features
-
     if job.method.key == TIME:
         embed_frame_time(manifest, embed_dir, progress)
         return ""
@@ -285,9 +279,6 @@ def demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations:
 
     Returns the run and the path of `report.html`; the table is in `table.md` next to it.
     """
-    from gtalign.apps.demo.report import write_report
-    from gtalign.apps.demo.showcase import build_showcase
-
     tic = time.perf_counter()
     run = run_demo(settings, out_dir, seeds, ablations, workers, threads, progress, log, jobs)
     showcase = build_showcase(run, progress=progress)

@@ -12,7 +12,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gtalign.data import open_source
+from gtalign.data.sampling import iter_video_chunks
 from gtalign.errors import GtalignError
+from gtalign.evaluate import load_embeddings
+from gtalign.evaluate.alignment import ops_dtw_path
+from gtalign.evaluate.neighbours import pairwise_distances
+from gtalign.ops import path_to_mapping
+from gtalign.train.embed import load_embedder
+from gtalign.viz import (
+    cam_maps,
+    contact_sheet,
+    overlay,
+    plot_alignment,
+    write_browser_video,
+    write_side_by_side,
+    write_viewer,
+)
+from gtalign.viz.sheet import save_image
+from gtalign.viz.viewer import viewer_data
 
 CAM_FRAMES = 8  # frames of video A in the CAM contact sheet
 
@@ -38,8 +56,6 @@ def _entry_index(source, video_id: str) -> int:
 
 
 def _embedding(embed_dir: Path, video_id: str) -> np.ndarray:
-    from gtalign.evaluate import load_embeddings
-
     for v in load_embeddings(embed_dir):
         if v.id == video_id:
             return v.emb
@@ -48,9 +64,6 @@ def _embedding(embed_dir: Path, video_id: str) -> np.ndarray:
 
 def dtw_alignment(emb_a: np.ndarray, emb_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Squared Euclidean costs (N, M) of embeddings (N, D), (M, D) and their hard DTW path (P, 2)."""
-    from gtalign.evaluate.alignment import ops_dtw_path
-    from gtalign.evaluate.neighbours import pairwise_distances
-
     cost = pairwise_distances(emb_a, emb_b, "sqeuclidean")
     return cost, ops_dtw_path(cost)
 
@@ -58,8 +71,6 @@ def dtw_alignment(emb_a: np.ndarray, emb_b: np.ndarray) -> tuple[np.ndarray, np.
 def alignment_figures(embed_dirs: dict[str, Path], pair: tuple[str, str], out_dir: Path,
                       errors: dict[str, float]) -> list[tuple[str, str]]:
     """One cost-matrix-and-path PNG per network (caption, file name), named `alignment_<key>.png`."""
-    from gtalign.viz import plot_alignment
-
     out = []
     for key, embed_dir in embed_dirs.items():
         cost, path = dtw_alignment(_embedding(embed_dir, pair[0]), _embedding(embed_dir, pair[1]))
@@ -76,10 +87,6 @@ def synchronized_videos(source, pair: tuple[str, str], embed_dir: Path, out_dir:
 
     Returns the file names (side_by_side, video_a, video_b, viewer) inside `out_dir`.
     """
-    from gtalign.ops import path_to_mapping
-    from gtalign.viz import write_browser_video, write_side_by_side, write_viewer
-    from gtalign.viz.viewer import viewer_data
-
     ia, ib = _entry_index(source, pair[0]), _entry_index(source, pair[1])
     ea, eb = source.entries[ia], source.entries[ib]
     frames_a = source.read_frames(ia, np.arange(ea.num_frames))
@@ -101,11 +108,6 @@ def synchronized_videos(source, pair: tuple[str, str], embed_dir: Path, out_dir:
 @torch.no_grad()
 def cam_sheet(source, video_id: str, checkpoint: Path, out_dir: Path) -> str:
     """Contact sheet of `CAM_FRAMES` frames of a video (top) and their CAM overlays (bottom): `cam_sheet.png`."""
-    from gtalign.data.sampling import iter_video_chunks
-    from gtalign.train.embed import load_embedder
-    from gtalign.viz import cam_maps, contact_sheet, overlay
-    from gtalign.viz.sheet import save_image
-
     embedder, config = load_embedder(checkpoint)
     i = _entry_index(source, video_id)
     n = source.entries[i].num_frames
@@ -131,8 +133,6 @@ def build_showcase(run, method: str = "gta", reference: str = "untrained", cam: 
                    progress: bool = True) -> Showcase:
     """The showcase of `run` (a `DemoRun`) for seed 0 of `method`, compared with `reference` in the figures
     (`progress`: whether writing the side-by-side video shows a progress bar)."""
-    from gtalign.data import open_source
-
     chosen = {key: run.of(key, run.seeds[0]) for key in (reference, method)}
     missing = [key for key, found in chosen.items() if not found]
     if missing:

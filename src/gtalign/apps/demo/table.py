@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -119,8 +120,6 @@ class Grid:
         return "\n".join(lines) + "\n"
 
     def html(self, caption: str) -> str:
-        from html import escape
-
         head = "".join(f"<th>{escape(h)}</th>" for h in ["Method", *self.headers])
         body = []
         for label, cells, bold in self.body:

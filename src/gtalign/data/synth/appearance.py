@@ -115,7 +115,7 @@ def _texture(app: Appearance, size: int) -> np.ndarray:
     if app.texture == "blobs":
         cells = max(2, int(round(1.0 / app.texture_period)))
         grid = rng.uniform(0, 255, (cells, cells, 3)).astype(np.uint8)
-        smooth = Image.fromarray(grid).resize((size, size), Image.BICUBIC)
+        smooth = Image.fromarray(grid).resize((size, size), Image.Resampling.BICUBIC)
         return np.asarray(smooth, dtype=np.float32) / 127.5 - 1.0
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
     a = np.radians(app.texture_angle)

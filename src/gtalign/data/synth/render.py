@@ -52,7 +52,7 @@ def draw_figure(frame: np.ndarray, xy: np.ndarray, depth: np.ndarray, app: Appea
     big = size * SUPERSAMPLE
     unit = app.height * big / REACH * zoom  # pixels per body unit at the supersampled size
     p = xy * SUPERSAMPLE
-    parts = []
+    parts: list[tuple[float, str, tuple[np.ndarray, ...], float, tuple[int, ...]]] = []
     for a, b, right, rel in SEGMENTS:
         ja, jb = JOINT[a], JOINT[b]
         color = _shade(app.body_color, app.right_shade) if right else tuple(app.body_color)
@@ -62,7 +62,8 @@ def draw_figure(frame: np.ndarray, xy: np.ndarray, depth: np.ndarray, app: Appea
     mask = Image.new("L", (big, big), 0)
     draws = (ImageDraw.Draw(paint), ImageDraw.Draw(mask))
     for _, kind, points, width, color in sorted(parts, key=lambda part: part[0]):
-        for draw, fill in zip(draws, (color, 255)):
+        fills: tuple[tuple[int, ...] | int, ...] = (color, 255)
+        for draw, fill in zip(draws, fills):
             if kind == "head":
                 (c,) = points
                 draw.ellipse([c[0] - width, c[1] - width, c[0] + width, c[1] + width], fill=fill)

@@ -50,7 +50,11 @@ def forward_kinematics(pose: np.ndarray) -> np.ndarray:
     """Joint positions (len(JOINTS), 3) of a pose (NUM_BONES, 2), feet on the ground (lowest ankle at y = 0)."""
     pose = np.asarray(pose, dtype=np.float64)
     b = {name: pose[k] for k, name in enumerate(BONES)}
-    torso = bone_direction(*b["torso"])
+
+    def direction(bone: str, side: float = 1.0) -> np.ndarray:
+        return bone_direction(b[bone][0], b[bone][1], side)
+
+    torso = direction("torso")
     # The shoulder and hip axes stay perpendicular to a torso leaning sideways (theta) in the frontal plane.
     across = np.array([np.cos(np.radians(b["torso"][0])), -np.sin(np.radians(b["torso"][0])), 0.0])
     p = {"pelvis": np.zeros(3)}
@@ -58,11 +62,11 @@ def forward_kinematics(pose: np.ndarray) -> np.ndarray:
     p["head"] = p["neck"] + HEAD_OFFSET * torso
     for prefix, side in (("l", 1.0), ("r", -1.0)):
         p[f"{prefix}_shoulder"] = p["neck"] + side * SHOULDER_HALF_WIDTH * across
-        p[f"{prefix}_elbow"] = p[f"{prefix}_shoulder"] + UPPER_ARM * bone_direction(*b[f"{prefix}_upper_arm"], side)
-        p[f"{prefix}_wrist"] = p[f"{prefix}_elbow"] + FOREARM * bone_direction(*b[f"{prefix}_forearm"], side)
+        p[f"{prefix}_elbow"] = p[f"{prefix}_shoulder"] + UPPER_ARM * direction(f"{prefix}_upper_arm", side)
+        p[f"{prefix}_wrist"] = p[f"{prefix}_elbow"] + FOREARM * direction(f"{prefix}_forearm", side)
         p[f"{prefix}_hip"] = p["pelvis"] + side * HIP_HALF_WIDTH * np.array([1.0, 0.0, 0.0])
-        p[f"{prefix}_knee"] = p[f"{prefix}_hip"] + THIGH * bone_direction(*b[f"{prefix}_thigh"], side)
-        p[f"{prefix}_ankle"] = p[f"{prefix}_knee"] + SHIN * bone_direction(*b[f"{prefix}_shin"], side)
+        p[f"{prefix}_knee"] = p[f"{prefix}_hip"] + THIGH * direction(f"{prefix}_thigh", side)
+        p[f"{prefix}_ankle"] = p[f"{prefix}_knee"] + SHIN * direction(f"{prefix}_shin", side)
     joints = np.stack([p[name] for name in JOINTS])
     joints[:, 1] -= min(joints[JOINT["l_ankle"], 1], joints[JOINT["r_ankle"], 1])
     return joints

@@ -1,18 +1,25 @@
-"""Reading embedding folders written by `gtalign embed` (see docs/architecture.md, "Embedding files").
+"""The embeddings file format, read and written here only (docs/architecture.md, "Embedding files").
 
-An `EmbeddingSet` is a list of `VideoEmbedding`s (per-frame embeddings `(T, D)` of one video with its class,
-split, per-frame labels and meta) that the protocols split by `split` and group by class.
+A folder with one `<file_name(id)>` `.npy` (float32 `(num_frames, D)`) per video and `index.json`
+(`{"format": FORMAT, "version": VERSION, "dim", "checkpoint", "dataset", "videos": [index_entry, ...]}`), written
+by `gtalign embed`, the demo and `gtalign retrieve`'s index, read by `gtalign evaluate` and the apps. An
+`EmbeddingSet` is a list of `VideoEmbedding`s (per-frame embeddings `(T, D)` of one video with its class, split,
+per-frame labels and meta) that the protocols split by `split` and group by class.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
-from gtalign.errors import GtalignError, check_finite
-from gtalign.io import read_json
+from gtalign.checks import check_finite
+from gtalign.data.manifest import VideoEntry
+from gtalign.errors import GtalignError
+from gtalign.io import read_json, write_json
 
 FORMAT = "gtalign-embeddings"
 VERSION = 1
@@ -36,6 +43,12 @@ class VideoEmbedding:
     @property
     def num_frames(self) -> int:
         return int(self.emb.shape[0])
+
+    def phase_labels(self) -> np.ndarray:
+        """`labels`, for a video that has them (a GtalignError naming the video otherwise)."""
+        if self.labels is None:
+            raise GtalignError(f"video {self.id!r} has no per-frame phase labels")
+        return self.labels
 
 
 @dataclass
@@ -126,3 +139,28 @@ def load_embeddings(path: str | Path) -> EmbeddingSet:
         raise GtalignError(f"{index_path} lists no videos")
     return EmbeddingSet(videos, checkpoint=str(data.get("checkpoint") or ""), dataset=str(data.get("dataset") or ""),
                         root=root)
+
+
+def file_name(video_id: str) -> str:
+    """A file name for a video id: the id itself when it is safe, else a cleaned id with a short hash."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", video_id)
+    if safe == video_id and not video_id.startswith("."):
+        return f"{video_id}.npy"
+    return f"{safe.lstrip('.')}-{hashlib.sha1(video_id.encode()).hexdigest()[:8]}.npy"
+
+
+def index_entry(entry: VideoEntry, name: str, num_frames: int, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `index.json` item of one video embedded into the file `name` (`meta` default: the entry's)."""
+    labels = None if entry.labels is None else [int(x) for x in entry.labels]
+    return {"id": entry.id, "file": name, "class": entry.class_name, "split": entry.split, "num_frames": num_frames,
+            "fps": float(entry.fps), "labels": labels, "meta": entry.meta if meta is None else meta}
+
+
+def write_index(out_dir: Path, videos: list[dict[str, Any]], dim: int, checkpoint: str, dataset: str,
+                **extra: Any) -> Path:
+    """Write `index.json` of an embedding folder (`videos`: `index_entry` items, `extra`: more top-level keys);
+    returns its path."""
+    index = Path(out_dir) / "index.json"
+    write_json(index, {"format": FORMAT, "version": VERSION, "dim": dim, "checkpoint": checkpoint,
+                       "dataset": dataset, **extra, "videos": videos})
+    return index
