@@ -189,3 +189,45 @@ def test_state_dict_and_pickle_round_trips_give_the_same_value(name):
     torch.testing.assert_close(copy(embs, **extras(embs)), expected, rtol=1e-12, atol=0)
     if not any(True for _ in first.parameters()):
         torch.testing.assert_close(other(embs, **extras(embs)), expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(available()))
+def test_a_loss_checks_its_inputs_once_and_the_ops_it_calls_do_not_again(name, monkeypatch):
+    """Validation happens at the public boundary: the loss checks `embs` (one device sync); the costs and DP it runs
+    on them are called with `validate=False`."""
+    import importlib
+
+    import gtalign.checks
+
+    checked = []
+
+    def counting(name, value):
+        checked.append(name)
+        gtalign.checks.check_finite(name, value)
+
+    for module in ("gtalign.losses.base", "gtalign.ops.costs", "gtalign.ops.dtw", "gtalign.ops.drop_dtw"):
+        monkeypatch.setattr(importlib.import_module(module), "check_finite", counting)  # ops re-exports names
+    embs = F.normalize(torch.randn(4, 20, DIM, generator=torch.Generator().manual_seed(0)), dim=-1)
+    build(name)(embs, torch.tensor([20, 17, 20, 12]), **extras(embs))
+    assert checked == ["embs"]
+
+
+def test_ops_validate_by_default_and_skip_only_the_value_checks_when_told():
+    from gtalign.ops import contrastive_cost, drop_dtw, smooth_dtw
+
+    cost = torch.rand(2, 5, 6)
+    cost[1, 2, 3] = float("nan")
+    with pytest.raises(GtalignError, match="NaN/Inf"):
+        smooth_dtw(cost)
+    with pytest.raises(GtalignError, match="NaN/Inf"):
+        drop_dtw(cost, 1.0, 1.0)
+    assert torch.isnan(smooth_dtw(cost, validate=False)[1])  # what goes in comes out: the caller's to check
+    assert torch.isfinite(smooth_dtw(cost, validate=False)[0])
+    with pytest.raises(GtalignError, match="shape"):  # shapes are checked either way (no sync needed)
+        smooth_dtw(torch.rand(5), validate=False)
+    x = torch.randn(5, 3)
+    x[0, 0] = float("inf")
+    with pytest.raises(GtalignError, match="x contains 1 NaN/Inf"):
+        contrastive_cost(x, torch.randn(4, 3))
+    with pytest.raises(GtalignError, match="feature size"):
+        contrastive_cost(x, torch.randn(4, 2), validate=False)

@@ -84,10 +84,11 @@ class D3TWLoss(FrameLoss):
 
     def _scores(self, pairs: Pairs) -> torch.Tensor:
         if self.cost == "contrastive":
-            cost = contrastive_cost(pairs.x, pairs.y, self.gamma_f, lengths=pairs.len_x)
+            cost = contrastive_cost(pairs.x, pairs.y, self.gamma_f, lengths=pairs.len_x, validate=False)
         else:
-            cost = (sqeuclidean_cost if self.cost == "sqeuclidean" else cosine_cost)(pairs.x, pairs.y)
-        return smooth_dtw(cost, self.gamma, "min_gamma", lengths=(pairs.len_x, pairs.len_y), backend=self.backend)
+            cost = (sqeuclidean_cost if self.cost == "sqeuclidean" else cosine_cost)(pairs.x, pairs.y, validate=False)
+        return smooth_dtw(cost, self.gamma, "min_gamma", lengths=(pairs.len_x, pairs.len_y), backend=self.backend,
+                          validate=False)
 
     def compute(self, embs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         pairs = gather_pairs(embs, lengths, self.pairing)

@@ -76,4 +76,5 @@ class DropDTWLoss(FrameLoss):
     def compute(self, embs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         pairs = gather_pairs(F.normalize(embs, dim=-1), lengths, self.pairing)
         cost, drop_x, drop_y = drop_costs(pairs.x, pairs.y, pairs.len_x, pairs.len_y, self.keep, self.temperature)
-        return drop_dtw(cost, drop_x, drop_y, self.gamma, self.relaxation, (pairs.len_x, pairs.len_y)).mean()
+        return drop_dtw(cost, drop_x, drop_y, self.gamma, self.relaxation, (pairs.len_x, pairs.len_y),
+                        validate=False).mean()

@@ -58,9 +58,10 @@ class GTALoss(FrameLoss):
 
     def _dtw(self, pairs: Pairs, whole_table: bool) -> torch.Tensor:
         """smoothDTW of the contrastive costs: ``(P,)`` scores, or ``(P, T+1, T+1)`` tables."""
-        cost = contrastive_cost(pairs.x, pairs.y, self.gamma_f, lengths=pairs.len_x)
+        cost = contrastive_cost(pairs.x, pairs.y, self.gamma_f, lengths=pairs.len_x, validate=False)
         dtw = smooth_dtw_table if whole_table else smooth_dtw
-        return dtw(cost, self.gamma_s, self.relaxation, lengths=(pairs.len_x, pairs.len_y), backend=self.backend)
+        return dtw(cost, self.gamma_s, self.relaxation, lengths=(pairs.len_x, pairs.len_y), backend=self.backend,
+                   validate=False)
 
     def compute(self, embs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         pairs = gather_pairs(embs, lengths, self.pairing)

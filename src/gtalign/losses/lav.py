@@ -22,7 +22,7 @@ def contrastive_idm(embs: torch.Tensor, steps: torch.Tensor, lengths: torch.Tens
     """
     mask = frame_mask(lengths, embs.shape[1])
     valid = mask[:, :, None] & mask[:, None, :]
-    dist = sqeuclidean_cost(embs, embs)
+    dist = sqeuclidean_cost(embs, embs, validate=False)
     s = steps.to(embs.dtype)
     gap = (s[:, :, None] - s[:, None, :]).abs()
     first = s[:, 0]
@@ -64,8 +64,8 @@ class LAVLoss(FrameLoss):
         e = F.normalize(embs, dim=-1)
         first, second = pair_indices(e.shape[0], self.pairing, e.device)
         pairs = Pairs(e[first], e[second], lengths[first], lengths[second])
-        sdtw = smooth_dtw(sqeuclidean_cost(pairs.x, pairs.y), self.gamma, "min_gamma",
-                          lengths=(pairs.len_x, pairs.len_y), backend=self.backend)
+        sdtw = smooth_dtw(sqeuclidean_cost(pairs.x, pairs.y, validate=False), self.gamma, "min_gamma",
+                          lengths=(pairs.len_x, pairs.len_y), backend=self.backend, validate=False)
         idm = contrastive_idm(e, steps, lengths, self.window, self.margin)
         frames = (lengths[first] + lengths[second]).to(e.dtype) / 2
         return ((sdtw + self.alpha * (idm[first] + idm[second])) / frames).mean()

@@ -36,7 +36,8 @@ class SoftDTWLoss(FrameLoss):
     def compute(self, embs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         pairs = gather_pairs(embs, lengths, self.pairing)
         if self.divergence:
-            return soft_dtw_divergence(pairs.x, pairs.y, self.gamma, (pairs.len_x, pairs.len_y), self.backend).mean()
-        cost = sqeuclidean_cost(pairs.x, pairs.y)
+            return soft_dtw_divergence(pairs.x, pairs.y, self.gamma, (pairs.len_x, pairs.len_y), self.backend,
+                                       validate=False).mean()
+        cost = sqeuclidean_cost(pairs.x, pairs.y, validate=False)
         return smooth_dtw(cost, self.gamma, "min_gamma", lengths=(pairs.len_x, pairs.len_y),
-                          backend=self.backend).mean()
+                          backend=self.backend, validate=False).mean()

@@ -16,9 +16,11 @@ from gtalign.ops.dtw import smooth_dtw
 
 
 def soft_dtw_divergence(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0,
-                        lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+                        lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
+                        validate: bool = True) -> torch.Tensor:
     """``D(x, y)`` of each pair: ``x (B, N, D)``, ``y (B, M, D)`` (or unbatched ``(N, D)``, ``(M, D)``) -> ``(B,)``
-    (or a scalar). ``lengths=(len_x, len_y)`` for padded batches. Differentiable w.r.t. both inputs."""
+    (or a scalar). ``lengths=(len_x, len_y)`` for padded batches. Differentiable w.r.t. both inputs. ``validate``:
+    check x and y (finite) and their cost (no overflow) once; False where the caller has checked them."""
     unbatched = x.dim() == 2
     if unbatched:
         x, y = x[None], y[None]
@@ -27,8 +29,8 @@ def soft_dtw_divergence(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0,
     if lengths is not None:
         len_x, len_y = (torch.as_tensor(t, device=x.device) for t in lengths)
         xy_len, xx_len, yy_len = (len_x, len_y), (len_x, len_x), (len_y, len_y)
-    xy = smooth_dtw(sqeuclidean_cost(x, y), gamma, "min_gamma", xy_len, backend)
-    xx = smooth_dtw(sqeuclidean_cost(x, x), gamma, "min_gamma", xx_len, backend)
-    yy = smooth_dtw(sqeuclidean_cost(y, y), gamma, "min_gamma", yy_len, backend)
+    xy = smooth_dtw(sqeuclidean_cost(x, y, validate), gamma, "min_gamma", xy_len, backend, validate=validate)
+    xx = smooth_dtw(sqeuclidean_cost(x, x, False), gamma, "min_gamma", xx_len, backend, validate=False)
+    yy = smooth_dtw(sqeuclidean_cost(y, y, False), gamma, "min_gamma", yy_len, backend, validate=False)
     out = xy - 0.5 * (xx + yy)
     return out[0] if unbatched else out

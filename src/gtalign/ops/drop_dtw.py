@@ -38,7 +38,7 @@ from gtalign.ops.dtw import _check_cost, _check_lengths
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation, min_gamma, smooth_min
 
 
-def _check_drops(name: str, drop, batch: int, frames: int, like: torch.Tensor) -> torch.Tensor:
+def _check_drops(name: str, drop, batch: int, frames: int, like: torch.Tensor, validate: bool) -> torch.Tensor:
     """``drop`` as ``(B, frames)`` on ``like``'s device and dtype: a number, ``(frames,)``, ``(B, frames)`` or None
     (+inf: that sequence keeps every frame)."""
     if drop is None:
@@ -51,19 +51,20 @@ def _check_drops(name: str, drop, batch: int, frames: int, like: torch.Tensor) -
     elif tuple(t.shape) != (batch, frames):
         raise GtalignError(f"{name} must be a number, ({frames},) or ({batch}, {frames}) drop costs, "
                            f"got {describe(drop)}")
-    check_finite(name, t)
+    if validate:
+        check_finite(name, t)
     return t
 
 
-def _prepare(cost, drop_x, drop_y, lengths):
-    cost = _check_cost(cost)
+def _prepare(cost, drop_x, drop_y, lengths, validate: bool = True):
+    cost = _check_cost(cost, validate)
     if cost.dtype not in (torch.float32, torch.float64):
         cost = cost.float()
     unbatched = cost.dim() == 2
     cost = cost.unsqueeze(0) if unbatched else cost
     batch, n, m = cost.shape
-    dx = _check_drops("drop_x", drop_x, batch, n, cost)
-    dy = _check_drops("drop_y", drop_y, batch, m, cost)
+    dx = _check_drops("drop_x", drop_x, batch, n, cost, validate)
+    dy = _check_drops("drop_y", drop_y, batch, m, cost, validate)
     len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
     return cost, dx, dy, len_x, len_y, unbatched
 
@@ -76,7 +77,7 @@ def _softmin(candidates: list[torch.Tensor], gamma: float, relaxation: str) -> t
 
 
 def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
-             lengths: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+             lengths: Sequence[torch.Tensor] | None = None, validate: bool = True) -> torch.Tensor:
     """The Drop-DTW score of each pair (module docstring), differentiable w.r.t. ``cost`` and the drop costs.
 
     Args:
@@ -86,12 +87,13 @@ def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, r
         gamma: ``gamma >= 0``; 0 gives the hard minimum.
         relaxation: ``"smoothmin"`` (GTA's, default), ``"min_gamma"`` (log-sum-exp) or ``"hard"``.
         lengths: optional ``(len_x, len_y)``, two ``(B,)`` integer tensors for padded batches.
+        validate: check that the costs are finite (a device sync each); False where the caller has.
     Returns:
         ``(B,)`` scores (a scalar for an unbatched cost), in float32 or float64 as the cost.
     """
     gamma = check_gamma(gamma)
     relaxation = "hard" if gamma == 0 else check_relaxation(relaxation)
-    cost, dx, dy, len_x, len_y, unbatched = _prepare(cost, drop_x, drop_y, lengths)
+    cost, dx, dy, len_x, len_y, unbatched = _prepare(cost, drop_x, drop_y, lengths, validate)
     batch, n, m = cost.shape
     inf = math.inf
     padded = torch.full((batch, n + 1, m + 1), inf, dtype=cost.dtype, device=cost.device)

@@ -78,7 +78,7 @@ class _SmoothDTW(torch.autograd.Function):
         return grad_cost, None, None, None, None, None, None
 
 
-def _check_cost(cost) -> torch.Tensor:
+def _check_cost(cost, validate: bool = True) -> torch.Tensor:
     if not isinstance(cost, torch.Tensor) or not cost.is_floating_point():
         raise GtalignError(f"cost must be a floating-point torch.Tensor of shape (N, M) or (B, N, M), "
                            f"got {describe(cost)}")
@@ -86,6 +86,8 @@ def _check_cost(cost) -> torch.Tensor:
         raise GtalignError(f"cost must have shape (N, M) or (B, N, M), got {describe(cost)}")
     if cost.numel() == 0:
         raise GtalignError(f"cost must be non-empty (B, N, M >= 1), got {describe(cost)}")
+    if not validate:  # the value checks below cost a device sync each
+        return cost
     check_finite("cost", cost)
     # the DP sums costs along paths of up to N + M cells: finite costs near the dtype's largest value overflow to
     # inf there and come back as NaN (half precision is computed in float32)
@@ -118,8 +120,8 @@ def _check_lengths(lengths, batch: int, n: int, m: int, device) -> tuple[torch.T
     return out[0], out[1]
 
 
-def _run(cost, gamma, relaxation, lengths, backend, table: bool) -> torch.Tensor:
-    cost = _check_cost(cost)
+def _run(cost, gamma, relaxation, lengths, backend, table: bool, validate: bool = True) -> torch.Tensor:
+    cost = _check_cost(cost, validate)
     gamma = check_gamma(gamma)
     relaxation = check_relaxation(relaxation)
     if gamma == 0:
@@ -128,7 +130,7 @@ def _run(cost, gamma, relaxation, lengths, backend, table: bool) -> torch.Tensor
         gamma = 1.0  # unused by the hard minimum; keeps the kernels free of 1/0
     impl = _pick_backend(backend, cost.device)
     if cost.dtype not in (torch.float32, torch.float64):  # half precision: computed in float32
-        return _run(cost.float(), gamma, relaxation, lengths, backend, table).to(cost.dtype)
+        return _run(cost.float(), gamma, relaxation, lengths, backend, table, validate=False).to(cost.dtype)
     unbatched = cost.dim() == 2
     batch_cost = cost.unsqueeze(0) if unbatched else cost
     batch, n, m = batch_cost.shape
@@ -138,7 +140,8 @@ def _run(cost, gamma, relaxation, lengths, backend, table: bool) -> torch.Tensor
 
 
 def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
-               lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+               lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
+               validate: bool = True) -> torch.Tensor:
     """The DTW alignment score ``R[len_x, len_y]`` of each pair.
 
     Args:
@@ -147,32 +150,36 @@ def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = 
         relaxation: ``"smoothmin"`` (GTA, default), ``"min_gamma"`` (soft-DTW / D3TW) or ``"hard"``.
         lengths: optional ``(len_x, len_y)``, two ``(B,)`` integer tensors for padded batches.
         backend: ``"auto"``, ``"numba"`` (CPU) or ``"torch"`` (any device).
+        validate: check that the cost is finite and cannot overflow along a path (a device sync each); False
+            where the caller has checked what the cost is made from (the losses check their embeddings).
     Returns:
         ``(B,)`` scores, or a scalar for an unbatched cost. Differentiable with respect to ``cost``.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, table=False)
+    return _run(cost, gamma, relaxation, lengths, backend, table=False, validate=validate)
 
 
 def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
-                     lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+                     lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
+                     validate: bool = True) -> torch.Tensor:
     """The whole DTW table ``R``, differentiable with respect to every cell.
 
     Arguments as for :func:`smooth_dtw`. Returns ``(B, N+1, M+1)`` (or ``(N+1, M+1)``) with ``R[:, 0, 0] = 0``
     and ``+inf`` on the border (row 0 and column 0) and on padded cells (``i > len_x`` or ``j > len_y``);
     gradients arriving at those cells are ignored.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, table=True)
+    return _run(cost, gamma, relaxation, lengths, backend, table=True, validate=validate)
 
 
 def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
-                   lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto") -> torch.Tensor:
+                   lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
+                   validate: bool = True) -> torch.Tensor:
     """The expected alignment matrix: the gradient of :func:`smooth_dtw`'s score with respect to the cost.
 
     Arguments as for :func:`smooth_dtw`. Returns ``(B, N, M)`` (or ``(N, M)``), zero on padded cells; for
     ``"hard"`` it is the 0/1 matrix of the optimal path. Not differentiable itself.
     """
     with torch.enable_grad():
-        leaf = _check_cost(cost).detach().requires_grad_(True)
-        score = smooth_dtw(leaf, gamma, relaxation, lengths, backend)
+        leaf = _check_cost(cost, validate).detach().requires_grad_(True)
+        score = smooth_dtw(leaf, gamma, relaxation, lengths, backend, validate=False)
         (grad,) = torch.autograd.grad(score.sum(), leaf)
     return grad
