@@ -1,6 +1,6 @@
 """Forward + backward time of every loss at B=4, T=20, D=128 (the published setting) and B=8, T=64.
 
-GTA is also timed against a cell-by-cell implementation of the same formulas (tests/losses/losses_reference.py,
+GTA is also timed against a cell-by-cell implementation of the same formulas (tests/_helpers/loss_reference.py,
 float64 autograd, one DTW cell at a time as the published code fills its table). Targets (issue #3): GTA's
 whole loss under 10 ms at B=4, T=20 on 2 CPU cores, and within 2x of TCC's time at B=8, T=64.
 
@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from gtalign.io import atomic_write_text
 from gtalign.losses import available, create
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "losses"))
-import losses_reference  # noqa: E402  (the independent cell-by-cell reference of the tests)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests._helpers import loss_reference  # noqa: E402  (the independent cell-by-cell reference of the tests)
 
 SETTINGS = ((4, 20), (8, 64))
 DIM = 128
@@ -64,7 +64,7 @@ def loss_fn(name: str, frames: int):
 
 def reference_fn(batch: int):
     pairs = [(0, j) for j in range(1, batch)]
-    return lambda embs: losses_reference.gta_loss(list(embs), pairs)
+    return lambda embs: loss_reference.gta_loss(list(embs), pairs)
 
 
 def machine() -> str:

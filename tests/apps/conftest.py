@@ -4,10 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
-from apps_helpers import needs_weights
 
-torch.set_num_threads(1)
+from tests._helpers.apps import needs_weights
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,11 @@ import re
 
 import numpy as np
 import pytest
-from apps_helpers import PixelEncoder, nearest_frame, write_coded
 
 from gtalign.apps.align import CSV_COLUMNS, align_videos
 from gtalign.apps.inputs import open_videos
 from gtalign.data.video import probe_video
+from tests._helpers.apps import PixelEncoder, nearest_frame, write_coded
 
 FPS_A, FPS_B = 20.0, 30.0
 U_A = np.interp(np.linspace(0, 1, 40), [0, 0.4, 1], [0, 0.7, 1])                     # fast, then slow

@@ -1,19 +1,10 @@
 """Alignment of embeddings with a known time warp: hard path, soft alignment, matched span, best matches."""
 import numpy as np
 import pytest
-from apps_helpers import embed_u, nearest_frame
 
 from gtalign.apps.alignment import align_embeddings, matched_span
 from gtalign.errors import GtalignError
-
-
-def warp(n: int, knots_t, knots_u) -> np.ndarray:
-    """Canonical times of n frames, piecewise linear through (t, u) knots (t in [0, 1])."""
-    return np.interp(np.linspace(0, 1, n), knots_t, knots_u)
-
-
-U_A = warp(60, [0, 0.3, 0.5, 1], [0, 0.5, 0.6, 1])                  # fast, slow, medium
-U_B = warp(95, [0, 0.2, 0.35, 0.8, 1], [0, 0.15, 0.15, 0.9, 1])     # slow start, a pause, fast
+from tests._helpers.apps import U_A, U_B, embed_u, nearest_frame
 
 
 @pytest.mark.parametrize("soft", [False, True])

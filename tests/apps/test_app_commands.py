@@ -104,9 +104,8 @@ def test_bad_input_gives_clear_errors(tmp_path, capsys, synth, tiny_checkpoint):
 
 
 def test_index_of_another_network_is_refused(tmp_path, capsys, synth, synth_manifest, tiny_checkpoint):
-    from apps_helpers import PixelEncoder
-
     from gtalign.apps.retrieve import build_index
+    from tests._helpers.apps import PixelEncoder
 
     build_index(PixelEncoder(), synth, tmp_path / "index", progress=False)
     code, _, err = run(capsys, "retrieve", "--query", f"{synth.entries[0].path}:0", "--corpus", synth_manifest,
@@ -115,7 +114,7 @@ def test_index_of_another_network_is_refused(tmp_path, capsys, synth, synth_mani
 
 
 def test_align_fit_trains_on_the_videos_and_with_dirs(tmp_path, capsys, synth, synth_manifest):
-    from apps_helpers import needs_weights
+    from tests._helpers.apps import needs_weights
 
     needs_weights()
     a, b = synth.entries[0], synth.entries[1]
@@ -165,10 +164,9 @@ def test_checkpoint_encoder_equals_embed_video(synth, tiny_checkpoint):
 
 
 def test_transfer_audio_command(tmp_path, capsys, tiny_checkpoint):
-    from apps_helpers import coded_frames, write_coded
-
     from gtalign.apps.audio import read_audio, write_video_with_audio
     from gtalign.data.video import probe_video
+    from tests._helpers.apps import coded_frames, write_coded
 
     rate, fps_a = 8000, 20.0
     u_a = np.linspace(0, 1, 30)

@@ -5,12 +5,12 @@ different-action pairs z = 0.0-0.9. The assertions leave a margin around those n
 """
 import numpy as np
 import pytest
-from apps_helpers import needs_weights, warp_frame_error
 
 from gtalign.apps.alignment import align_embeddings
 from gtalign.apps.encoders import ImagenetEncoder
 from gtalign.apps.sameness import sameness_test
 from gtalign.data import open_source
+from tests._helpers.apps import needs_weights, warp_frame_error
 
 
 @pytest.fixture(scope="module")

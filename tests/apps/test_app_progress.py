@@ -1,9 +1,9 @@
 """Action progress from the alignment to a reference."""
 import numpy as np
-from apps_helpers import embed_u
 
 from gtalign.apps.alignment import align_embeddings
 from gtalign.apps.progress import progress_from_alignment, write_progress
+from tests._helpers.apps import embed_u
 
 
 def test_progress_follows_canonical_time(tmp_path):

@@ -2,10 +2,10 @@
 import re
 
 import pytest
-from apps_helpers import needs_weights
 
 from gtalign.cli import main
 from gtalign.data import open_source
+from tests._helpers.apps import needs_weights
 
 pytestmark = pytest.mark.slow
 

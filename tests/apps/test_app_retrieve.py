@@ -1,13 +1,13 @@
 """Retrieval: nearest frames against a brute-force search, same phase on videos with known warps, index reuse."""
 import numpy as np
 import pytest
-from apps_helpers import PixelEncoder, write_coded
 
 from gtalign.apps.retrieve import build_index, nearest_frames
 from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
+from tests._helpers.apps import PixelEncoder, write_coded
 
 PHASES = 4
 

@@ -1,10 +1,9 @@
 """The same-process test: the real alignment against time-shuffled B."""
 import numpy as np
-from apps_helpers import embed_u
-from test_app_alignment import U_A, U_B
 
 from gtalign.apps.alignment import align_embeddings, cost_matrix
 from gtalign.apps.sameness import path_mean_cost, sameness_test
+from tests._helpers.apps import U_A, U_B, embed_u
 
 
 def test_same_process_is_recognised():

@@ -17,7 +17,6 @@ import csv
 
 import numpy as np
 import pytest
-from apps_helpers import needs_weights, warp_frame_error
 
 from gtalign.apps.alignment import align_embeddings
 from gtalign.apps.encoders import CheckpointEncoder
@@ -28,6 +27,7 @@ from gtalign.data.source import VideoSource
 from gtalign.data.synth import sample_spec
 from gtalign.data.synth.timeline import sample_warp
 from gtalign.data.video import write_video
+from tests._helpers.apps import needs_weights, warp_frame_error
 
 pytestmark = pytest.mark.slow
 

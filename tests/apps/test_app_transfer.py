@@ -1,12 +1,12 @@
 """Transfer of per-frame arrays and audio through an alignment with a known warp."""
 import numpy as np
 import pytest
-from apps_helpers import embed_u
 
 from gtalign.apps.alignment import align_embeddings
 from gtalign.apps.audio import read_audio, retime_audio, write_video_with_audio
 from gtalign.apps.transfer import audio_time_map, read_track, transfer_track, write_track
 from gtalign.errors import GtalignError
+from tests._helpers.apps import embed_u
 
 U_A = np.linspace(0, 1, 40)
 WARP = np.r_[0:8, 8, 8, 8, 9:20, 23:33, 33:40:2]  # B frame j shows A frame WARP[j]: a hold, a skip, a fast end

@@ -18,11 +18,6 @@ from gtalign.data.augment import (
 from gtalign.errors import GtalignError
 
 
-@pytest.fixture(autouse=True)
-def _few_threads():
-    torch.set_num_threads(1)
-
-
 def _video(n=3, h=24, w=32, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (n, h, w, 3), dtype=np.uint8)
 

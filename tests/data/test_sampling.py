@@ -24,11 +24,6 @@ from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 
 
-@pytest.fixture(autouse=True)
-def _few_threads():
-    torch.set_num_threads(1)
-
-
 class CountingSource(VideoSource):
     """Videos of the given lengths; frame j of any video is a constant image of value j; reads are recorded."""
 

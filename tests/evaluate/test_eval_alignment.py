@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from eval_helpers import video
 
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_alignment
 from gtalign.evaluate.alignment import path_to_mapping, true_correspondence
+from tests._helpers.evaluate import video
 
 
 def reference_dtw_path(cost: np.ndarray) -> np.ndarray:

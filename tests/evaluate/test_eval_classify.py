@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
-from eval_helpers import separable_set, video
 from scipy import stats
 
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_fewshot, evaluate_svm
 from gtalign.evaluate.classify import fraction_of_videos, mean_ci95, sample_episodes, svm_accuracy
 from gtalign.evaluate.labels import GlobalLabels
+from tests._helpers.evaluate import separable_set, video
 
 
 def test_separable_labels_give_full_accuracy_at_every_fraction(rng):

@@ -2,12 +2,12 @@ import json
 import os
 
 import pytest
-from eval_helpers import separable_set, write_folder
 
 from gtalign.cli import main
 from gtalign.errors import GtalignError
 from gtalign.evaluate import load_embeddings, run_protocols, runner
 from gtalign.evaluate.runner import dataset_label, ensure_embeddings, method_name
+from tests._helpers.evaluate import separable_set, write_folder
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 import pytest
-from eval_helpers import separable_set, write_folder
 
 from gtalign.errors import GtalignError
 from gtalign.evaluate import load_embeddings
+from tests._helpers.evaluate import separable_set, write_folder
 
 
 def test_folder_round_trip(tmp_path, rng):

@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
-from eval_helpers import video
 from scipy.spatial.distance import cdist
 from scipy.stats import kendalltau
 
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_kendall
 from gtalign.evaluate.neighbours import nearest_frames, pairwise_distances
+from tests._helpers.evaluate import video
 
 
 def scipy_loop_tau(embs, stride, metric):

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from eval_helpers import video
 
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_progression
 from gtalign.evaluate.labels import phase_progress, phase_segments
+from tests._helpers.evaluate import video
 
 
 def test_phase_segments_and_progress_by_hand():

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from eval_helpers import separable_set, video
 
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, evaluate_retrieval
 from gtalign.evaluate.retrieval import precision_and_ap
+from tests._helpers.evaluate import separable_set, video
 
 
 def test_precision_and_ap_by_hand():

@@ -1,5 +1,4 @@
 """soft-DTW, D3TW*, TCN, Shuffle & Learn and SpeedNet against direct implementations of their definitions."""
-import losses_reference as ref
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,6 +7,7 @@ from torch import nn
 from gtalign.losses import create
 from gtalign.losses.d3tw import drop_portion
 from gtalign.losses.sampling import Sampler
+from tests._helpers import loss_reference as ref
 
 
 def randn(*shape, seed=0):

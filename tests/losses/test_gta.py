@@ -1,11 +1,11 @@
-"""GTA equals the published implementation (cell-by-cell reference in losses_reference.py)."""
-import losses_reference as ref
+"""GTA equals the published implementation (cell-by-cell reference in tests/_helpers/loss_reference.py)."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from gtalign.losses import GTALoss, create
+from tests._helpers import loss_reference as ref
 
 
 def unit(shape, seed, dtype=torch.float32):

@@ -8,9 +8,9 @@ towards them (docs/losses.md).
 import numpy as np
 import pytest
 import torch
-from losses_data import Embedder, alignment_tau, random_curve, with_distractors
 
 from gtalign.losses import create
+from tests._helpers.loss_data import Embedder, alignment_tau, random_curve, with_distractors
 
 STEPS = {"gta": 60, "d3tw": 60, "tcc": 60, "tcn": 60}
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from losses_data import shuffle_one, warped_copies
 
 from gtalign.errors import GtalignError
 from gtalign.losses import available, create
+from tests._helpers.loss_data import shuffle_one, warped_copies
 
 DIM = 16
 OPTIONS = {"sal": dict(dim=DIM, seed=0), "speednet": dict(dim=DIM, seed=0), "d3tw": dict(seed=0),

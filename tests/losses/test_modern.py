@@ -1,12 +1,12 @@
 """SCL (CARL), LAV and Drop-DTW: value and gradient against the cell-by-cell references, and what each must do."""
 from __future__ import annotations
 
-import losses_reference as ref
 import pytest
 import torch
 import torch.nn.functional as F
 
 from gtalign.losses import create
+from tests._helpers import loss_reference as ref
 
 
 def _videos(seed: int, batch: int = 3, frames: int = 6, dim: int = 5):

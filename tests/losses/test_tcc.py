@@ -1,10 +1,10 @@
-"""TCC equals its paper's equations (frame-by-frame reference in losses_reference.py)."""
-import losses_reference as ref
+"""TCC equals its paper's equations (frame-by-frame reference in tests/_helpers/loss_reference.py)."""
 import pytest
 import torch
 
 from gtalign.errors import GtalignError
 from gtalign.losses import TCCLoss
+from tests._helpers import loss_reference as ref
 
 
 def randn(*shape, seed=0):

@@ -11,11 +11,6 @@ from gtalign.models.install_weights import MOBILENET_V2_FILE
 from gtalign.models.weights import weights_dir
 
 
-@pytest.fixture(autouse=True)
-def _few_threads():
-    torch.set_num_threads(1)
-
-
 @pytest.fixture
 def mobilenet_weights() -> Path:
     path = weights_dir() / MOBILENET_V2_FILE

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
-from dtw_reference import reference_table
 
 from gtalign.errors import GtalignError
 from gtalign.ops import contrastive_cost, smooth_dtw, smooth_dtw_table, soft_alignment
+from tests._helpers.dtw_reference import reference_table
 
 BACKENDS = ["numba", "torch"]
 RELAXATIONS = ["smoothmin", "min_gamma", "hard"]

@@ -5,14 +5,8 @@ import csv
 from pathlib import Path
 
 import pytest
-import torch
 
 from gtalign.train.config import Config, load_config
-
-
-@pytest.fixture(autouse=True)
-def _few_threads():
-    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -73,3 +73,12 @@ def embed_u(u: np.ndarray) -> np.ndarray:
     k = np.arange(1, 4)
     e = np.concatenate([np.cos(np.pi * np.outer(u, k)), np.sin(np.pi * np.outer(u, k))], axis=1)
     return (e / np.linalg.norm(e, axis=1, keepdims=True)).astype(np.float32)
+
+
+def warp(n: int, knots_t, knots_u) -> np.ndarray:
+    """Canonical times of n frames, piecewise linear through (t, u) knots (t in [0, 1])."""
+    return np.interp(np.linspace(0, 1, n), knots_t, knots_u)
+
+
+U_A = warp(60, [0, 0.3, 0.5, 1], [0, 0.5, 0.6, 1])                  # fast, slow, medium
+U_B = warp(95, [0, 0.2, 0.35, 0.8, 1], [0, 0.15, 0.15, 0.9, 1])     # slow start, a pause, fast
