@@ -38,6 +38,7 @@ from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings, 
 from gtalign.apps.features import (  # noqa: E402
     DEFAULT_FEATURES,
     FEATURES_VERSION,
+    WORKING_SIDE,
     FeatureExtractor,
     FeatureSpec,
     VideoFeatures,
@@ -161,7 +162,7 @@ def cached_features(extractor: FeatureExtractor, path: Path, fps: float, cache: 
     if key.exists() and timing.exists():
         return VideoFeatures.load(key), json.loads(timing.read_text())["seconds"]
     t = time.perf_counter()
-    f = extractor.extract(iter_video(path), fps)
+    f = extractor.extract(iter_video(path, max_side=WORKING_SIDE), fps)  # as `gtalign align` decodes them
     seconds = time.perf_counter() - t
     f.save(key)
     timing.write_text(json.dumps({"seconds": seconds}))

@@ -91,7 +91,8 @@ def test_soft_alignment_two_videos_write_to_out(tmp_path):
 
 
 def test_display_frames_stream_a_video_file_once(tmp_path, monkeypatch):
-    """All frames, scaled to max side 32 (from 48 x 64), as resizing every frame read at once; one decode."""
+    """All frames, scaled to max side 32 (from 48 x 64) as resizing every frame read would (a video file is scaled
+    by the decoder, to within a few grey levels); one decode."""
     from PIL import Image
 
     import gtalign.data.video as video
@@ -105,5 +106,7 @@ def test_display_frames_stream_a_video_file_once(tmp_path, monkeypatch):
         expected = np.stack([np.asarray(Image.fromarray(f).resize((32, 24), Image.BILINEAR))
                              for f in source.read_frames(i)])
         opened.clear()
-        np.testing.assert_array_equal(read_display_frames(source, i, max_side=32), expected)
+        got = read_display_frames(source, i, max_side=32)
+        assert got.shape == expected.shape and got.dtype == np.uint8
+        assert np.abs(got.astype(int) - expected.astype(int)).mean() < (3 if i == 0 else 1e-9)
         assert len(opened) == (1 if i == 0 else 0)

@@ -108,3 +108,36 @@ def test_align_cli_rejects_a_bad_feature_spec_before_any_work(tmp_path, capsys):
     assert main(["align", src, src, "-o", str(tmp_path / "o"), "--features", "posture"]) == 2
     assert "unknown stream 'posture'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_frames_are_scaled_to_the_working_size_once_before_every_stream(monkeypatch):
+    """Large frames are scaled to `WORKING_SIDE` before any stream sees them (as `video` decodes them), so 1280 px
+    frames give exactly the streams of their scaled copies; `extract_all` decodes at that size."""
+    from itertools import islice
+
+    from PIL import Image
+
+    from gtalign.apps.align import extract_all
+    from gtalign.apps.features import WORKING_SIDE, FeatureExtractor
+    from gtalign.apps.inputs import open_videos
+    from gtalign.data.source import VideoSource
+    from gtalign.data.video import iter_video, scale_frame
+
+    path = CLIPS / "carphone_pristine.mp4"
+    large = [np.asarray(Image.fromarray(f).resize((1280, 1040))) for f in islice(iter_video(path), 12)]
+    extractor = FeatureExtractor("pose+crop:0.5+imagenet:0.5", device="cpu")
+    direct = extractor.extract(large, 30.0)
+    scaled = extractor.extract([scale_frame(f, WORKING_SIDE) for f in large], 30.0)
+    assert set(direct.streams) == set(scaled.streams)
+    for name in direct.streams:
+        np.testing.assert_array_equal(direct.streams[name], scaled.streams[name])
+    asked = []
+    original = VideoSource.iter_frames
+
+    def spy(self, i, indices=None, max_side=None):
+        asked.append(max_side)
+        return islice(original(self, i, indices, max_side), 8)
+
+    monkeypatch.setattr(VideoSource, "iter_frames", spy)
+    extract_all(open_videos([path]), FeatureExtractor("imagenet", device="cpu"), progress=False)
+    assert asked == [WORKING_SIDE]

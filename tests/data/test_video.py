@@ -15,6 +15,8 @@ from gtalign.data.video import (
     read_video_segment,
     resample_by_time,
     resize_short_side,
+    scale_frame,
+    scaled_size,
     write_video,
 )
 from gtalign.errors import GtalignError
@@ -101,6 +103,38 @@ def test_source_iter_frames_equals_read_frames_for_files_and_folders(tmp_path, m
             list(source.iter_frames(i, [3, 3]))
     with pytest.raises(GtalignError, match="out of range"):
         list(source.iter_frames(1, [15]))
+
+
+def test_scaled_size_scales_down_only_and_keeps_the_aspect():
+    assert scaled_size(1080, 1920, 640) == (360, 640)
+    assert scaled_size(1920, 1080, 640) == (640, 360)
+    assert scaled_size(360, 640, 640) is None and scaled_size(100, 50, 640) is None
+    assert scaled_size(1080, 1920, None) is None
+    assert scaled_size(3, 1000, 10) == (2, 10)  # never below 2 pixels
+
+
+def test_frames_are_scaled_while_decoding_as_a_resize_after_would(tmp_path):
+    """`max_side`: scaled in the decoder (video files) or after reading (frame folders, other readers), to the size
+    `scaled_size` gives, close to PIL's bilinear resize of the full frame."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    base = np.kron(rng.integers(0, 256, (6, 2, 3, 3)), np.ones((1, 24, 32, 1))).astype(np.uint8)  # 48 x 96 blocks
+    file = write_video(tmp_path / "a.mp4", base, fps=10, quality=2)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for j, image in enumerate(base):
+        Image.fromarray(image).save(folder / f"{j:06d}.png")
+    source = VideoSource(Manifest("two", [VideoEntry(id="file", path=file, num_frames=6),
+                                          VideoEntry(id="folder", path=folder, num_frames=6)]))
+    for i in range(2):
+        full = source.read_frames(i)
+        small = np.stack(list(source.iter_frames(i, max_side=40)))
+        assert small.shape == (6, 20, 40, 3)
+        reference = np.stack([scale_frame(f, 40) for f in full])
+        assert np.abs(small.astype(int) - reference.astype(int)).mean() < 4
+        assert np.array_equal(np.stack(list(source.iter_frames(i, [1, 4], max_side=500))), full[[1, 4]])
+    assert np.stack(list(iter_video(file, max_side=24))).shape == (6, 12, 24, 3)
 
 
 def write_vfr(path, times):

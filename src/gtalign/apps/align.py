@@ -167,7 +167,7 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
 
 def extract_all(source: VideoSource, extractor, progress: bool = True) -> list:
     """Every video's feature streams (`apps.features.VideoFeatures`), with a progress bar."""
-    return [extractor.extract(source.iter_frames(i), source.entries[i].fps)
+    return [extractor.video(source, i)
             for i in tqdm(range(len(source)), desc="features", unit="video", disable=not progress)]
 
 

@@ -34,6 +34,8 @@ from gtalign.apps import pose as pose_mod
 from gtalign.apps.encoders import _device
 from gtalign.apps.pose import normalise_per_video, smooth_in_time
 from gtalign.data.augment import normalize_frames, resize_frames, to_float_frames
+from gtalign.data.source import VideoSource
+from gtalign.data.video import scale_frame
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
 from gtalign.models import IMAGENET, Embedder
@@ -45,8 +47,11 @@ DEFAULT_FEATURES = "pose+crop:0.5+imagenet:0.5"
 MIN_POSE_FRACTION = 0.5   # a video whose person is found on fewer frames than this has no pose stream
 CHUNK = 32                # frames per forward pass of the trunk
 #: Bumped whenever a stream's definition changes, so caches of extracted features (benchmarks) are not reused.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 MOTION_SIDE = 96          # width (pixels) of the grey frames the motion stream compares
+#: Frames are scaled to this longest side (pixels) once, as they are decoded, and every stream works from that
+#: copy: BlazePose looks at this size anyway, and the person crops and whole frames go to the trunk at 224 px.
+WORKING_SIDE = pose_mod.POSE_SIDE
 MOTION_BANDS = 4
 MOTION_SMOOTH_S = 0.03    # the motion energies are smoothed over this many seconds
 #: In the whole-frame fallback of a spec with person streams, motion may join appearance with this share of the
@@ -256,8 +261,13 @@ class FeatureExtractor:
             self._trunk = _Trunk(self.image_size, self.grid, self.device)
         return self._trunk
 
+    def video(self, source: VideoSource, i: int) -> VideoFeatures:
+        """The streams of video i of `source`, decoded at the working size (`WORKING_SIDE`)."""
+        return self.extract(source.iter_frames(i, max_side=WORKING_SIDE), source.entries[i].fps)
+
     def extract(self, frames: Iterable[np.ndarray], fps: float) -> VideoFeatures:
-        """The streams of one video from its uint8 RGB frames (H, W, 3), in order."""
+        """The streams of one video from its uint8 RGB frames (H, W, 3), in order (larger frames are scaled to
+        `WORKING_SIDE` first; `video` decodes them at that size, which is much faster)."""
         names = set(self.spec.names)
         want_people = bool(names & {"pose", "crop"})
         if want_people:
@@ -272,6 +282,7 @@ class FeatureExtractor:
         t = 0
         try:
             for frame in frames:
+                frame = scale_frame(frame, WORKING_SIDE)
                 t += 1
                 if estimator is not None:
                     for k, found in enumerate(estimator.landmarks(frame)):

@@ -133,7 +133,7 @@ def fit_and_check(source: VideoSource, train_source: VideoSource, extractor, out
     def default_positions(k: int, copy: CheckCopy) -> np.ndarray:
         i = copy.original
         assert copy_source is not None  # called only when there are copies
-        fc = extractor.extract(copy_source.iter_frames(k), copy.fps)
+        fc = extractor.video(copy_source, k)
         return align_features(extractor.spec, feats[i], fc, source.entries[i].fps, copy.fps).alignment.b_of_a
 
     def fitted_positions(k: int, copy: CheckCopy) -> np.ndarray:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from PIL import Image
 
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
@@ -46,16 +45,8 @@ def parse_frame_ref(text: str) -> tuple[Path, int]:
 def read_display_frames(source: VideoSource, i: int, max_side: int = 480) -> np.ndarray:
     """All frames of video i as uint8 (T, H, W, 3), scaled down (never up) so that max(H, W) <= max_side.
 
-    The video is streamed once (`VideoSource.iter_frames`) and each frame scaled as it arrives, so only the
+    The video is streamed once (`VideoSource.iter_frames`) and each frame scaled as it is decoded, so only the
     scaled frames are held.
     """
     n = source.entries[i].num_frames
-    out = []
-    for frame in source.iter_frames(i, np.arange(n)):
-        h, w = frame.shape[:2]
-        scale = max_side / max(h, w)
-        if scale < 1:
-            frame = np.asarray(Image.fromarray(frame).resize((max(2, round(w * scale)), max(2, round(h * scale))),
-                                                             Image.Resampling.BILINEAR))
-        out.append(frame)
-    return np.stack(out)
+    return np.stack(list(source.iter_frames(i, np.arange(n), max_side=max_side)))

@@ -18,7 +18,7 @@ from gtalign.data.indices import checked_indices, streamed_indices
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.scan import keep_readable
 from gtalign.data.source import VideoSource
-from gtalign.data.video import resize_short_side
+from gtalign.data.video import resize_short_side, scale_frame
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save_npy
 
@@ -63,10 +63,11 @@ class CachedSource(VideoSource):
             return np.array(frames)
         return np.array(frames[checked_indices(indices, len(frames), self.entries[i].id)])
 
-    def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    def iter_frames(self, i: int, indices: np.ndarray | None = None,
+                    max_side: int | None = None) -> Iterator[np.ndarray]:
         frames, what = self.frames(i), self.entries[i].id
         for j in streamed_indices(indices, len(frames), what):
-            yield np.array(frames[j])
+            yield scale_frame(np.array(frames[j]), max_side)
 
     def prepare(self, workers: int = 2) -> int:
         """Decode every video not yet cached (worker pool, progress bar); returns how many were decoded.

@@ -15,7 +15,7 @@ from PIL import Image
 
 from gtalign.data.indices import checked_indices, increasing_indices, streamed_indices
 from gtalign.data.manifest import Manifest, VideoEntry, load_manifest
-from gtalign.data.video import iter_video, read_video
+from gtalign.data.video import iter_video, read_video, scale_frame
 from gtalign.errors import GtalignError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -52,15 +52,18 @@ class VideoSource(torch.utils.data.Dataset):
         """Frames of video i at `indices` (all frames when None) as uint8 (n, H, W, 3)."""
         return read_path_frames(self.entries[i].path, indices)
 
-    def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
-        """Frames of video i at strictly increasing `indices` (all when None), one uint8 (H, W, 3) at a time.
+    def iter_frames(self, i: int, indices: np.ndarray | None = None,
+                    max_side: int | None = None) -> Iterator[np.ndarray]:
+        """Frames of video i at strictly increasing `indices` (all when None), one uint8 (H, W, 3) at a time,
+        scaled down so that max(H, W) <= `max_side` when given (`data.video.scaled_size`).
 
         A video file is decoded once, front to back (linear in its length, unlike one `read_frames` per piece).
         """
         if type(self).read_frames is not VideoSource.read_frames:  # a reader of its own: one call
-            yield from self.read_frames(i, increasing_indices(indices, self.entries[i].id))
+            for frame in self.read_frames(i, increasing_indices(indices, self.entries[i].id)):
+                yield scale_frame(frame, max_side)
             return
-        yield from iter_path_frames(self.entries[i].path, indices)
+        yield from iter_path_frames(self.entries[i].path, indices, max_side)
 
 
 def list_frame_files(folder: Path) -> list[Path]:
@@ -96,15 +99,16 @@ def read_frame_folder(folder: Path, indices: np.ndarray | None = None) -> np.nda
     return np.stack(out)
 
 
-def iter_path_frames(path: Path, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """`read_path_frames` one uint8 (H, W, 3) frame at a time, at strictly increasing `indices` (all when None);
-    a video file is decoded once, front to back."""
+def iter_path_frames(path: Path, indices: np.ndarray | None = None,
+                     max_side: int | None = None) -> Iterator[np.ndarray]:
+    """`read_path_frames` one uint8 (H, W, 3) frame at a time, at strictly increasing `indices` (all when None),
+    scaled down to `max_side` when given; a video file is decoded once, front to back."""
     if not Path(path).is_dir():
-        yield from iter_video(path, indices)
+        yield from iter_video(path, indices, max_side)
         return
     files = _frame_files(path)
     for j in streamed_indices(indices, len(files), str(path)):
-        yield _read_image(files[j])
+        yield scale_frame(_read_image(files[j]), max_side)
 
 
 def read_path_frames(path: Path, indices: np.ndarray | None = None) -> np.ndarray:

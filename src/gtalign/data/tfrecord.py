@@ -27,6 +27,7 @@ from gtalign.data.manifest import SPLITS, Manifest, VideoEntry
 from gtalign.data.scan import Skipped, parallel_map, report_skipped
 from gtalign.data.sequence_example import SequenceExample, decode_sequence_example, encode_sequence_example
 from gtalign.data.source import VideoSource, register_source
+from gtalign.data.video import scale_frame
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_path
 
@@ -253,11 +254,12 @@ class TFRecordSource(VideoSource):
         decoded = {j: _decode_jpeg(jpegs[j]) for j in set(idx.tolist())}
         return np.stack([decoded[j] for j in idx.tolist()])
 
-    def iter_frames(self, i: int, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    def iter_frames(self, i: int, indices: np.ndarray | None = None,
+                    max_side: int | None = None) -> Iterator[np.ndarray]:
         """The record is read once; each frame's JPEG is decoded when it is reached."""
         jpegs, what = self._jpegs(i), self.entries[i].id
         for j in streamed_indices(indices, len(jpegs), what):
-            yield _decode_jpeg(jpegs[j])
+            yield scale_frame(_decode_jpeg(jpegs[j]), max_side)
 
 
 def index_file(path: Path) -> tuple[list[VideoEntry], list[Skipped]]:

@@ -109,12 +109,32 @@ def _checked_indices(path: Path, indices: np.ndarray | None) -> np.ndarray | Non
     return idx
 
 
-def iter_video(path: str | Path, indices: np.ndarray | None = None) -> Iterator[np.ndarray]:
+def scaled_size(height: int, width: int, max_side: int | None) -> tuple[int, int] | None:
+    """(height, width) scaled down so that the longer side is `max_side` (each at least 2), or None where the frame
+    is already small enough (or `max_side` is None): frames are never scaled up."""
+    if max_side is None or max(height, width) <= max_side:
+        return None
+    scale = max_side / max(height, width)
+    return max(2, round(height * scale)), max(2, round(width * scale))
+
+
+def scale_frame(frame: np.ndarray, max_side: int | None) -> np.ndarray:
+    """A uint8 frame (H, W, 3) scaled down (bilinear) so that max(H, W) <= max_side; unchanged when it is."""
+    size = scaled_size(frame.shape[0], frame.shape[1], max_side)
+    if size is None:
+        return frame
+    return np.asarray(Image.fromarray(frame).resize((size[1], size[0]), Image.Resampling.BILINEAR))
+
+
+def iter_video(path: str | Path, indices: np.ndarray | None = None,
+               max_side: int | None = None) -> Iterator[np.ndarray]:
     """The frames of a video file at strictly increasing `indices` (all frames when None), one uint8 (H, W, 3)
     at a time, decoding the file once from the start and stopping after the last index.
 
     Streaming a whole video in pieces this way is linear in its length (`read_video` per piece would decode from
     the start every time). GtalignError when the video ends before an index, or indices do not increase.
+    `max_side`: frames scaled down as they are converted to RGB (`scaled_size`), several times faster than
+    converting the whole frame and scaling it after.
     """
     path = Path(path)
     idx = increasing_indices(_checked_indices(path, indices), str(path))
@@ -124,7 +144,11 @@ def iter_video(path: str | Path, indices: np.ndarray | None = None) -> Iterator[
     pos, count = 0, 0
     for frame in _decode(path):
         if wanted is None or count == wanted[pos]:
-            yield frame.to_ndarray(format="rgb24")
+            size = scaled_size(frame.height, frame.width, max_side)
+            if size is None:
+                yield frame.to_ndarray(format="rgb24")
+            else:
+                yield frame.to_ndarray(format="rgb24", height=size[0], width=size[1], interpolation="BILINEAR")
             pos += 1
             if wanted is not None and pos == len(wanted):
                 return  # before decoding any further frame
