@@ -141,3 +141,25 @@ def test_frames_are_scaled_to_the_working_size_once_before_every_stream(monkeypa
     monkeypatch.setattr(VideoSource, "iter_frames", spy)
     extract_all(open_videos([path]), FeatureExtractor("imagenet", device="cpu"), progress=False)
     assert asked == [WORKING_SIDE]
+
+
+def test_videos_extracted_in_parallel_threads_give_the_same_streams_in_order():
+    """Two videos at a time (threads) give what one after the other gives, in the videos' order, and leave the
+    process's stderr where it was (MediaPipe's first frame is silenced by redirecting it)."""
+    import os
+
+    from gtalign.apps.align import extract_all
+    from gtalign.apps.features import FeatureExtractor
+    from gtalign.apps.inputs import open_videos
+
+    source = open_videos([CLIPS / "carphone_pristine.mp4", CLIPS / "tree.avi"])
+    extractor = FeatureExtractor("pose+crop:0.5+imagenet:0.5", device="cpu")
+    stderr_before = os.fstat(2)
+    parallel = extract_all(source, extractor, progress=False, workers=2)
+    one_by_one = extract_all(source, extractor, progress=False, workers=1)
+    assert (os.fstat(2).st_dev, os.fstat(2).st_ino) == (stderr_before.st_dev, stderr_before.st_ino)
+    assert [f.num_frames for f in parallel] == [e.num_frames for e in source.entries]
+    for a, b in zip(parallel, one_by_one):
+        assert a.streams.keys() == b.streams.keys() and len(a.people) == len(b.people)
+        for name in a.streams:
+            np.testing.assert_array_equal(a.streams[name], b.streams[name])
