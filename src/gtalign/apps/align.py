@@ -188,7 +188,7 @@ def extract_all(source: VideoSource, extractor: FeatureExtractor, progress: bool
             pass
         return [f.result() for f in futures]
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C or an error: videos not started are not
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C or an error: videos not yet started are cancelled
 
 
 def feature_alignments(source: VideoSource, extractor, settings: PathSettings = PathSettings(),

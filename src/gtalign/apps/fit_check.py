@@ -19,6 +19,7 @@ import numpy as np
 from gtalign.apps.align import align_features, extract_all
 from gtalign.apps.alignment import embedding_alignment
 from gtalign.apps.encoders import CheckpointEncoder
+from gtalign.apps.features import WORKING_SIDE
 from gtalign.apps.fit import fit_embedder
 from gtalign.apps.inputs import open_videos, read_display_frames
 from gtalign.data.retime import random_change, random_warp, truth_positions, write_retimed
@@ -133,7 +134,7 @@ def fit_and_check(source: VideoSource, train_source: VideoSource, extractor, out
     def default_positions(k: int, copy: CheckCopy) -> np.ndarray:
         i = copy.original
         assert copy_source is not None  # called only when there are copies
-        fc = extractor.video(copy_source, k)
+        fc = extractor.extract(copy_source.iter_frames(k, max_side=WORKING_SIDE), copy.fps)  # the fps it was made at
         return align_features(extractor.spec, feats[i], fc, source.entries[i].fps, copy.fps).alignment.b_of_a
 
     def fitted_positions(k: int, copy: CheckCopy) -> np.ndarray:
