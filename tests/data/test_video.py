@@ -111,6 +111,8 @@ def test_scaled_size_scales_down_only_and_keeps_the_aspect():
     assert scaled_size(360, 640, 640) is None and scaled_size(100, 50, 640) is None
     assert scaled_size(1080, 1920, None) is None
     assert scaled_size(3, 1000, 10) == (2, 10)  # never below 2 pixels
+    with pytest.raises(GtalignError, match="max_side must be at least 2 pixels, got 0"):
+        scaled_size(1080, 1920, 0)
 
 
 def test_frames_are_scaled_while_decoding_as_a_resize_after_would(tmp_path):

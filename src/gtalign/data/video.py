@@ -112,6 +112,8 @@ def _checked_indices(path: Path, indices: np.ndarray | None) -> np.ndarray | Non
 def scaled_size(height: int, width: int, max_side: int | None) -> tuple[int, int] | None:
     """(height, width) scaled down so that the longer side is `max_side` (each at least 2), or None where the frame
     is already small enough (or `max_side` is None): frames are never scaled up."""
+    if max_side is not None and not max_side >= 2:
+        raise GtalignError(f"max_side must be at least 2 pixels, got {max_side!r}")
     if max_side is None or max(height, width) <= max_side:
         return None
     scale = max_side / max(height, width)
