@@ -78,14 +78,14 @@ def test_table_means_spreads_and_best():
     assert rows["a"].std(svm100) == pytest.approx(np.std([50.0, 70.0], ddof=1))
     assert math.isnan(rows["b"].std(svm100))  # one seed: no spread
     assert rows["a"].mean(pair) == pytest.approx(4.0)
-    grid = table.grid(records, exclude_from_best=(UNTRAINED,))
-    body = {label: (cells, bold) for label, cells, bold in grid.body}
+    grid = table.comparison(records, exclude_from_best=(UNTRAINED,))
+    body = {label: (cells, bold) for label, cells, bold in grid.body()}
     assert body["A"][0][1] == f"60.00 ± {np.std([50.0, 70.0], ddof=1):.2f}"
     assert body["A"][1][1] and not body["B"][1][1]            # higher accuracy wins, untrained excluded
     assert body["B"][1][-1] and not body["A"][1][-1]          # lower error wins
     assert body["B"][0][2] == "50.00"
     records[3]["protocols"]["kendall"] = {"error": "tau undefined (collapsed embedding)"}
-    body = {label: cells for label, cells, _ in table.grid(records).body}
+    body = {label: cells for label, cells, _ in table.comparison(records).body()}
     assert body["B"][2] == "-" and body["A"][2] == "30.00 ± 14.14"  # a protocol that failed shows as "-"
     md = grid.markdown("caption")
     assert md.splitlines()[2].startswith("| Method | SVM 50%") and "**60.00" in md

@@ -42,9 +42,9 @@ def test_identical_videos_have_zero_error_and_tau_one():
     out = evaluate_alignment(EmbeddingSet([warped_video("x", times), warped_video("y", times)]),
                              path_fn=reference_dtw_path)
     for kind in ("nn", "dtw"):
-        assert out[kind]["mae_frames"] == 0.0
-        assert out[kind]["tau"] == pytest.approx(1.0)
-    assert out["pairs"] == 2
+        assert getattr(out, kind)["mae_frames"] == 0.0
+        assert getattr(out, kind)["tau"] == pytest.approx(1.0)
+    assert out.pairs == 2
 
 
 def test_known_warp_is_recovered_by_dtw_within_a_frame(rng):
@@ -52,12 +52,12 @@ def test_known_warp_is_recovered_by_dtw_within_a_frame(rng):
     videos = [warped_video("lin", base), warped_video("slow", base ** 2), warped_video("fast", np.sqrt(base)),
               warped_video("b0", base, "b"), warped_video("b1", base ** 1.5, "b")]
     out = evaluate_alignment(EmbeddingSet(videos), path_fn=reference_dtw_path)
-    assert out["pairs"] == 6 + 2
-    assert set(out["per_class"]) == {"a", "b"}
-    assert out["dtw"]["mae_frames"] < 1.0
-    assert out["dtw"]["tau"] > 0.95
-    per_class = [c["dtw"]["mae_frames"] for c in out["per_class"].values()]
-    assert out["dtw"]["mae_frames"] == pytest.approx(np.mean(per_class))
+    assert out.pairs == 6 + 2
+    assert set(out.per_class) == {"a", "b"}
+    assert out.dtw["mae_frames"] < 1.0
+    assert out.dtw["tau"] > 0.95
+    per_class = [c["dtw"]["mae_frames"] for c in out.per_class.values()]
+    assert out.dtw["mae_frames"] == pytest.approx(np.mean(per_class))
 
 
 def test_reversed_video_gives_tau_minus_one_for_nearest_neighbours():
@@ -65,8 +65,8 @@ def test_reversed_video_gives_tau_minus_one_for_nearest_neighbours():
     forward = warped_video("f", times)
     backward = video("r", forward.emb[::-1], meta={"canonical_time": times.tolist()})  # claims forward time
     out = evaluate_alignment(EmbeddingSet([forward, backward]), path_fn=reference_dtw_path)
-    assert out["nn"]["tau"] == pytest.approx(-1.0)
-    assert out["nn"]["mae_frames"] > 10
+    assert out.nn["tau"] == pytest.approx(-1.0)
+    assert out.nn["mae_frames"] > 10
 
 
 def test_default_path_comes_from_gtalign_ops():

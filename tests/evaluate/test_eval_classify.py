@@ -12,7 +12,7 @@ from tests._helpers.evaluate import separable_set, video
 def test_separable_labels_give_full_accuracy_at_every_fraction(rng):
     data = separable_set(rng)
     out = evaluate_svm(data.split("train"), data.split("val"), fractions=(0.25, 1.0))
-    assert out["accuracy"] == {"0.25": 1.0, "1.0": 1.0}
+    assert out.accuracy == {"0.25": 1.0, "1.0": 1.0}
 
 
 def test_phase_labels_are_per_class(rng):
@@ -47,9 +47,9 @@ def test_fraction_of_videos_takes_nested_subsets_per_class(rng):
 def test_per_event_svm_trains_one_classifier_per_class(rng):
     data = separable_set(rng, classes=("VT", "FX", "BB"))
     out = evaluate_svm(data.split("train"), data.split("val"), fractions=(1.0,), per_event=True)
-    assert set(out["per_event"]) == {"VT", "FX", "BB"}
-    assert all(e == {"1.0": 1.0} for e in out["per_event"].values())
-    assert out["accuracy"] == {"1.0": 1.0}
+    assert set(out.per_event) == {"VT", "FX", "BB"}
+    assert all(e == {"1.0": 1.0} for e in out.per_event.values())
+    assert out.accuracy == {"1.0": 1.0}
 
 
 def test_per_event_accuracy_is_the_mean_over_events(rng):
@@ -58,9 +58,9 @@ def test_per_event_accuracy_is_the_mean_over_events(rng):
              for v in data if v.class_name == "a"]
     both = EmbeddingSet(list(data) + noisy)
     out = evaluate_svm(both.split("train"), both.split("val"), fractions=(1.0,), per_event=True)
-    accs = [out["per_event"][c]["1.0"] for c in ("a", "b", "n")]
+    accs = [out.per_event[c]["1.0"] for c in ("a", "b", "n")]
     assert accs[0] == accs[1] == 1.0 and accs[2] < 0.9
-    assert out["accuracy"]["1.0"] == pytest.approx(np.mean(accs))
+    assert out.accuracy["1.0"] == pytest.approx(np.mean(accs))
 
 
 def test_svm_rejects_unlabelled_videos_and_bad_fractions(rng):
@@ -87,8 +87,8 @@ def test_fewshot_reports_mean_and_ci_over_episodes(rng):
     a = evaluate_fewshot(data.split("train"), data.split("val"), shots=(1, 2), episodes=4, seed=1)
     b = evaluate_fewshot(data.split("train"), data.split("val"), shots=(1, 2), episodes=4, seed=1)
     assert a == b
-    assert a["shots"]["1"]["mean"] == 1.0 and a["shots"]["2"]["mean"] == 1.0  # separable: one video suffices
-    assert a["shots"]["1"]["ci95"] == 0.0
+    assert a.shots["1"]["mean"] == 1.0 and a.shots["2"]["mean"] == 1.0  # separable: one video suffices
+    assert a.shots["1"]["ci95"] == 0.0
 
 
 def test_mean_ci95_matches_scipy_t_interval(rng):

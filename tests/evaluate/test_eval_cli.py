@@ -46,8 +46,9 @@ def test_run_protocols_python_api_matches_single_calls(folder):
     emb = load_embeddings(folder)
     runs = run_protocols(emb, ["progression", "retrieval"], ks=(5,))
     assert set(runs) == {"progression", "retrieval"}
-    assert runs["retrieval"]["options"] == {"ks": (5,)} and runs["progression"]["options"] == {}
-    assert runs["retrieval"]["numbers"]["ap"] == {"5": 1.0}
+    assert runs["retrieval"].options == {"ks": (5,)} and runs["progression"].options == {}
+    assert runs["retrieval"].result.ap == {"5": 1.0}
+    assert runs["retrieval"].to_json()["numbers"]["ap"] == {"5": 1.0}
     with pytest.raises(GtalignError, match="protocol must be one of"):
         run_protocols(emb, ["svn"])
     with pytest.raises(GtalignError, match="split 'test'"):

@@ -41,14 +41,14 @@ def test_identical_videos_give_tau_one(rng):
     emb = rng.normal(size=(40, 8))
     val = EmbeddingSet([video(f"v{i}", emb) for i in range(3)])
     out = evaluate_kendall(val, stride=5)
-    assert out["tau"] == pytest.approx(1.0)
-    assert out["pairs"] == 6 and out["nan_pairs"] == 0
+    assert out.tau == pytest.approx(1.0)
+    assert out.pairs == 6 and out.nan_pairs == 0
 
 
 def test_reversed_time_gives_tau_minus_one(rng):
     emb = rng.normal(size=(41, 8))  # 41 = 8 * 5 + 1: the strided frames of the reversed video are the same frames
     out = evaluate_kendall(EmbeddingSet([video("fwd", emb), video("rev", emb[::-1])]), stride=5)
-    assert out["tau"] == pytest.approx(-1.0)
+    assert out.tau == pytest.approx(-1.0)
 
 
 @pytest.mark.parametrize("metric", ["sqeuclidean", "cosine"])
@@ -63,9 +63,9 @@ def test_matches_direct_scipy_loop(rng, metric):
     out = evaluate_kendall(val, stride=2, distance=metric)
     expected = {c: scipy_loop_tau(embs, 2, metric) for c, embs in classes.items()}
     for c in classes:
-        assert out["per_class"][c] == pytest.approx(expected[c], abs=1e-12)
-    assert out["tau"] == pytest.approx(np.mean(list(expected.values())), abs=1e-12)
-    assert out["pairs"] == 12 + 2
+        assert out.per_class[c] == pytest.approx(expected[c], abs=1e-12)
+    assert out.tau == pytest.approx(np.mean(list(expected.values())), abs=1e-12)
+    assert out.pairs == 12 + 2
 
 
 def test_nan_pairs_are_dropped(rng):
@@ -73,15 +73,15 @@ def test_nan_pairs_are_dropped(rng):
     constant = np.ones((30, 4))  # all frames equal: every pair with this video has a constant side, tau is NaN
     val = EmbeddingSet([video("x", emb), video("y", emb.copy()), video("c", constant)])
     out = evaluate_kendall(val, stride=1)
-    assert out["nan_pairs"] == 4  # x->c, y->c, c->x, c->y
+    assert out.nan_pairs == 4  # x->c, y->c, c->x, c->y
     expected = scipy_loop_tau([emb, emb.copy(), constant], 1, "sqeuclidean")
-    assert out["tau"] == pytest.approx(expected) == pytest.approx(1.0)  # only x->y and y->x remain
+    assert out.tau == pytest.approx(expected) == pytest.approx(1.0)  # only x->y and y->x remain
 
 
 def test_single_video_classes_are_skipped_and_all_skipped_is_an_error(rng):
     emb = rng.normal(size=(10, 3))
     out = evaluate_kendall(EmbeddingSet([video("a0", emb, "a"), video("a1", emb, "a"), video("b0", emb, "b")]), 1)
-    assert out["skipped_classes"] == ["b"] and list(out["per_class"]) == ["a"]
+    assert out.skipped_classes == ["b"] and list(out.per_class) == ["a"]
     with pytest.raises(GtalignError, match="two or more"):
         evaluate_kendall(EmbeddingSet([video("b0", emb, "b")]))
     with pytest.raises(GtalignError, match="distance"):

@@ -29,17 +29,17 @@ def _videos(rng, split, count, signal):
 def test_linear_signal_is_recovered(rng):
     out = evaluate_progression(_videos(rng, "train", 6, lambda p: 2 * p - 1),
                                _videos(rng, "val", 3, lambda p: 2 * p - 1))
-    assert out["r2"] == pytest.approx(1.0, abs=1e-9)
+    assert out.r2 == pytest.approx(1.0, abs=1e-9)
 
 
 def test_signal_absent_gives_r2_near_zero(rng):
     out = evaluate_progression(_videos(rng, "train", 6, lambda p: 0 * p), _videos(rng, "val", 3, lambda p: 0 * p))
-    assert out["r2"] < 0.1
+    assert out.r2 < 0.1
 
 
 def test_nonlinear_signal_is_partly_recovered(rng):
     out = evaluate_progression(_videos(rng, "train", 6, lambda p: p ** 4), _videos(rng, "val", 3, lambda p: p ** 4))
-    assert 0.5 < out["r2"] < 0.99
+    assert 0.5 < out.r2 < 0.99
 
 
 def test_needs_labelled_frames(rng):

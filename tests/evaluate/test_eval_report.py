@@ -4,6 +4,7 @@ import pytest
 
 from gtalign.errors import GtalignError
 from gtalign.evaluate import build_tables, load_results, render_report, write_results
+from gtalign.evaluate.report import heading
 from gtalign.evaluate.results import config_hash, results_filename
 
 
@@ -31,14 +32,16 @@ def test_tables_have_methods_as_rows_and_datasets_as_columns(tmp_path):
     _write(tmp_path, "gta", "FineGym290", "svm", svm(0.4349))
     _write(tmp_path, "gta", "PennAction", "kendall", {"tau": 0.7829})
     tables = build_tables(load_results([tmp_path]))
-    assert [t.protocol for t in tables] == ["svm", "kendall"]  # registry order
+    assert [t.name for t in tables] == ["svm", "kendall"]  # registry order
     svm_table = tables[0]
-    assert svm_table.methods == ["gta", "tcc"]
-    assert svm_table.columns == ["FineGym101 100%", "FineGym290 100%"]
-    assert svm_table.values[("gta", "FineGym101 100%")] == pytest.approx(45.79)
-    text = svm_table.markdown()
+    assert [r.key for r in svm_table.rows] == ["gta", "tcc"]
+    assert [c.header for c in svm_table.columns] == ["FineGym101 100%", "FineGym290 100%"]
+    assert svm_table.rows[0].mean(svm_table.columns[0]) == pytest.approx(45.79)
+    text = svm_table.markdown(heading(svm_table))
+    assert text.startswith("### Fine-grained action recognition (linear SVM) (svm; per-frame accuracy, %)\n")
     assert "| tcc | 41.78 | - |" in text and "| gta | 45.79 | 43.49 |" in text
-    assert "| gta | 78.29 |" in tables[1].markdown()
+    assert "**" not in text  # no bold in a report: its rows are not ranked
+    assert "| gta | 78.29 |" in tables[1].markdown("")
 
 
 def test_per_event_svm_columns_are_events(tmp_path):
@@ -46,7 +49,7 @@ def test_per_event_svm_columns_are_events(tmp_path):
                "per_event": {"VT": {"1.0": 0.7}, "FX": {"1.0": 0.3}}}
     _write(tmp_path, "gta", "FineGym101", "svm", numbers)
     (table,) = build_tables(load_results([tmp_path]))
-    assert table.columns == ["FineGym101 VT", "FineGym101 FX", "FineGym101 mean"]
+    assert [c.header for c in table.columns] == ["FineGym101 VT", "FineGym101 FX", "FineGym101 mean"]
 
 
 def test_render_report_writes_markdown_and_png(tmp_path):

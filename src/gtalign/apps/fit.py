@@ -19,7 +19,15 @@ from pathlib import Path
 from gtalign.data.manifest import Manifest, save_manifest
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
-from gtalign.train.config import config_from_dict
+from gtalign.train.config import (
+    AugmentConfig,
+    Config,
+    DataConfig,
+    ModelConfig,
+    OptimConfig,
+    TrainConfig,
+    check_values,
+)
 from gtalign.train.trainer import Trainer
 
 
@@ -38,23 +46,22 @@ class FitSettings:
     device: str = "auto"
 
 
-def _fit_config(manifest: Path, run_dir: Path, num_videos: int, fps: float, s: FitSettings):
-    return config_from_dict({
-        "data": {"root": str(manifest), "kind": "manifest", "train_split": "train", "val_split": None,
-                 "image_size": s.image_size, "num_steps": s.num_steps, "num_context": 1,
-                 "frame_stride": max(1, round(s.context_seconds * fps)), "sampling": "random",
-                 "batch_size": min(4, num_videos), "workers": 0},
-        "augment": {"enabled": False},
-        "model": {"trunk": "mobilenet_v2", "weights": "imagenet", "regime": "frozen",
-                  "embedding_dim": s.embedding_dim, "conv_channels": s.head_channels, "num_conv": 2,
-                  "fc_channels": 2 * s.head_channels, "num_fc": 1, "dropout": 0.0, "cache_features": True,
-                  "cache_dir": str(run_dir.parent / "feature_cache")},
-        "loss": {"name": "gta"},
-        "optim": {"name": "adam", "lr": s.lr},
-        "train": {"max_steps": s.steps, "log_dir": str(run_dir), "seed": s.seed, "checkpoint_every": s.steps,
-                  "keep_checkpoints": 1, "val_every": s.steps, "val_batches": 0, "log_every": 10,
-                  "device": s.device},
-    })
+def _fit_config(manifest: Path, run_dir: Path, num_videos: int, fps: float, s: FitSettings) -> Config:
+    config = Config(
+        data=DataConfig(root=str(manifest), kind="manifest", train_split="train", val_split=None,
+                        image_size=s.image_size, num_steps=s.num_steps, num_context=1,
+                        frame_stride=max(1, round(s.context_seconds * fps)), sampling="random",
+                        batch_size=min(4, num_videos), workers=0),
+        augment=AugmentConfig(enabled=False),
+        model=ModelConfig(trunk="mobilenet_v2", weights="imagenet", regime="frozen", embedding_dim=s.embedding_dim,
+                          conv_channels=s.head_channels, num_conv=2, fc_channels=2 * s.head_channels, num_fc=1,
+                          dropout=0.0, cache_features=True, cache_dir=str(run_dir.parent / "feature_cache")),
+        loss={"name": "gta"},
+        optim=OptimConfig(name="adam", lr=s.lr),
+        train=TrainConfig(max_steps=s.steps, log_dir=str(run_dir), seed=s.seed, checkpoint_every=s.steps,
+                          keep_checkpoints=1, val_every=s.steps, val_batches=0, log_every=10, device=s.device))
+    check_values(config)
+    return config
 
 
 def fit_embedder(source: VideoSource, out_dir: str | Path, settings: FitSettings | None = None,

@@ -13,7 +13,8 @@ indices. Both are averaged over the pairs of a class, then over classes.
 """
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar
 
 import numpy as np
 from scipy import stats
@@ -22,9 +23,27 @@ from tqdm import tqdm
 from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.errors import GtalignError
 from gtalign.evaluate.neighbours import check_metric, nearest_frames, pairwise_distances
+from gtalign.evaluate.protocol_result import ProtocolResult
 from gtalign.ops.path import dtw_path, path_to_mapping
 
 PathFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlignmentResult(ProtocolResult):
+    """Per alignment kind ("nn", "dtw"): `{"mae_frames", "tau"}` averaged over classes, and per class."""
+
+    protocol: ClassVar[str] = "alignment"
+    nn: dict[str, float]
+    dtw: dict[str, float]
+    per_class: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    pairs: int = 0
+    distance: str = "sqeuclidean"
+
+    def summary(self) -> dict[str, float | None]:
+        """Frame error and tau of both alignments."""
+        return {f"{kind.upper()} {label}": getattr(self, kind)[m] for kind in ("nn", "dtw")
+                for m, label in (("mae_frames", "error"), ("tau", "tau"))}
 
 
 def ops_dtw_path(cost: np.ndarray) -> np.ndarray:
@@ -77,11 +96,11 @@ def _mean_defined(values: list[float]) -> float:
     return float(np.mean(defined)) if defined else float("nan")
 
 
-def evaluate_alignment(val: EmbeddingSet, distance: str = "sqeuclidean", path_fn: PathFn | None = None) -> dict:
+def evaluate_alignment(val: EmbeddingSet, distance: str = "sqeuclidean",
+                       path_fn: PathFn | None = None) -> AlignmentResult:
     """Frame error and tau of nearest-neighbour and DTW alignments against the ground-truth correspondences.
 
     `path_fn(cost (N, M)) -> (L, 2)` gives the hard DTW path (default: `gtalign.ops.dtw_path`).
-    Returns `{"nn": {"mae_frames", "tau"}, "dtw": {...}, "per_class": {class: {...}}, "pairs"}`.
     """
     check_metric(distance)
     path_fn = path_fn or ops_dtw_path
@@ -98,4 +117,4 @@ def evaluate_alignment(val: EmbeddingSet, distance: str = "sqeuclidean", path_fn
         raise GtalignError(f"alignment: expected a class with two or more val videos, got classes {val.classes}")
     summary = {kind: {m: float(np.mean([c[kind][m] for c in per_class.values()])) for m in ("mae_frames", "tau")}
                for kind in ("nn", "dtw")}
-    return {**summary, "per_class": per_class, "pairs": pairs, "distance": distance}
+    return AlignmentResult(nn=summary["nn"], dtw=summary["dtw"], per_class=per_class, pairs=pairs, distance=distance)

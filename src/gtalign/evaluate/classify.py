@@ -8,7 +8,8 @@ only be counted wrong. Accuracy is per frame, over all labelled validation frame
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Sequence
 
 import numpy as np
 from scipy import stats
@@ -21,8 +22,50 @@ from tqdm import tqdm
 from gtalign.data.embeddings import EmbeddingSet, VideoEmbedding
 from gtalign.errors import GtalignError
 from gtalign.evaluate.labels import GlobalLabels, stack_frames
+from gtalign.evaluate.protocol_result import ProtocolResult
 
 SVM_C = 1.0
+
+
+def _percent(fraction: str) -> str:
+    return f"{float(fraction) * 100:g}%"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SvmResult(ProtocolResult):
+    """Linear-SVM accuracies, fractions in [0, 1]: `accuracy[str(fraction)]` (the mean over classes with
+    `per_event_svm`, each class's in `per_event[class][str(fraction)]`)."""
+
+    protocol: ClassVar[str] = "svm"
+    fractions: list[float] = field(default_factory=list)
+    seed: int = 0
+    C: float = SVM_C
+    per_event_svm: bool = False
+    per_event: dict[str, dict[str, float]] | None = None
+    accuracy: dict[str, float]
+
+    def summary(self) -> dict[str, float | None]:
+        """Per-event SVM: each class's accuracy with all training videos, and their mean; else per fraction."""
+        if self.per_event is not None:
+            last = str(self.fractions[-1]) if self.fractions else list(self.accuracy)[-1]
+            out: dict[str, float | None] = {c: acc[last] for c, acc in self.per_event.items()}
+            return out | {"mean": self.accuracy[last]}
+        return {_percent(f): acc for f, acc in self.accuracy.items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FewShotResult(ProtocolResult):
+    """Few-shot accuracies: `shots[str(k)] = {"mean", "ci95"}` over episodes (fractions in [0, 1])."""
+
+    protocol: ClassVar[str] = "fewshot"
+    episodes: int = 0
+    seed: int = 0
+    C: float = SVM_C
+    shots: dict[str, dict[str, float]]
+
+    def summary(self) -> dict[str, float | None]:
+        """The mean accuracy per number of shots."""
+        return {f"{k}-shot": v["mean"] for k, v in self.shots.items()}
 
 
 def svm_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
@@ -77,7 +120,7 @@ def _fraction_accuracies(train: EmbeddingSet, val: EmbeddingSet, fractions: list
 
 
 def evaluate_svm(train: EmbeddingSet, val: EmbeddingSet, fractions: Sequence[float] = (0.1, 0.5, 1.0),
-                 per_event: bool = False, seed: int = 0, C: float = SVM_C) -> dict:
+                 per_event: bool = False, seed: int = 0, C: float = SVM_C) -> SvmResult:
     """Linear-SVM phase classification with `fractions` of the labelled training videos (of each class).
 
     `per_event=False`: one SVM over all classes (global labels); `accuracy[fraction]`.
@@ -86,19 +129,17 @@ def evaluate_svm(train: EmbeddingSet, val: EmbeddingSet, fractions: Sequence[flo
     """
     train, val = _check_labelled("train", train), _check_labelled("val", val)
     fractions = _check_fractions(fractions)
-    result: dict = {"fractions": fractions, "seed": seed, "C": C, "per_event_svm": per_event}
     if not per_event:
-        result["accuracy"] = _fraction_accuracies(train, val, fractions, seed, C, "svm")
-        return result
+        return SvmResult(fractions=fractions, seed=seed, C=C, per_event_svm=False,
+                         accuracy=_fraction_accuracies(train, val, fractions, seed, C, "svm"))
     val_by_class = val.by_class()
     events = {c: _fraction_accuracies(group, val_by_class[c], fractions, seed, C, f"svm {c}")
               for c, group in train.by_class().items() if c in val_by_class}
     if not events:
         raise GtalignError(f"per-event SVM: no class has both train and val videos (train {train.classes}, "
                            f"val {val.classes})")
-    result["per_event"] = events
-    result["accuracy"] = {str(f): float(np.mean([e[str(f)] for e in events.values()])) for f in fractions}
-    return result
+    return SvmResult(fractions=fractions, seed=seed, C=C, per_event_svm=True, per_event=events,
+                     accuracy={str(f): float(np.mean([e[str(f)] for e in events.values()])) for f in fractions})
 
 
 def sample_episodes(train: EmbeddingSet, shots: int, episodes: int, seed: int) -> list[list[str]]:
@@ -118,7 +159,7 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
 
 
 def evaluate_fewshot(train: EmbeddingSet, val: EmbeddingSet, shots: Sequence[int] = tuple(range(1, 11)),
-                     episodes: int = 50, seed: int = 0, C: float = SVM_C) -> dict:
+                     episodes: int = 50, seed: int = 0, C: float = SVM_C) -> FewShotResult:
     """Few-shot phase classification: per episode, a linear SVM on `k` labelled videos per class.
 
     Returns, per `k` in `shots`, the mean validation accuracy over `episodes` random episodes and the
@@ -132,7 +173,7 @@ def evaluate_fewshot(train: EmbeddingSet, val: EmbeddingSet, shots: Sequence[int
     numbering = GlobalLabels(train, val)
     val_x, val_y = stack_frames(val, numbering)
     by_id = {v.id: v for v in train}
-    result: dict = {"episodes": episodes, "seed": seed, "C": C, "shots": {}}
+    per_k: dict[str, dict[str, float]] = {}
     for k in shots:
         accs = []
         for ids in tqdm(sample_episodes(train, k, episodes, seed), desc=f"few-shot k={k}", leave=False,
@@ -141,5 +182,5 @@ def evaluate_fewshot(train: EmbeddingSet, val: EmbeddingSet, shots: Sequence[int
             train_x, train_y = stack_frames(chosen, numbering)
             accs.append(svm_accuracy(train_x, train_y, val_x, val_y, C))
         mean, ci = mean_ci95(accs)
-        result["shots"][str(k)] = {"mean": mean, "ci95": ci}
-    return result
+        per_k[str(k)] = {"mean": mean, "ci95": ci}
+    return FewShotResult(episodes=episodes, seed=seed, C=C, shots=per_k)

@@ -8,6 +8,9 @@ tau is the mean over classes. The nearest neighbours of all pairs of a class com
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import numpy as np
 from scipy import stats
 from tqdm import tqdm
@@ -15,6 +18,26 @@ from tqdm import tqdm
 from gtalign.data.embeddings import EmbeddingSet
 from gtalign.errors import GtalignError
 from gtalign.evaluate.neighbours import check_metric, nearest_frames
+from gtalign.evaluate.protocol_result import ProtocolResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class KendallResult(ProtocolResult):
+    """Kendall's tau averaged over classes (`tau`), per class, and how many pairs it rests on (`nan_pairs` of
+    `pairs` had no defined tau)."""
+
+    protocol: ClassVar[str] = "kendall"
+    tau: float
+    per_class: dict[str, float] = field(default_factory=dict)
+    pairs: int = 0
+    nan_pairs: int = 0
+    skipped_classes: list[str] = field(default_factory=list)
+    stride: int = 5
+    distance: str = "sqeuclidean"
+
+    def summary(self) -> dict[str, float | None]:
+        """The mean tau."""
+        return {"": self.tau}
 
 
 def pair_taus(embs: list[np.ndarray], stride: int = 5, distance: str = "sqeuclidean") -> np.ndarray:
@@ -30,11 +53,10 @@ def pair_taus(embs: list[np.ndarray], stride: int = 5, distance: str = "sqeuclid
     return taus
 
 
-def evaluate_kendall(val: EmbeddingSet, stride: int = 5, distance: str = "sqeuclidean") -> dict:
+def evaluate_kendall(val: EmbeddingSet, stride: int = 5, distance: str = "sqeuclidean") -> KendallResult:
     """Kendall's tau of video synchronization, per class and averaged over classes.
 
-    Returns `{"tau", "per_class": {class: tau}, "pairs", "nan_pairs", ...}`; classes with fewer than two videos
-    are skipped (listed under "skipped_classes").
+    Classes with fewer than two videos are skipped (listed in `skipped_classes`).
     """
     check_metric(distance)
     if int(stride) < 1:
@@ -56,5 +78,5 @@ def evaluate_kendall(val: EmbeddingSet, stride: int = 5, distance: str = "sqeucl
     if not per_class:
         raise GtalignError(f"kendall: expected at least one class with two or more val videos (and a defined tau), "
                            f"got classes {val.classes} with {len(val)} video(s)")
-    return {"tau": float(np.mean(list(per_class.values()))), "per_class": per_class, "pairs": pairs,
-            "nan_pairs": nan_pairs, "skipped_classes": skipped, "stride": int(stride), "distance": distance}
+    return KendallResult(tau=float(np.mean(list(per_class.values()))), per_class=per_class, pairs=pairs,
+                         nan_pairs=nan_pairs, skipped_classes=skipped, stride=int(stride), distance=distance)

@@ -6,26 +6,14 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from gtalign.errors import GtalignError
+from gtalign.evaluate.protocol_result import ProtocolResult, jsonable
 from gtalign.io import read_json, write_json
 
 FORMAT = "gtalign-results"
 VERSION = 1
-
-
-def jsonable(value: Any) -> Any:
-    """`value` with anything JSON cannot hold (callables, paths, numpy scalars) turned into names or numbers."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    return getattr(value, "__name__", str(value))
 
 
 def config_hash(config: dict) -> str:
@@ -34,14 +22,16 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def write_results(path: str | Path, protocol: str, numbers: dict, *, method: str, dataset: str, split: str,
-                  checkpoint: str = "", options: dict | None = None, seconds: float = 0.0) -> Path:
-    """Write one protocol's results atomically; returns the path.
+def write_results(path: str | Path, protocol: str, numbers: ProtocolResult | dict, *, method: str, dataset: str,
+                  split: str, checkpoint: str = "", options: dict | None = None, seconds: float = 0.0) -> Path:
+    """Write one protocol's results (a typed result, or its JSON object) atomically; returns the path.
 
     The config hash covers protocol, options, checkpoint, dataset and split: equal hashes mean comparable runs.
     """
     config = {"protocol": protocol, "options": options or {}, "checkpoint": checkpoint, "dataset": dataset,
               "split": split}
+    if isinstance(numbers, ProtocolResult):
+        numbers = numbers.to_json()
     record = {"format": FORMAT, "version": VERSION, "method": method, "protocol": protocol, "dataset": dataset,
               "split": split, "checkpoint": checkpoint, "options": jsonable(options or {}),
               "config_hash": config_hash(config), "numbers": jsonable(numbers), "seconds": float(seconds),

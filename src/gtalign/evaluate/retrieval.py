@@ -11,7 +11,8 @@ Both are averaged over the queries of a video, then over videos.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Sequence
 
 import numpy as np
 import torch
@@ -21,6 +22,23 @@ from gtalign.data.embeddings import EmbeddingSet
 from gtalign.errors import GtalignError
 from gtalign.evaluate.labels import GlobalLabels, stack_frames
 from gtalign.evaluate.neighbours import check_metric, pairwise_distances, query_blocks
+from gtalign.evaluate.protocol_result import ProtocolResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrievalResult(ProtocolResult):
+    """AP@K and precision@K by `str(K)`, averaged over `videos` validation videos."""
+
+    protocol: ClassVar[str] = "retrieval"
+    ap: dict[str, float]
+    precision: dict[str, float] = field(default_factory=dict)
+    videos: int = 0
+    stride: int = 1
+    distance: str = "sqeuclidean"
+
+    def summary(self) -> dict[str, float | None]:
+        """AP@K for every K."""
+        return {f"AP@{k}": v for k, v in self.ap.items()}
 
 
 def nearest_k(queries: np.ndarray, database: np.ndarray, k: int, metric: str) -> np.ndarray:
@@ -43,7 +61,7 @@ def precision_and_ap(relevant: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def evaluate_retrieval(train: EmbeddingSet, val: EmbeddingSet, ks: Sequence[int] = (5, 10, 15), stride: int = 1,
-                       distance: str = "sqeuclidean") -> dict:
+                       distance: str = "sqeuclidean") -> RetrievalResult:
     """AP@K and precision@K of retrieving training frames of the same phase for validation frames."""
     check_metric(distance)
     ks = sorted({int(k) for k in ks})
@@ -68,6 +86,6 @@ def evaluate_retrieval(train: EmbeddingSet, val: EmbeddingSet, ks: Sequence[int]
             p, a = precision_and_ap(relevant[:, :k])
             precision[k].append(p.mean())
             ap[k].append(a.mean())
-    return {"ap": {str(k): float(np.mean(ap[k])) for k in ks},
-            "precision": {str(k): float(np.mean(precision[k])) for k in ks},
-            "videos": len(ap[ks[0]]), "stride": int(stride), "distance": distance}
+    return RetrievalResult(ap={str(k): float(np.mean(ap[k])) for k in ks},
+                           precision={str(k): float(np.mean(precision[k])) for k in ks},
+                           videos=len(ap[ks[0]]), stride=int(stride), distance=distance)

@@ -68,7 +68,6 @@ def evaluate_to_files(embeddings_dir: str | Path, protocols: list[str], out_dir:
     written = []
     for name, run in run_protocols(embeddings, protocols, split=split, **opts).items():
         path = Path(out_dir) / results_filename(method, dataset, name)
-        written.append(write_results(path, name, run["numbers"], method=method, dataset=dataset, split=split,
-                                     checkpoint=embeddings.checkpoint, options=run["options"],
-                                     seconds=run["seconds"]))
+        written.append(write_results(path, name, run.result, method=method, dataset=dataset, split=split,
+                                     checkpoint=embeddings.checkpoint, options=run.options, seconds=run.seconds))
     return written

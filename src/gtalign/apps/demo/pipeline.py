@@ -169,7 +169,7 @@ def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[
             raise GtalignError(f"protocols.{name}: option(s) {unknown} not taken by {name} "
                                f"(it takes {get_protocol(name).options})")
         try:
-            out[name] = run_protocol(embeddings, name, **options)
+            out[name] = run_protocol(embeddings, name, **options).to_json()
         except GtalignError as e:  # e.g. Kendall's tau of a collapsed embedding is undefined: a "-" in the table
             out[name] = {"error": str(e), "options": options}
     return {"protocols": out, "pair": pair_scores(embeddings, pair)}

@@ -12,8 +12,6 @@ from typing import Any
 from gtalign.apps.demo import table
 from gtalign.apps.demo.settings import REFERENCES
 from gtalign.apps.demo.showcase import Showcase
-from gtalign.evaluate.registry import get_protocol
-from gtalign.evaluate.report import Table, plot_table
 from gtalign.io import atomic_write_text, write_json
 
 STYLE = """body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
@@ -36,16 +34,7 @@ def caption(run, results: list[dict[str, Any]]) -> str:
 
 def protocol_plots(results: list[dict[str, Any]], out_dir: Path) -> list[str]:
     """One grouped bar chart per protocol (mean over seeds), `plot_<protocol>.png`; returns the file names."""
-    cols = table.columns(results)
-    table_rows = table.rows(results, cols)
-    names = []
-    for protocol in dict.fromkeys(c.protocol for c in cols if c.protocol != table.PAIR):
-        p = get_protocol(protocol)
-        mine = [c for c in cols if c.protocol == protocol]
-        values = {(r.label, c.setting or p.name): r.mean(c) for r in table_rows for c in mine}
-        t = Table(protocol, p.title, p.unit, [r.label for r in table_rows], [c.setting or p.name for c in mine], values)
-        names.append(plot_table(t, out_dir / f"plot_{protocol}.png").name)
-    return names
+    return [t.plot(out_dir / f"plot_{t.name}.png").name for t in table.per_protocol(results)]
 
 
 def _figure(src: str, text: str) -> str:
@@ -71,8 +60,8 @@ def write_report(run, showcase: Showcase | None, seconds: float) -> Path:
     out = run.out_dir
     results = run.results
     text = caption(run, results)
-    grid = table.grid(results, exclude_from_best=tuple(m.key for m in REFERENCES))
-    atomic_write_text(out / "table.md", grid.markdown(text))
+    comparison = table.comparison(results, exclude_from_best=tuple(m.key for m in REFERENCES))
+    atomic_write_text(out / "table.md", comparison.markdown(text))
     write_json(out / "summary.json", {"format": "gtalign-demo-summary", "settings": run.settings.to_dict(),
                                       "trunk": run.trunk, "seeds": run.seeds, "wall_seconds": seconds,
                                       "results": results})
@@ -80,7 +69,7 @@ def write_report(run, showcase: Showcase | None, seconds: float) -> Path:
     body = [f"<h1>gtalign demo ({html.escape(run.settings.name)})</h1>",
             f'<p class="note">Wall time {seconds / 60:.1f} min. Each row is one loss trained on the same network '
             f"and data with the same budget, evaluated by the same protocols (docs/evaluation.md).</p>",
-            grid.html(text),
+            comparison.html(text),
             "<h2>Per protocol</h2>", '<div class="figs">' + "".join(_figure(p, p) for p in plots) + "</div>"]
     if showcase is not None:
         body.append(_showcase_html(showcase))

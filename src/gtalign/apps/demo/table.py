@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
-import numpy as np
-
 from gtalign.evaluate.registry import get_protocol
+from gtalign.evaluate.table import Column, Row, Table
 
 SHORT = {"svm": "SVM", "fewshot": "few-shot", "progression": "progress R2", "kendall": "Kendall tau",
          "retrieval": "retrieval", "alignment": "align"}
@@ -21,37 +19,36 @@ PAIR = "pair"  # the held-out pair's alignment errors
 
 
 @dataclass(frozen=True)
-class Column:
-    """One column: a protocol's headline setting (`gtalign.evaluate` registry summary), how to show it."""
+class Measure(Column):
+    """A column of the comparison and where its values come from: a protocol's headline setting (the
+    `gtalign.evaluate` registry's summary) times `scale`, or the held-out pair's error (`protocol` PAIR)."""
 
-    protocol: str
-    setting: str
-    header: str
-    scale: float
-    lower_is_better: bool
+    protocol: str = ""
+    setting: str = ""
+    scale: float = 1.0
 
 
-def _columns_of(protocol: str, numbers: dict[str, Any]) -> list[Column]:
+def _columns_of(protocol: str, numbers: dict[str, Any]) -> list[Measure]:
     p = get_protocol(protocol)
     out = []
     for setting in p.summary(numbers):
         lower = "error" in setting or "mae" in setting  # the alignment protocol's errors in frames
         header = f"{SHORT.get(protocol, protocol)} {setting}".strip()
-        out.append(Column(protocol, setting, header + (LOWER if lower else ""), p.scale, lower))
+        out.append(Measure(header + (LOWER if lower else ""), lower, protocol, setting, p.scale))
     return out
 
 
-def columns(results: list[dict[str, Any]]) -> list[Column]:
+def columns(results: list[dict[str, Any]]) -> list[Measure]:
     """The columns of the table, in protocol order, then the held-out pair's errors."""
     scored = {name: run["numbers"] for r in results for name, run in r["protocols"].items() if "numbers" in run}
     if not scored:
         return []
     order = list(dict.fromkeys(name for r in results for name in r["protocols"]))
     cols = [c for name in order if name in scored for c in _columns_of(name, scored[name])]
-    return cols + [Column(PAIR, kind, f"{PAIR} {kind.upper()} error{LOWER}", 1.0, True) for kind in ("nn", "dtw")]
+    return cols + [Measure(f"{PAIR} {kind.upper()} error{LOWER}", True, PAIR, kind) for kind in ("nn", "dtw")]
 
 
-def value(result: dict[str, Any], column: Column) -> float:
+def value(result: dict[str, Any], column: Measure) -> float:
     """The displayed value of `column` in one result record (NaN when it is missing)."""
     if column.protocol == PAIR:
         return float(result["pair"][column.setting]["mae_frames"])
@@ -62,25 +59,8 @@ def value(result: dict[str, Any], column: Column) -> float:
     return math.nan if v is None else float(v) * column.scale
 
 
-@dataclass
-class Row:
-    """One method's values per column, one per seed."""
-
-    key: str
-    label: str
-    values: dict[str, list[float]]
-
-    def mean(self, column: Column) -> float:
-        v = self.values.get(column.header, [])
-        return float(np.mean(v)) if v else math.nan
-
-    def std(self, column: Column) -> float:
-        v = self.values.get(column.header, [])
-        return float(np.std(v, ddof=1)) if len(v) > 1 else math.nan
-
-
-def rows(results: list[dict[str, Any]], cols: list[Column]) -> list[Row]:
-    """One row per method, in order of first appearance."""
+def rows(results: list[dict[str, Any]], cols: list[Measure]) -> list[Row]:
+    """One row per method, in order of first appearance, with one value per seed."""
     out: dict[str, Row] = {}
     for r in results:
         row = out.setdefault(r["method"], Row(r["method"], r["label"], {}))
@@ -89,51 +69,22 @@ def rows(results: list[dict[str, Any]], cols: list[Column]) -> list[Row]:
     return list(out.values())
 
 
-def _cell(row: Row, column: Column) -> str:
-    mean, std = row.mean(column), row.std(column)
-    if math.isnan(mean):
-        return "-"
-    return f"{mean:.2f}" + ("" if math.isnan(std) else f" ± {std:.2f}")
+def comparison(results: list[dict[str, Any]], exclude_from_best: tuple[str, ...] = ()) -> Table:
+    """The comparison of `results` (records of `run_job`): mean ± std over seeds, the best value per column among
+    rows not in `exclude_from_best` in bold."""
+    cols = columns(results)
+    return Table("demo", list(cols), rows(results, cols), best_excluding=tuple(exclude_from_best))
 
 
-def best_rows(table_rows: list[Row], column: Column, exclude: tuple[str, ...] = ()) -> set[str]:
-    """Keys of the rows with the best mean in `column` (ties included), among rows not in `exclude`."""
-    means = {r.key: r.mean(column) for r in table_rows if r.key not in exclude and not math.isnan(r.mean(column))}
-    if not means:
-        return set()
-    target = min(means.values()) if column.lower_is_better else max(means.values())
-    return {k for k, v in means.items() if v == target}
-
-
-@dataclass
-class Grid:
-    """The table as text cells: `headers` (one per column), `body[i] = (label, cells, bold flags)`."""
-
-    headers: list[str]
-    body: list[tuple[str, list[str], list[bool]]]
-
-    def markdown(self, caption: str) -> str:
-        lines = [caption, "", "| Method | " + " | ".join(self.headers) + " |", "|---|" + "---:|" * len(self.headers)]
-        for label, cells, bold in self.body:
-            shown = [f"**{c}**" if b else c for c, b in zip(cells, bold)]
-            lines.append(f"| {label} | " + " | ".join(shown) + " |")
-        return "\n".join(lines) + "\n"
-
-    def html(self, caption: str) -> str:
-        head = "".join(f"<th>{escape(h)}</th>" for h in ["Method", *self.headers])
-        body = []
-        for label, cells, bold in self.body:
-            tds = "".join(f"<td><b>{escape(c)}</b></td>" if b else f"<td>{escape(c)}</td>" for c, b in zip(cells, bold))
-            body.append(f"<tr><th>{escape(label)}</th>{tds}</tr>")
-        return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{''.join(body)}</tbody></table>")
-
-
-def grid(results: list[dict[str, Any]], exclude_from_best: tuple[str, ...] = ()) -> Grid:
-    """The table of `results` (records of `run_job`); the best value per column among rows not in
-    `exclude_from_best` is flagged bold."""
+def per_protocol(results: list[dict[str, Any]]) -> list[Table]:
+    """One table per protocol (its settings as columns, no held-out pair), for the bar charts."""
     cols = columns(results)
     table_rows = rows(results, cols)
-    best = {c.header: best_rows(table_rows, c, exclude_from_best) for c in cols}
-    return Grid([c.header for c in cols],
-                [(r.label, [_cell(r, c) for c in cols], [r.key in best[c.header] for c in cols]) for r in table_rows])
+    out = []
+    for protocol in dict.fromkeys(c.protocol for c in cols if c.protocol != PAIR):
+        p = get_protocol(protocol)
+        mine = [c for c in cols if c.protocol == protocol]
+        out.append(Table(protocol, [Column(c.setting or p.name) for c in mine],
+                         [Row(r.key, r.label, {c.setting or p.name: r.values[c.header] for c in mine})
+                          for r in table_rows], title=p.title, unit=p.unit))
+    return out
