@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def _tiny():
     settings = quick_settings()
     settings.methods = [m for m in settings.methods if m.key in ("tcn", "scl")]
-    settings.training["train"]["max_steps"] = 8
+    settings.training.train.max_steps = 8
     settings.protocols = {"kendall": {"stride": 2}, "alignment": {}}
     return settings
 

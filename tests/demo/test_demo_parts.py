@@ -28,14 +28,16 @@ def test_presets_and_yaml_override(tmp_path):
     path = tmp_path / "demo.yaml"
     path.write_text("training:\n  train:\n    max_steps: 7\nmethods:\n  - {key: g, label: G, loss: {name: gta}}\n")
     custom = load_settings("quick", path)
-    assert custom.training["train"]["max_steps"] == 7
-    assert custom.training["model"] == quick.training["model"]  # merged key by key, not replaced
+    assert custom.training.train.max_steps == 7
+    assert custom.training.model == quick.training.model  # merged key by key, not replaced
     assert [m.key for m in custom.methods] == ["g"]
 
 
 @pytest.mark.parametrize("text, message", [("nonsense: 1\n", "keys among"),
                                            ("methods:\n  - {key: g}\n", "methods[0]"),
-                                           ("dataset: {colours: 3}\n", "dataset")])
+                                           ("dataset: {colours: 3}\n", "dataset"),
+                                           ("training:\n  train:\n    max_step: 7\n", "max_steps"),
+                                           ("training:\n  optim:\n    lr: fast\n", "optim.lr")])
 def test_bad_settings_are_named(tmp_path, text, message):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -50,8 +52,8 @@ def test_every_job_is_named_by_what_it_depends_on():
     jobs = jobs_for(s, [0, 1], ablations=True)
     keys = [m.key for m in [*REFERENCES, *s.methods, *s.ablations]]
     assert [(j.method.key, j.seed) for j in jobs] == [(k, seed) for seed in (0, 1) for k in keys]
-    assert settings_hash(s.training, 0) == settings_hash(s.training, 0)
-    assert settings_hash(s.training, 0) != settings_hash(s.training, 1)
+    assert settings_hash(s.training.to_dict(), 0) == settings_hash(s.training.to_dict(), 0)
+    assert settings_hash(s.training.to_dict(), 0) != settings_hash(s.training.to_dict(), 1)
 
 
 # ------------------------------------------------------------------------------------------------ the table

@@ -60,7 +60,7 @@ def test_every_method_has_a_finite_row(quick_demo):
                 continue  # tau of a constant prediction is undefined (a collapsed embedding), not an error
             assert math.isfinite(v), (r["method"], c.header)
         if r["method"] not in {m.key for m in REFERENCES}:
-            assert r["steps"] == quick_settings().training["train"]["max_steps"]  # the same budget for all
+            assert r["steps"] == quick_settings().training.train.max_steps  # the same budget for all
 
 
 def test_gta_aligns_the_held_out_pair_better_than_the_untrained_network(quick_demo):

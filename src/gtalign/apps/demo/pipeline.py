@@ -111,7 +111,7 @@ def held_out_pair(manifest: Path) -> tuple[str, str]:
 
 def job_hash(settings: DemoSettings, job: Job, trunk_weights: str | None) -> str:
     """Digest of what the job's numbers depend on (dataset, training setup, loss, trunk, protocols, seed)."""
-    parts = [settings.dataset, settings.training, job.method.loss, job.method.key, trunk_weights is not None,
+    parts = [settings.dataset, settings.training.to_dict(), job.method.loss, job.method.key, trunk_weights is not None,
              settings.protocols, job.seed]
     return settings_hash(*parts, job.method.model) if job.method.model else settings_hash(*parts)
 
@@ -120,10 +120,10 @@ def train_config(settings: DemoSettings, job: Job, manifest: Path, run_dir: Path
                  trunk_weights: str | None, threads: int = 1):
     """The `gtalign train` config of a job: the shared training section with this job's loss, seed, folders and
     CPU threads (not part of the job's hash: threads change speed, not what is computed)."""
-    values = {section: dict(v) for section, v in settings.training.items()}
-    values.setdefault("data", {})["root"] = str(manifest)
-    values.setdefault("model", {}).update(job.method.model, weights=trunk_weights, cache_dir=str(cache_dir))
-    values.setdefault("train", {}).update(log_dir=str(run_dir), seed=job.seed, threads=threads)
+    values = settings.training.to_dict()
+    values["data"]["root"] = str(manifest)
+    values["model"].update(job.method.model, weights=trunk_weights, cache_dir=str(cache_dir))
+    values["train"].update(log_dir=str(run_dir), seed=job.seed, threads=threads)
     values["loss"] = dict(job.method.loss)
     return config_from_dict(values)
 
@@ -241,7 +241,7 @@ def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablati
         raise GtalignError(f"jobs must be an integer >= 1, got {jobs!r}")
     out_dir = Path(out_dir)
     manifest = prepare_dataset(settings, out_dir, workers, progress)
-    trunk = settings.training.get("model", {}).get("trunk", "mobilenet_v2")
+    trunk = settings.training.model.trunk
     weights, trunk_note = local_trunk_weights(trunk)
     log(f"demo ({settings.name}): dataset {manifest}; {trunk_note}")
     pair = held_out_pair(manifest)

@@ -18,6 +18,15 @@ import yaml
 
 from gtalign.errors import GtalignError
 from gtalign.registry import check_choice
+from gtalign.train.config import (
+    AugmentConfig,
+    Config,
+    DataConfig,
+    ModelConfig,
+    OptimConfig,
+    TrainConfig,
+    config_from_dict,
+)
 
 UNTRAINED = "untrained"  # the row of the network at initialisation (no training step)
 TRUNK = "trunk"  # the row of the frozen trunk's features, mean-pooled over space (no embedder at all)
@@ -86,21 +95,21 @@ ABLATIONS: tuple[Method, ...] = (
 )
 
 
-def _training(image_size: int, max_steps: int, num_steps: int, frame_stride: int, channels: int) -> dict[str, Any]:
-    """The training config shared by every method (sections of `gtalign.train.config.Config`).
+def _training(image_size: int, max_steps: int, num_steps: int, frame_stride: int, channels: int) -> Config:
+    """The training config shared by every method (`gtalign.train.config.Config`); each job adds its dataset, run
+    folder, seed, loss and threads.
 
     The trunk is frozen and its features cached, so a step trains only the small 3D-conv embedder on top.
     """
-    return {
-        "data": {"image_size": image_size, "num_steps": num_steps, "num_context": 2, "frame_stride": frame_stride,
-                 "batch_size": 4, "workers": 0, "val_split": None},
-        "augment": {"enabled": False},
-        "model": {"trunk": "mobilenet_v2", "regime": "frozen", "cache_features": True, "embedding_dim": 128,
-                  "conv_channels": channels, "fc_channels": channels * 2, "dropout": 0.1},
-        "optim": {"name": "adam", "lr": 1e-3, "l2_weight": 1e-5},
-        "train": {"max_steps": max_steps, "checkpoint_every": max(1, max_steps // 4), "keep_checkpoints": 1,
-                  "val_every": max_steps, "val_batches": 0, "log_every": 10, "device": "cpu"},
-    }
+    return Config(
+        data=DataConfig(image_size=image_size, num_steps=num_steps, num_context=2, frame_stride=frame_stride,
+                        batch_size=4, workers=0, val_split=None),
+        augment=AugmentConfig(enabled=False),
+        model=ModelConfig(trunk="mobilenet_v2", regime="frozen", cache_features=True, embedding_dim=128,
+                          conv_channels=channels, fc_channels=channels * 2, dropout=0.1),
+        optim=OptimConfig(name="adam", lr=1e-3, l2_weight=1e-5),
+        train=TrainConfig(max_steps=max_steps, checkpoint_every=max(1, max_steps // 4), keep_checkpoints=1,
+                          val_every=max_steps, val_batches=0, log_every=10, device="cpu"))
 
 
 @dataclass
@@ -109,7 +118,7 @@ class DemoSettings:
 
     name: str = "full"
     dataset: DatasetSettings = field(default_factory=DatasetSettings)
-    training: dict[str, Any] = field(default_factory=lambda: _training(112, 1000, 20, 4, 32))
+    training: Config = field(default_factory=lambda: _training(112, 1000, 20, 4, 32))
     methods: list[Method] = field(default_factory=lambda: list(BASELINES))
     ablations: list[Method] = field(default_factory=lambda: list(ABLATIONS))
     protocols: dict[str, dict[str, Any]] = field(default_factory=lambda: {
@@ -215,7 +224,8 @@ def load_settings(preset: str = "full", path: str | Path | None = None) -> DemoS
         except TypeError as e:
             raise GtalignError(f"{path}: dataset: {e}") from e
     if "training" in values:
-        settings.training = _merge(settings.training, dict(values["training"]), "training")
+        settings.training = config_from_dict(_merge(settings.training.to_dict(), dict(values["training"]),
+                                                    "training"))
     if "protocols" in values:
         settings.protocols = settings.protocols | {k: dict(v or {}) for k, v in dict(values["protocols"]).items()}
     for key in ("methods", "ablations"):
