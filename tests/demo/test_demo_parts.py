@@ -3,6 +3,7 @@ pair's scores. Fast: no training."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,10 @@ def test_pair_scores_against_a_direct_computation():
     stretch = np.abs(frame_time(12)[:, 0][:, None] - frame_time(9)[:, 0][None, :]).argmin(1)
     scores = pair_scores(linear, ("a", "b"))
     assert scores["nn"]["mae_frames"] == pytest.approx(np.abs(stretch - truth).mean())
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "configs" / "demo").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_shipped_demo_configs_load(path):
+    settings = load_settings("full", path)  # training keys and types are checked by the train config schema
+    assert settings.methods and len({m.key for m in settings.methods}) == len(settings.methods)
