@@ -8,9 +8,10 @@ from gtalign.ops.drop_dtw import DropAlignment, drop_dtw, drop_dtw_path
 from gtalign.ops.dtw import BACKENDS, smooth_dtw, smooth_dtw_table, soft_alignment
 from gtalign.ops.path import dtw_path, path_to_mapping
 from gtalign.ops.smoothmin import RELAXATIONS, min_gamma, smooth_min
+from gtalign.ops.subsequence import SubsequenceMatch, subsequence_dtw, subsequence_path
 
 __all__ = [
     "BACKENDS", "RELAXATIONS", "DropAlignment", "contrastive_cost", "cosine_cost", "drop_dtw", "drop_dtw_path",
     "dtw_path", "min_gamma", "path_to_mapping", "smooth_dtw", "smooth_dtw_table", "smooth_min", "soft_alignment",
-    "soft_dtw_divergence", "sqeuclidean_cost",
+    "soft_dtw_divergence", "sqeuclidean_cost", "SubsequenceMatch", "subsequence_dtw", "subsequence_path",
 ]
