@@ -21,6 +21,7 @@ from torch.autograd.function import once_differentiable
 
 from gtalign.checks import check_finite
 from gtalign.errors import GtalignError, describe
+from gtalign.ops.band import Band, apply_band, check_band
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation
 from gtalign.registry import Registry, check_choice
 
@@ -120,28 +121,32 @@ def _check_lengths(lengths, batch: int, n: int, m: int, device) -> tuple[torch.T
     return out[0], out[1]
 
 
-def _run(cost, gamma, relaxation, lengths, backend, table: bool, validate: bool = True) -> torch.Tensor:
+def _run(cost, gamma, relaxation, lengths, backend, table: bool, validate: bool = True,
+         band: Band = None) -> torch.Tensor:
     cost = _check_cost(cost, validate)
     gamma = check_gamma(gamma)
     relaxation = check_relaxation(relaxation)
+    band = check_band(band)
     if gamma == 0:
         relaxation = "hard"
     if relaxation == "hard":
         gamma = 1.0  # unused by the hard minimum; keeps the kernels free of 1/0
     impl = _pick_backend(backend, cost.device)
     if cost.dtype not in (torch.float32, torch.float64):  # half precision: computed in float32
-        return _run(cost.float(), gamma, relaxation, lengths, backend, table, validate=False).to(cost.dtype)
+        return _run(cost.float(), gamma, relaxation, lengths, backend, table, False, band).to(cost.dtype)
     unbatched = cost.dim() == 2
     batch_cost = cost.unsqueeze(0) if unbatched else cost
     batch, n, m = batch_cost.shape
     len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
+    if band is not None:
+        batch_cost = apply_band(batch_cost, len_x, len_y, band, gamma)
     out = _SmoothDTW.apply(batch_cost, len_x, len_y, gamma, relaxation, impl, table)
     return out.squeeze(0) if unbatched else out
 
 
 def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
-               validate: bool = True) -> torch.Tensor:
+               validate: bool = True, band: Band = None) -> torch.Tensor:
     """The DTW alignment score ``R[len_x, len_y]`` of each pair.
 
     Args:
@@ -152,27 +157,30 @@ def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = 
         backend: ``"auto"``, ``"numba"`` (CPU) or ``"torch"`` (any device).
         validate: check that the cost is finite and cannot overflow along a path (a device sync each); False
             where the caller has checked what the cost is made from (the losses check their embeddings).
+        band: a Sakoe-Chiba band (`gtalign.ops.band`): paths keep within this many frames (an integer) or this
+            fraction of the longer length (a float in (0, 1]) of the diagonal; None: no band.
     Returns:
         ``(B,)`` scores, or a scalar for an unbatched cost. Differentiable with respect to ``cost``.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, table=False, validate=validate)
+    return _run(cost, gamma, relaxation, lengths, backend, table=False, validate=validate, band=band)
 
 
 def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                      lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
-                     validate: bool = True) -> torch.Tensor:
+                     validate: bool = True, band: Band = None) -> torch.Tensor:
     """The whole DTW table ``R``, differentiable with respect to every cell.
 
     Arguments as for :func:`smooth_dtw`. Returns ``(B, N+1, M+1)`` (or ``(N+1, M+1)``) with ``R[:, 0, 0] = 0``
     and ``+inf`` on the border (row 0 and column 0) and on padded cells (``i > len_x`` or ``j > len_y``);
-    gradients arriving at those cells are ignored.
+    gradients arriving at those cells are ignored. With a `band`, cells outside it hold large finite values that
+    no in-band path reaches.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, table=True, validate=validate)
+    return _run(cost, gamma, relaxation, lengths, backend, table=True, validate=validate, band=band)
 
 
 def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                    lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
-                   validate: bool = True) -> torch.Tensor:
+                   validate: bool = True, band: Band = None) -> torch.Tensor:
     """The expected alignment matrix: the gradient of :func:`smooth_dtw`'s score with respect to the cost.
 
     Arguments as for :func:`smooth_dtw`. Returns ``(B, N, M)`` (or ``(N, M)``), zero on padded cells; for
@@ -180,6 +188,6 @@ def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxatio
     """
     with torch.enable_grad():
         leaf = _check_cost(cost, validate).detach().requires_grad_(True)
-        score = smooth_dtw(leaf, gamma, relaxation, lengths, backend, validate=False)
+        score = smooth_dtw(leaf, gamma, relaxation, lengths, backend, validate=False, band=band)
         (grad,) = torch.autograd.grad(score.sum(), leaf)
     return grad

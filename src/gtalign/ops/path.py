@@ -5,14 +5,16 @@ import numpy as np
 import torch
 
 from gtalign.errors import GtalignError, describe
+from gtalign.ops.band import Band
 from gtalign.ops.dtw import smooth_dtw_table
 
 
-def dtw_path(cost: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+def dtw_path(cost: torch.Tensor | np.ndarray, band: Band = None) -> torch.Tensor | np.ndarray:
     """Optimal (hard DTW) warping path of one cost matrix.
 
     Args:
         cost: ``(N, M)`` finite costs (torch tensor or numpy array).
+        band: a Sakoe-Chiba band the path keeps within (`gtalign.ops.band`), None for none.
     Returns:
         ``(P, 2)`` int64 index pairs ``(i, j)`` from ``(0, 0)`` to ``(N-1, M-1)``, each step moving by
         ``(0, 1)``, ``(1, 1)`` or ``(1, 0)``; same array type as ``cost``. Ties prefer the diagonal step, then up,
@@ -24,7 +26,7 @@ def dtw_path(cost: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         raise GtalignError(f"cost must be a (N, M) matrix, got {describe(cost)}")
     if not tensor.is_floating_point():
         tensor = tensor.double()
-    table = smooth_dtw_table(tensor.detach(), gamma=0.0, relaxation="hard").cpu().numpy()
+    table = smooth_dtw_table(tensor.detach(), gamma=0.0, relaxation="hard", band=band).cpu().numpy()
     i, j = table.shape[0] - 1, table.shape[1] - 1
     steps = [(i - 1, j - 1)]
     while (i, j) != (1, 1):
