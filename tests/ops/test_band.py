@@ -5,7 +5,7 @@ import torch
 
 from gtalign.errors import GtalignError
 from gtalign.ops import dtw_path, smooth_dtw, smooth_dtw_table, soft_alignment
-from gtalign.ops.band import band_mask
+from gtalign.ops.band import Itakura, band_mask
 from tests._helpers.dtw_reference import local_min
 
 RELAXATIONS = ("smoothmin", "min_gamma", "hard")
@@ -28,7 +28,9 @@ def mask(n: int, m: int, band) -> np.ndarray:
     return band_mask(torch.tensor([n]), torch.tensor([m]), n, m, band)[0].numpy()
 
 
-@pytest.mark.parametrize("n, m, band", [(5, 5, 0), (4, 9, 1), (9, 4, 1), (6, 8, 0.25), (1, 5, 0), (7, 7, 2)])
+@pytest.mark.parametrize("n, m, band", [(5, 5, 0), (4, 9, 1), (9, 4, 1), (6, 8, 0.25), (1, 5, 0), (7, 7, 2),
+                                        (6, 6, Itakura(2.0)), (5, 9, Itakura(2.0)), (9, 5, Itakura(1.9)),
+                                        (12, 7, Itakura(3.0))])
 def test_band_keeps_both_corners_and_a_path_between_them(n, m, band):
     allowed = mask(n, m, band)
     assert allowed[0, 0] and allowed[-1, -1]
@@ -51,7 +53,7 @@ def test_band_width_in_frames_and_as_a_fraction():
 
 @pytest.mark.parametrize("relaxation", RELAXATIONS)
 @pytest.mark.parametrize("backend", ["numba", "torch"])
-@pytest.mark.parametrize("shape, band", [((6, 9), 1), ((7, 5), 0.2)])
+@pytest.mark.parametrize("shape, band", [((6, 9), 1), ((7, 5), 0.2), ((8, 8), Itakura(2.0))])
 def test_values_and_gradients_equal_the_dp_restricted_to_the_band(relaxation, backend, shape, band):
     torch.manual_seed(0)
     cost = (torch.rand(*shape, dtype=torch.float64) * 3).requires_grad_(True)
@@ -104,7 +106,17 @@ def test_hard_path_stays_in_the_band():
                                                                                       band=2)))
 
 
-@pytest.mark.parametrize("band", [-1, 0.0, 1.5, "wide", True])
-def test_bad_band_is_named(band):
-    with pytest.raises(GtalignError, match="band must be"):
-        smooth_dtw(torch.rand(3, 3), band=band)
+def test_itakura_forbids_the_corners_far_from_both_ends():
+    allowed = mask(10, 10, Itakura(2.0))
+    assert not allowed[0, 9] and not allowed[9, 0] and not allowed[1, 6] and allowed[5, 5]
+    assert allowed.sum() < mask(10, 10, 9).sum()
+
+
+@pytest.mark.parametrize("band, match", [(-1, "band must be"), (0.0, "band must be"), (1.5, "band must be"),
+                                         ("wide", "band must be"), (True, "band must be"),
+                                         (Itakura(1.5), "below the ratio")])
+def test_bad_band_is_named(band, match):
+    with pytest.raises(GtalignError, match=match):
+        smooth_dtw(torch.rand(3, 6), band=band)
+    with pytest.raises(GtalignError, match="max_slope"):
+        Itakura(1.0)

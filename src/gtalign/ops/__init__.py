@@ -2,6 +2,7 @@
 
 Shapes: ``x (B, N, D)``, ``y (B, M, D)`` -> cost ``(B, N, M)`` -> scores ``(B,)`` or table ``(B, N+1, M+1)``.
 """
+from gtalign.ops.band import Itakura, SakoeChiba
 from gtalign.ops.costs import contrastive_cost, cosine_cost, sqeuclidean_cost
 from gtalign.ops.divergence import soft_dtw_divergence
 from gtalign.ops.drop_dtw import DropAlignment, drop_dtw, drop_dtw_path
@@ -11,7 +12,7 @@ from gtalign.ops.smoothmin import RELAXATIONS, min_gamma, smooth_min
 from gtalign.ops.subsequence import SubsequenceMatch, subsequence_dtw, subsequence_path
 
 __all__ = [
-    "BACKENDS", "RELAXATIONS", "DropAlignment", "contrastive_cost", "cosine_cost", "drop_dtw", "drop_dtw_path",
+    "BACKENDS", "RELAXATIONS", "DropAlignment", "Itakura", "SakoeChiba", "contrastive_cost", "cosine_cost", "drop_dtw", "drop_dtw_path",
     "dtw_path", "min_gamma", "path_to_mapping", "smooth_dtw", "smooth_dtw_table", "smooth_min", "soft_alignment",
     "soft_dtw_divergence", "sqeuclidean_cost", "SubsequenceMatch", "subsequence_dtw", "subsequence_path",
 ]

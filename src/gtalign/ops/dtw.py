@@ -157,8 +157,9 @@ def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = 
         backend: ``"auto"``, ``"numba"`` (CPU) or ``"torch"`` (any device).
         validate: check that the cost is finite and cannot overflow along a path (a device sync each); False
             where the caller has checked what the cost is made from (the losses check their embeddings).
-        band: a Sakoe-Chiba band (`gtalign.ops.band`): paths keep within this many frames (an integer) or this
-            fraction of the longer length (a float in (0, 1]) of the diagonal; None: no band.
+        band: a global path constraint (`gtalign.ops.band`): a Sakoe-Chiba band of this many frames (an
+            integer) or this fraction of the longer length (a float in (0, 1]) about the diagonal, or
+            ``Itakura(max_slope)``; None: none.
     Returns:
         ``(B,)`` scores, or a scalar for an unbatched cost. Differentiable with respect to ``cost``.
     """
