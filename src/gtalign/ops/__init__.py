@@ -12,7 +12,8 @@ from gtalign.ops.smoothmin import RELAXATIONS, min_gamma, smooth_min
 from gtalign.ops.subsequence import SubsequenceMatch, subsequence_dtw, subsequence_path
 
 __all__ = [
-    "BACKENDS", "RELAXATIONS", "DropAlignment", "Itakura", "SakoeChiba", "contrastive_cost", "cosine_cost", "drop_dtw", "drop_dtw_path",
-    "dtw_path", "min_gamma", "path_to_mapping", "smooth_dtw", "smooth_dtw_table", "smooth_min", "soft_alignment",
-    "soft_dtw_divergence", "sqeuclidean_cost", "SubsequenceMatch", "subsequence_dtw", "subsequence_path",
+    "BACKENDS", "DropAlignment", "Itakura", "RELAXATIONS", "SakoeChiba", "SubsequenceMatch", "contrastive_cost",
+    "cosine_cost", "drop_dtw", "drop_dtw_path", "dtw_path", "min_gamma", "path_to_mapping", "smooth_dtw",
+    "smooth_dtw_table", "smooth_min", "soft_alignment", "soft_dtw_divergence", "sqeuclidean_cost", "subsequence_dtw",
+    "subsequence_path"
 ]
