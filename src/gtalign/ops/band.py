@@ -89,6 +89,8 @@ def band_mask(len_x: torch.Tensor, len_y: torch.Tensor, n: int, m: int, band: Ba
     constraint = check_band(band)
     if constraint is None:
         return torch.ones(len(len_x), n, m, dtype=torch.bool, device=len_x.device)
+    if bool((len_x == len_x[0]).all() and (len_y == len_y[0]).all()):  # one mask for the whole batch
+        return constraint.mask(len_x[:1], len_y[:1], n, m).expand(len(len_x), n, m)
     return constraint.mask(len_x, len_y, n, m)
 
 
@@ -96,7 +98,8 @@ def apply_band(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, ban
                gamma: float) -> torch.Tensor:
     """``cost (B, N, M)`` with the cells outside the band set to a cost no path through them can afford."""
     batch, n, m = cost.shape
-    biggest = float(cost.detach().abs().amax()) if cost.numel() else 0.0
+    low, high = torch.aminmax(cost.detach())
+    biggest = max(abs(float(low)), abs(float(high)))
     steps = n + m
     penalty = 2.0 * steps * biggest + (steps + 800.0) * gamma + 1.0
     if steps * penalty > torch.finfo(cost.dtype).max / 4:
