@@ -17,13 +17,21 @@ def local_min(a: torch.Tensor, gamma: float, relaxation: str) -> torch.Tensor:
     return (torch.softmax(-a / gamma, 0) * a).sum()
 
 
-def reference_table(cost: torch.Tensor, gamma: float, relaxation: str) -> torch.Tensor:
-    """``cost (N, M) -> R (N+1, M+1)`` with a +inf border, by a Python loop over cells (autograd-friendly)."""
+def reference_table(cost: torch.Tensor, gamma: float, relaxation: str, allowed=None,
+                    free_top: bool = False) -> torch.Tensor:
+    """``cost (N, M) -> R (N+1, M+1)`` with a +inf border, by a Python loop over cells (autograd-friendly).
+
+    `allowed`: an optional ``(N, M)`` boolean array; the other cells are +inf (the DP restricted to a band).
+    `free_top`: row 0 is ``[+inf, 0, 0, ...]`` instead of ``[0, +inf, ...]`` (subsequence DTW: start anywhere).
+    """
     n, m = cost.shape
     inf = torch.tensor(float("inf"), dtype=cost.dtype)
-    rows = [[torch.zeros((), dtype=cost.dtype)] + [inf] * m] + [[inf] + [None] * m for _ in range(n)]
+    zero = torch.zeros((), dtype=cost.dtype)
+    top = [inf] + [zero] * m if free_top else [zero] + [inf] * m
+    rows = [top] + [[inf] + [inf] * m for _ in range(n)]
     for i in range(1, n + 1):
         for j in range(1, m + 1):
             preds = [p for p in (rows[i][j - 1], rows[i - 1][j - 1], rows[i - 1][j]) if bool(torch.isfinite(p))]
-            rows[i][j] = cost[i - 1, j - 1] + local_min(torch.stack(preds), gamma, relaxation)
+            if preds and (allowed is None or allowed[i - 1, j - 1]):
+                rows[i][j] = cost[i - 1, j - 1] + local_min(torch.stack(preds), gamma, relaxation)
     return torch.stack([torch.stack(r) for r in rows])

@@ -5,21 +5,14 @@ import torch
 
 from gtalign.errors import GtalignError
 from gtalign.ops import smooth_dtw, subsequence_dtw, subsequence_path
-from tests._helpers.dtw_reference import local_min
+from tests._helpers.dtw_reference import local_min, reference_table
 
 RELAXATIONS = ("smoothmin", "min_gamma", "hard")
 
 
 def reference_score(cost: torch.Tensor, gamma: float, relaxation: str) -> torch.Tensor:
-    """The recursion cell by cell, row 0 free (0 for j >= 1, +inf at j = 0), softmin over the last row."""
-    n, m = cost.shape
-    inf = torch.tensor(float("inf"), dtype=cost.dtype)
-    rows = [[inf] + [torch.zeros((), dtype=cost.dtype)] * m] + [[inf] + [None] * m for _ in range(n)]
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            preds = [p for p in (rows[i][j - 1], rows[i - 1][j - 1], rows[i - 1][j]) if bool(torch.isfinite(p))]
-            rows[i][j] = cost[i - 1, j - 1] + local_min(torch.stack(preds), gamma, relaxation)
-    return local_min(torch.stack(rows[n][1:]), gamma, relaxation)
+    """The cell loop with row 0 free (0 for j >= 1, +inf at j = 0), then the softmin over the last row."""
+    return local_min(reference_table(cost, gamma, relaxation, free_top=True)[-1, 1:], gamma, relaxation)
 
 
 def brute_force(cost: np.ndarray) -> tuple[float, int, int]:
