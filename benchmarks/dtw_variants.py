@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved_ms, machine_info, set_threads, update_section, write_table  # noqa: E402
+from common import interleaved_ms, machine_info, publish, set_threads, write_table  # noqa: E402
 
 from gtalign.ops import Itakura, smooth_dtw, soft_dtw_divergence, subsequence_dtw  # noqa: E402
 
@@ -71,9 +71,7 @@ def main(argv=None) -> int:
              "returns the whole table; the divergence runs three DTWs on D=128 embeddings, costs included.")
     text = write_table(args.out, "DTW variants against the plain sweep (benchmarks/dtw_variants.py)", header, rows,
                        machine_info(), notes)
-    print(text)
-    if args.docs:
-        update_section(ROOT / "docs" / "performance.md", "dtw-variants", text)
+    publish(text, "dtw-variants", args.docs, doc="docs/performance.md")
     return 0
 
 

@@ -106,6 +106,4 @@ def apply_band(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, ban
         raise GtalignError(f"band: costs up to {biggest:.3g} over {n} x {m} cells overflow "
                            f"{str(cost.dtype).split('.')[-1]} once the cells outside the band are excluded; "
                            f"rescale the costs or use float64")
-    if not math.isfinite(penalty):  # pragma: no cover - caught above
-        raise GtalignError("band: non-finite penalty")
     return cost.masked_fill(~band_mask(len_x, len_y, n, m, band), penalty)
