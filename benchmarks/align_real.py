@@ -24,6 +24,7 @@ import dataclasses
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
 from fetch_clips import cache_dir  # noqa: E402
 
-from gtalign.apps.align import align_features  # noqa: E402
+from gtalign.apps.align import FEATURE_WORKERS, align_features  # noqa: E402
 from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings, cycle_frames  # noqa: E402
+from gtalign.apps.contextual import contextual_distance  # noqa: E402
 from gtalign.apps.features import (  # noqa: E402
     DEFAULT_FEATURES,
     FEATURES_VERSION,
@@ -169,29 +171,60 @@ def cached_features(extractor: FeatureExtractor, path: Path, fps: float, cache: 
     return f, seconds
 
 
+def cached_before(encoder, path: Path, cache: Path) -> tuple[np.ndarray, float]:
+    """The "before" embedding of the video (whole frames, ImageNet at 224 px) and the seconds it took, from `cache`
+    when computed before for the same file."""
+    from gtalign.apps.inputs import open_videos
+
+    stat = path.stat()
+    key = cache / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}-before.npy"
+    timing = key.with_suffix(".json")
+    if key.exists() and timing.exists():
+        return np.load(key, allow_pickle=False), json.loads(timing.read_text())["seconds"]
+    t = time.perf_counter()
+    emb = encoder.encode(open_videos([path], None), 0)
+    seconds = time.perf_counter() - t
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(key, emb, allow_pickle=False)
+    timing.write_text(json.dumps({"seconds": seconds}))
+    return emb, seconds
+
+
+def extract_videos(pairs: list[Pair], extractor: FeatureExtractor, old, cache: Path) -> tuple[dict, dict]:
+    """Every video's feature streams and "before" embedding, each with its seconds: {path: (value, seconds)} twice.
+
+    Two videos at a time, in threads, as `gtalign align` extracts its two videos (`apps.align.extract_all`); a
+    pair's time is then the slower of its two videos (a video's seconds are measured while another is extracted).
+    """
+    videos = list(dict.fromkeys(v for pair in pairs for v in ((pair.a, pair.fps_a), (pair.b, pair.fps_b))))
+    extractor.trunk()  # built once, before the threads share it
+    with ThreadPoolExecutor(FEATURE_WORKERS) as pool:
+        feats = dict(zip([v[0] for v in videos], pool.map(lambda v: cached_features(extractor, v[0], v[1], cache),
+                                                          videos)))
+        before = dict(zip([v[0] for v in videos], pool.map(lambda v: cached_before(old, v[0], cache), videos)))
+    return feats, before
+
+
 def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
     import torch
 
     from gtalign.apps.encoders import ImagenetEncoder
-    from gtalign.apps.inputs import open_videos
 
     torch.set_num_threads(threads)
     extractor = FeatureExtractor("pose+crop+imagenet")
-    feats, seconds = {}, {}
-    results: dict[str, list[dict]] = {}
     old = ImagenetEncoder()
+    feats, before = extract_videos(pairs, extractor, old, cache)
+    seconds = {path: f[1] for path, f in feats.items()}
+    results: dict[str, list[dict]] = {}
     for k, pair in enumerate(pairs):
-        for path, fps in ((pair.a, pair.fps_a), (pair.b, pair.fps_b)):
-            if path not in feats:
-                feats[path], seconds[path] = cached_features(extractor, path, fps, cache)
-        fa, fb = feats[pair.a], feats[pair.b]
+        fa, fb = feats[pair.a][0], feats[pair.b][0]
         # before: whole-frame ImageNet (224 px, 4x4 grid) and plain DTW
         t = time.perf_counter()
-        src = open_videos([pair.a, pair.b], None)
-        emb = [old.encode(src, 0), old.encode(src, 1)]
-        pos = align_embeddings(emb[0], emb[1]).b_of_a
+        pos = align_embeddings(before[pair.a][0], before[pair.b][0]).b_of_a
         results.setdefault("before: imagenet 224px, plain DTW", []).append(
-            metrics(pos, pair) | {"pair": pair.name, "seconds": time.perf_counter() - t})
+            metrics(pos, pair) | {"pair": pair.name,
+                                  "seconds": time.perf_counter() - t + max(before[pair.a][1], before[pair.b][1])})
+        feature_s = max(seconds[pair.a], seconds[pair.b])  # the two videos at once (`extract_videos`)
         for spec_text in SPECS:
             spec = FeatureSpec.parse(spec_text)
             paths = PATHS if spec_text == DEFAULT_FEATURES else {"soft": PATHS["soft"]}
@@ -203,7 +236,7 @@ def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
                 al = found.alignment
                 dp = time.perf_counter() - t
                 results.setdefault(f"{spec_text}, {path_name}", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": dp + seconds[pair.a] + seconds[pair.b],
+                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": dp + feature_s,
                                                 "used": found.streams, "people": found.people,
                                                 "confidence": float(np.mean(al.confidence[pair.covered]))})
                 if spec_text == DEFAULT_FEATURES and path_name == "soft":
@@ -212,26 +245,29 @@ def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
                 t = time.perf_counter()
                 pos = path_to_mapping(np.asarray(dtw_path(al.cost)), len(al.cost))
                 results.setdefault(f"{spec_text}, plain DTW", []).append(
-                    metrics(pos, pair) | {"pair": pair.name, "seconds": time.perf_counter() - t + seconds[pair.a]
-                                          + seconds[pair.b]})
+                    metrics(pos, pair) | {"pair": pair.name, "seconds": time.perf_counter() - t + feature_s})
                 # the most-found person of each video only, as before people were paired
                 cost, _ = stream_costs(spec, fa, fb, (0, 0))
-                al = align_costs(cost, pair.fps_a, pair.fps_b, PATHS["soft"])
+                al = align_costs(contextual_distance(cost), pair.fps_a, pair.fps_b, PATHS["soft"])
                 results.setdefault(f"{spec_text}, soft, first person only", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": seconds[pair.a] + seconds[pair.b]})
+                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
                 # motion always joining whole frames where no person is compared (no same-process choice)
                 al = soft.alignment
                 if soft.people is None:
                     cost, _ = stream_costs(spec, fa, fb, None)
-                    al = align_costs(cost, pair.fps_a, pair.fps_b, PATHS["soft"])
+                    al = align_costs(contextual_distance(cost), pair.fps_a, pair.fps_b, PATHS["soft"])
                 results.setdefault(f"{spec_text}, soft, motion always in the fallback", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": seconds[pair.a] + seconds[pair.b]})
+                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
                 # without the motion stream that joins whole frames where no person is compared
                 still = [dataclasses.replace(f, streams={k: v for k, v in f.streams.items() if k != "motion"})
                          for f in (fa, fb)]
                 al = align_features(spec, *still, pair.fps_a, pair.fps_b, PATHS["soft"]).alignment
                 results.setdefault(f"{spec_text}, soft, no motion in the fallback", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": seconds[pair.a] + seconds[pair.b]})
+                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
+                # the fused costs as they are, not made contextual
+                al = align_features(spec, fa, fb, pair.fps_a, pair.fps_b, PATHS["soft"], contextual=False).alignment
+                results.setdefault(f"{spec_text}, soft, plain (not contextual) costs", []).append(
+                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
         print(f"[{k + 1}/{len(pairs)}] {pair.name}: default "
               f"{results[f'{DEFAULT_FEATURES}, soft'][-1]['mean']:.2f} frames, before "
               f"{results['before: imagenet 224px, plain DTW'][-1]['mean']:.2f}", file=sys.stderr, flush=True)

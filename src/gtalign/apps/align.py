@@ -26,6 +26,7 @@ from gtalign.apps.alignment import (
     cycle_frames,
     embedding_alignment,
 )
+from gtalign.apps.contextual import contextual_distance
 from gtalign.apps.encoders import FrameEncoder, encode_all
 from gtalign.apps.features import FeatureExtractor, VideoFeatures, pairings, stream_costs
 from gtalign.apps.inputs import read_display_frames
@@ -122,8 +123,14 @@ class FeaturePair:
 
 
 def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSettings = PathSettings(),
-                   fallback_motion: bool = True) -> FeaturePair:
+                   fallback_motion: bool = True, contextual: bool = True) -> FeaturePair:
     """Align `b` to `a` (`apps.features.VideoFeatures`) on the constrained path.
+
+    With `contextual` (the default) the fused stream costs are made contextual before anything else looks at them
+    (`apps.contextual.contextual_distance`: each cost relative to the typical costs of its two frames, as a
+    distance). On the real-footage benchmark it took the default features from 2.77 to 2.37 frames of mean error.
+    `gtalign sync` does without it: on the sync benchmark it made the clocks worse (cameras within 1 frame 67% ->
+    50%) and the confidence, calibrated on plain costs, marked a camera 2 frames off "ok".
 
     Where there is a choice of cost matrix, the one that shows the same process most clearly is kept: the highest z
     of the same-process test (`apps.sameness`: how far the alignment's cost lies below those of B shuffled in time).
@@ -153,6 +160,7 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
     best: tuple[float, np.ndarray, list[str], tuple[int, int] | None] | None = None
     for people, motion in options:
         cost, used = stream_costs(spec, a, b, people, fallback_motion=motion)
+        cost = contextual_distance(cost) if contextual else cost
         if best is not None and used == best[2] and people == best[3]:
             continue  # no motion stream to add: the same matrix again
         z = sameness_test(cost).z if len(options) > 1 else 0.0
