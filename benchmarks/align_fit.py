@@ -54,7 +54,8 @@ def run_pair(pair, extractor, cache: Path, work: Path) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="bench_out/align_real", help="work folder of align_real.py (copies, features)")
-    p.add_argument("--pairs", type=int, default=None, help="only the first N pairs")
+    p.add_argument("--pairs", type=int, default=None,
+                   help="only N pairs, spread evenly over the benchmark's (its clips and its cameras)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-docs", action="store_true", help="do not update docs/results.md")
     args = p.parse_args()
@@ -63,7 +64,9 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     t0 = time.perf_counter()
-    pairs = make_pairs(cache_dir(), out, 1)[: args.pairs]
+    pairs = make_pairs(cache_dir(), out, 1)
+    if args.pairs is not None and args.pairs < len(pairs):
+        pairs = [pairs[k] for k in np.unique(np.linspace(0, len(pairs) - 1, max(1, args.pairs)).round().astype(int))]
     extractor = FeatureExtractor(DEFAULT_FEATURES)
     rows = []
     for k, pair in enumerate(pairs):

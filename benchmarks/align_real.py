@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
 from fetch_clips import cache_dir  # noqa: E402
 
-from gtalign.apps.align import FEATURE_WORKERS, align_features  # noqa: E402
+from gtalign.apps.align import FEATURE_WORKERS, align_features, threads_per_worker  # noqa: E402
 from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings, cycle_frames  # noqa: E402
-from gtalign.apps.contextual import contextual_distance  # noqa: E402
+from gtalign.apps.contextual import contextual_cost  # noqa: E402
 from gtalign.apps.features import (  # noqa: E402
     DEFAULT_FEATURES,
     FEATURES_VERSION,
@@ -95,44 +95,59 @@ def _frames(path: Path, limit: int | None, side: int | None) -> list[np.ndarray]
 
 
 def make_pairs(clips_dir: Path, out: Path, variants: int) -> list[Pair]:
-    from gtalign.data.video import write_video
-
-    pairs = []
+    """`variants` re-timed, changed copies of every clip and camera pair (written to `out/videos` unless there from
+    the same warp and change), two clips at a time in threads; the pairs in the order of `CLIPS` and `MULTIVIEW`."""
     videos = out / "videos"
     videos.mkdir(parents=True, exist_ok=True)
-    for c, (clip, rendition, limit) in enumerate(CLIPS):
-        src = clips_dir / clip
-        if not src.exists():
-            raise SystemExit(f"align_real: {src} is missing; run `make clips` first")
-        fps = probe_video(src).fps
-        a = src
-        if limit is not None:
-            a = videos / f"{Path(clip).stem}_first{limit}.mp4"
-            if not a.exists():
-                write_video(a, np.stack(_frames(src, limit, None)), fps, quality=2)
-        frames = _frames(clips_dir / (rendition or clip), limit, SOURCE_SIDE)
-        for v in range(variants):
-            rng = np.random.default_rng(1000 * c + v)
-            warp = random_warp(len(frames), fps, rng)
-            change = random_change(rng, 0.5 if rendition else 1.0)
-            b = _retimed(frames, fps, warp, change, videos / f"{Path(clip).stem}_v{v}.mp4")
-            truth, covered = truth_positions(warp, fps, len(frames))
-            pairs.append(Pair(f"{Path(clip).stem}/{v}", a, b, fps, warp.fps, truth, covered, warp.description))
-    for c, (stem, cams) in enumerate(MULTIVIEW):
-        for i, j in cams:
-            a, src = clips_dir / f"{stem}_cam{i:02d}.mp4", clips_dir / f"{stem}_cam{j:02d}.mp4"
-            if not (a.exists() and src.exists()):
-                raise SystemExit(f"align_real: {a} or {src} is missing; run `make clips` first")
-            fps = probe_video(a).fps
-            frames = _frames(src, None, SOURCE_SIDE)
-            for v in range(variants):
-                rng = np.random.default_rng(5000 + 100 * c + 10 * i + j + 1000 * v)
-                warp = random_warp(len(frames), fps, rng)
-                change = random_change(rng, 0.5)
-                b = _retimed(frames, fps, warp, change, videos / f"{stem}_{i}to{j}_v{v}.mp4")
-                truth, covered = truth_positions(warp, fps, len(frames))
-                pairs.append(Pair(f"{stem} cam{i}->cam{j}/{v}", a, b, fps, warp.fps, truth, covered,
-                                  warp.description))
+    jobs = [lambda c=c: _clip_pairs(clips_dir, videos, c, variants) for c in range(len(CLIPS))]
+    jobs += [lambda c=c, i=i, j=j: _camera_pairs(clips_dir, videos, c, i, j, variants)
+             for c, (_, cams) in enumerate(MULTIVIEW) for i, j in cams]
+    with ThreadPoolExecutor(2) as pool:
+        return [pair for pairs in pool.map(lambda job: job(), jobs) for pair in pairs]
+
+
+def _clip_pairs(clips_dir: Path, videos: Path, c: int, variants: int) -> list[Pair]:
+    """The copies of clip `CLIPS[c]`, each against the clip (its first frames when limited)."""
+    from gtalign.data.video import write_video
+
+    clip, rendition, limit = CLIPS[c]
+    src = clips_dir / clip
+    if not src.exists():
+        raise SystemExit(f"align_real: {src} is missing; run `make clips` first")
+    fps = probe_video(src).fps
+    a = src
+    if limit is not None:
+        a = videos / f"{Path(clip).stem}_first{limit}.mp4"
+        if not a.exists():
+            write_video(a, np.stack(_frames(src, limit, None)), fps, quality=2)
+    frames = _frames(clips_dir / (rendition or clip), limit, SOURCE_SIDE)
+    pairs = []
+    for v in range(variants):
+        rng = np.random.default_rng(1000 * c + v)
+        warp = random_warp(len(frames), fps, rng)
+        change = random_change(rng, 0.5 if rendition else 1.0)
+        b = _retimed(frames, fps, warp, change, videos / f"{Path(clip).stem}_v{v}.mp4")
+        truth, covered = truth_positions(warp, fps, len(frames))
+        pairs.append(Pair(f"{Path(clip).stem}/{v}", a, b, fps, warp.fps, truth, covered, warp.description))
+    return pairs
+
+
+def _camera_pairs(clips_dir: Path, videos: Path, c: int, i: int, j: int, variants: int) -> list[Pair]:
+    """Camera i of scene `MULTIVIEW[c]` as filmed against copies of camera j's footage."""
+    stem = MULTIVIEW[c][0]
+    a, src = clips_dir / f"{stem}_cam{i:02d}.mp4", clips_dir / f"{stem}_cam{j:02d}.mp4"
+    if not (a.exists() and src.exists()):
+        raise SystemExit(f"align_real: {a} or {src} is missing; run `make clips` first")
+    fps = probe_video(a).fps
+    frames = _frames(src, None, SOURCE_SIDE)
+    pairs = []
+    for v in range(variants):
+        rng = np.random.default_rng(5000 + 100 * c + 10 * i + j + 1000 * v)
+        warp = random_warp(len(frames), fps, rng)
+        change = random_change(rng, 0.5)
+        b = _retimed(frames, fps, warp, change, videos / f"{stem}_{i}to{j}_v{v}.mp4")
+        truth, covered = truth_positions(warp, fps, len(frames))
+        pairs.append(Pair(f"{stem} cam{i}->cam{j}/{v}", a, b, fps, warp.fps, truth, covered, warp.description))
     return pairs
 
 
@@ -198,80 +213,118 @@ def extract_videos(pairs: list[Pair], extractor: FeatureExtractor, old, cache: P
     """
     videos = list(dict.fromkeys(v for pair in pairs for v in ((pair.a, pair.fps_a), (pair.b, pair.fps_b))))
     extractor.trunk()  # built once, before the threads share it
-    with ThreadPoolExecutor(FEATURE_WORKERS) as pool:
+    with ThreadPoolExecutor(FEATURE_WORKERS) as pool, threads_per_worker(FEATURE_WORKERS):
         feats = dict(zip([v[0] for v in videos], pool.map(lambda v: cached_features(extractor, v[0], v[1], cache),
                                                           videos)))
         before = dict(zip([v[0] for v in videos], pool.map(lambda v: cached_before(old, v[0], cache), videos)))
     return feats, before
 
 
+#: What `_pair_rows` reads in the worker processes (inherited by fork, not pickled): the pairs, each video's
+#: streams and "before" embedding with their seconds.
+_SHARED: dict = {}
+
+
+def _pair_rows(k: int) -> dict[str, dict]:
+    """Every option's result on pair k: {row name: metrics and seconds}."""
+    pair, feats, before = _SHARED["pairs"][k], _SHARED["feats"], _SHARED["before"]
+    out: dict[str, dict] = {}
+
+    def add(name: str, row: dict) -> None:
+        out[name] = row
+
+    seconds = {path: f[1] for path, f in feats.items()}
+    fa, fb = feats[pair.a][0], feats[pair.b][0]
+    # before: whole-frame ImageNet (224 px, 4x4 grid) and plain DTW
+    t = time.perf_counter()
+    pos = align_embeddings(before[pair.a][0], before[pair.b][0]).b_of_a
+    add("before: imagenet 224px, plain DTW",
+        metrics(pos, pair) | {"pair": pair.name,
+                              "seconds": time.perf_counter() - t + max(before[pair.a][1], before[pair.b][1])})
+    feature_s = max(seconds[pair.a], seconds[pair.b])  # the two videos at once (`extract_videos`)
+    for spec_text in SPECS:
+        spec = FeatureSpec.parse(spec_text)
+        paths = PATHS if spec_text == DEFAULT_FEATURES else {"soft": PATHS["soft"]}
+        soft = None
+        for path_name, settings in paths.items():
+            t = time.perf_counter()
+            found = align_features(spec, fa, fb, pair.fps_a, pair.fps_b, settings)
+            soft = found if path_name == "soft" else soft
+            al = found.alignment
+            dp = time.perf_counter() - t
+            add(f"{spec_text}, {path_name}",
+                metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": dp + feature_s,
+                                            "used": found.streams, "people": found.people,
+                                            "confidence": float(np.mean(al.confidence[pair.covered]))})
+            if spec_text == DEFAULT_FEATURES and path_name == "soft":
+                out[f"{spec_text}, soft"]["cycle"] = cycle_frames(al, pair.fps_a, pair.fps_b, settings)
+        if spec_text == DEFAULT_FEATURES:
+            t = time.perf_counter()
+            pos = path_to_mapping(np.asarray(dtw_path(al.cost)), len(al.cost))
+            add(f"{spec_text}, plain DTW",
+                metrics(pos, pair) | {"pair": pair.name, "seconds": time.perf_counter() - t + feature_s})
+            # the most-found person of each video only, as before people were paired
+            cost, _ = stream_costs(spec, fa, fb, (0, 0))
+            al = align_costs(contextual_cost(cost), pair.fps_a, pair.fps_b, PATHS["soft"])
+            add(f"{spec_text}, soft, first person only",
+                metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
+            # motion always joining whole frames where no person is compared (no same-process choice)
+            al = soft.alignment
+            if soft.people is None:
+                cost, _ = stream_costs(spec, fa, fb, None)
+                al = align_costs(contextual_cost(cost), pair.fps_a, pair.fps_b, PATHS["soft"])
+            add(f"{spec_text}, soft, motion always in the fallback",
+                metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
+            # without the motion stream that joins whole frames where no person is compared
+            still = [dataclasses.replace(f, streams={k: v for k, v in f.streams.items() if k != "motion"})
+                     for f in (fa, fb)]
+            al = align_features(spec, *still, pair.fps_a, pair.fps_b, PATHS["soft"]).alignment
+            add(f"{spec_text}, soft, no motion in the fallback",
+                metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
+            # the fused costs as they are, not made contextual
+            al = align_features(spec, fa, fb, pair.fps_a, pair.fps_b, PATHS["soft"], contextual=False).alignment
+            add(f"{spec_text}, soft, plain (not contextual) costs",
+                metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
+    return out
+
+
 def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
+    """Every option on every pair; the pairs are aligned two at a time in forked processes (the features are
+    extracted first, two videos at a time)."""
+    import multiprocessing
+
     import torch
 
     from gtalign.apps.encoders import ImagenetEncoder
 
     torch.set_num_threads(threads)
     extractor = FeatureExtractor("pose+crop+imagenet")
-    old = ImagenetEncoder()
-    feats, before = extract_videos(pairs, extractor, old, cache)
-    seconds = {path: f[1] for path, f in feats.items()}
+    feats, before = extract_videos(pairs, extractor, ImagenetEncoder(), cache)
+    _SHARED.update(pairs=pairs, feats=feats, before=before)
     results: dict[str, list[dict]] = {}
-    for k, pair in enumerate(pairs):
-        fa, fb = feats[pair.a][0], feats[pair.b][0]
-        # before: whole-frame ImageNet (224 px, 4x4 grid) and plain DTW
-        t = time.perf_counter()
-        pos = align_embeddings(before[pair.a][0], before[pair.b][0]).b_of_a
-        results.setdefault("before: imagenet 224px, plain DTW", []).append(
-            metrics(pos, pair) | {"pair": pair.name,
-                                  "seconds": time.perf_counter() - t + max(before[pair.a][1], before[pair.b][1])})
-        feature_s = max(seconds[pair.a], seconds[pair.b])  # the two videos at once (`extract_videos`)
-        for spec_text in SPECS:
-            spec = FeatureSpec.parse(spec_text)
-            paths = PATHS if spec_text == DEFAULT_FEATURES else {"soft": PATHS["soft"]}
-            soft = None
-            for path_name, settings in paths.items():
-                t = time.perf_counter()
-                found = align_features(spec, fa, fb, pair.fps_a, pair.fps_b, settings)
-                soft = found if path_name == "soft" else soft
-                al = found.alignment
-                dp = time.perf_counter() - t
-                results.setdefault(f"{spec_text}, {path_name}", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": dp + feature_s,
-                                                "used": found.streams, "people": found.people,
-                                                "confidence": float(np.mean(al.confidence[pair.covered]))})
-                if spec_text == DEFAULT_FEATURES and path_name == "soft":
-                    results[f"{spec_text}, soft"][-1]["cycle"] = cycle_frames(al, pair.fps_a, pair.fps_b, settings)
-            if spec_text == DEFAULT_FEATURES:
-                t = time.perf_counter()
-                pos = path_to_mapping(np.asarray(dtw_path(al.cost)), len(al.cost))
-                results.setdefault(f"{spec_text}, plain DTW", []).append(
-                    metrics(pos, pair) | {"pair": pair.name, "seconds": time.perf_counter() - t + feature_s})
-                # the most-found person of each video only, as before people were paired
-                cost, _ = stream_costs(spec, fa, fb, (0, 0))
-                al = align_costs(contextual_distance(cost), pair.fps_a, pair.fps_b, PATHS["soft"])
-                results.setdefault(f"{spec_text}, soft, first person only", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
-                # motion always joining whole frames where no person is compared (no same-process choice)
-                al = soft.alignment
-                if soft.people is None:
-                    cost, _ = stream_costs(spec, fa, fb, None)
-                    al = align_costs(contextual_distance(cost), pair.fps_a, pair.fps_b, PATHS["soft"])
-                results.setdefault(f"{spec_text}, soft, motion always in the fallback", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
-                # without the motion stream that joins whole frames where no person is compared
-                still = [dataclasses.replace(f, streams={k: v for k, v in f.streams.items() if k != "motion"})
-                         for f in (fa, fb)]
-                al = align_features(spec, *still, pair.fps_a, pair.fps_b, PATHS["soft"]).alignment
-                results.setdefault(f"{spec_text}, soft, no motion in the fallback", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
-                # the fused costs as they are, not made contextual
-                al = align_features(spec, fa, fb, pair.fps_a, pair.fps_b, PATHS["soft"], contextual=False).alignment
-                results.setdefault(f"{spec_text}, soft, plain (not contextual) costs", []).append(
-                    metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": feature_s})
-        print(f"[{k + 1}/{len(pairs)}] {pair.name}: default "
-              f"{results[f'{DEFAULT_FEATURES}, soft'][-1]['mean']:.2f} frames, before "
-              f"{results['before: imagenet 224px, plain DTW'][-1]['mean']:.2f}", file=sys.stderr, flush=True)
-    return results, {str(p): s for p, s in seconds.items()}
+    workers = min(threads, len(pairs))
+    context = multiprocessing.get_context("fork") if workers > 1 else None
+    with (context.Pool(workers, initializer=torch.set_num_threads, initargs=(1,)) if context else _Serial()) as pool:
+        for k, rows in enumerate(pool.imap(_pair_rows, range(len(pairs)))):
+            for name, row in rows.items():
+                results.setdefault(name, []).append(row)
+            print(f"[{k + 1}/{len(pairs)}] {pairs[k].name}: default "
+                  f"{rows[f'{DEFAULT_FEATURES}, soft']['mean']:.2f} frames, before "
+                  f"{rows['before: imagenet 224px, plain DTW']['mean']:.2f}", file=sys.stderr, flush=True)
+    return results, {str(p): f[1] for p, f in feats.items()}
+
+
+class _Serial:
+    """`Pool.imap` in this process (one thread, or one pair)."""
+
+    def __enter__(self) -> "_Serial":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def imap(self, fn, items):
+        return map(fn, items)
 
 
 def summary_rows(results: dict) -> list[list]:

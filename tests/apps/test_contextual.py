@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from gtalign.apps.contextual import contextual_distance
+from gtalign.apps.contextual import contextual_cost
 from gtalign.errors import GtalignError
 
 
@@ -19,28 +19,28 @@ def _loop(cost: np.ndarray) -> np.ndarray:
         for j in range(m):
             row = sum(cost[i, k] for k in range(m)) / m
             col = sum(cost[k, j] for k in range(n)) / n
-            out[i, j] = (cost[i, j] / (row * col) ** 0.5) ** 0.5
+            out[i, j] = cost[i, j] / (row * col) ** 0.5
     return out / np.median(out)
 
 
 def test_equals_a_cell_loop():
     cost = np.random.default_rng(0).uniform(0.1, 3.0, size=(5, 7))
-    np.testing.assert_allclose(contextual_distance(cost), _loop(cost), rtol=1e-12)
+    np.testing.assert_allclose(contextual_cost(cost), _loop(cost), rtol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
 @given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(0.0, 10.0)),
        st.floats(1e-3, 1e3))
 def test_non_negative_and_unchanged_by_the_costs_scale(cost, scale):
-    d = contextual_distance(cost)
+    d = contextual_cost(cost)
     assert d.shape == cost.shape and np.isfinite(d).all() and (d >= 0).all()
-    np.testing.assert_allclose(contextual_distance(scale * cost), d, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(contextual_cost(scale * cost), d, rtol=1e-9, atol=1e-12)
 
 
 def test_bad_costs_are_named():
     with pytest.raises(GtalignError, match="non-empty matrix"):
-        contextual_distance(np.zeros((0, 3)))
+        contextual_cost(np.zeros((0, 3)))
     with pytest.raises(GtalignError, match=">= 0"):
-        contextual_distance(-np.ones((2, 2)))
+        contextual_cost(-np.ones((2, 2)))
     with pytest.raises(GtalignError, match="cost"):
-        contextual_distance(np.array([[1.0, np.nan]]))
+        contextual_cost(np.array([[1.0, np.nan]]))

@@ -11,11 +11,13 @@ import csv
 import io
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from gtalign.apps.alignment import (
@@ -26,7 +28,7 @@ from gtalign.apps.alignment import (
     cycle_frames,
     embedding_alignment,
 )
-from gtalign.apps.contextual import contextual_distance
+from gtalign.apps.contextual import contextual_cost
 from gtalign.apps.encoders import FrameEncoder, encode_all
 from gtalign.apps.features import FeatureExtractor, VideoFeatures, pairings, stream_costs
 from gtalign.apps.inputs import read_display_frames
@@ -127,8 +129,8 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
     """Align `b` to `a` (`apps.features.VideoFeatures`) on the constrained path.
 
     With `contextual` (the default) the fused stream costs are made contextual before anything else looks at them
-    (`apps.contextual.contextual_distance`: each cost relative to the typical costs of its two frames, as a
-    distance). On the real-footage benchmark it took the default features from 2.77 to 2.37 frames of mean error.
+    (`apps.contextual.contextual_cost`: each cost relative to the typical costs of its two frames). On the
+    real-footage benchmark it took the default features from 2.77 to 2.47 frames of mean error.
     `gtalign sync` does without it: on the sync benchmark it made the clocks worse (cameras within 1 frame 67% ->
     50%) and the confidence, calibrated on plain costs, marked a camera 2 frames off "ok".
 
@@ -160,7 +162,7 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
     best: tuple[float, np.ndarray, list[str], tuple[int, int] | None] | None = None
     for people, motion in options:
         cost, used = stream_costs(spec, a, b, people, fallback_motion=motion)
-        cost = contextual_distance(cost) if contextual else cost
+        cost = contextual_cost(cost) if contextual else cost
         if best is not None and used == best[2] and people == best[3]:
             continue  # no motion stream to add: the same matrix again
         z = sameness_test(cost).z if len(options) > 1 else 0.0
@@ -180,21 +182,37 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
 FEATURE_WORKERS = min(2, os.cpu_count() or 1)
 
 
+@contextmanager
+def threads_per_worker(workers: int) -> Iterator[None]:
+    """Torch's CPU threads divided among `workers` threads that each run the network, restored afterwards: two
+    videos extracted at once on two cores, each with two torch threads, took 18.1 s where one thread each took
+    15.3 s (four Pose2Sim copies, 2-core AMD EPYC)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads // max(1, workers)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def extract_all(source: VideoSource, extractor: FeatureExtractor, progress: bool = True,
                 workers: int = FEATURE_WORKERS) -> list[VideoFeatures]:
     """Every video's feature streams (`apps.features.VideoFeatures`), in order, with a progress bar.
 
-    `workers` videos at a time, in threads: BlazePose and the network release the GIL, so two videos on two cores
-    take about 0.57 of the time of one after the other, with the same streams.
+    `workers` videos at a time, in threads, torch's threads shared among them (`threads_per_worker`): BlazePose and
+    the network release the GIL, so two videos on two cores take about 0.57 of the time of one after the other,
+    with the same streams.
     """
     extractor.trunk()  # built once, before the threads share it
-    pool = ThreadPoolExecutor(max(1, min(workers, len(source))))
+    workers = max(1, min(workers, len(source)))
+    pool = ThreadPoolExecutor(workers)
     try:
-        futures = [pool.submit(extractor.video, source, i) for i in range(len(source))]
-        for _ in tqdm(as_completed(futures), total=len(futures), desc="features", unit="video",
-                      disable=not progress):
-            pass
-        return [f.result() for f in futures]
+        with threads_per_worker(workers):
+            futures = [pool.submit(extractor.video, source, i) for i in range(len(source))]
+            for _ in tqdm(as_completed(futures), total=len(futures), desc="features", unit="video",
+                          disable=not progress):
+                pass
+            return [f.result() for f in futures]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C or an error: videos not yet started are cancelled
 
