@@ -6,7 +6,8 @@ only if it beats the default feature streams there. Reported side by side, in on
 `--fit` ends up using after its check, and the fitted embedder used regardless of the check; per pair, which was
 chosen and whether `--fit` was worse than the default. The table goes to `docs/results.md`.
 
-Usage: ``python benchmarks/align_fit.py [--pairs N] [--out DIR]`` (about 1-2 minutes per pair on 2 cores).
+Usage: ``python benchmarks/align_fit.py [--pairs N] [--out DIR]`` (about 1-2 minutes per pair on 2 cores). Each pair's
+result is kept in its work folder, so an interrupted run continues where it stopped.
 """
 from __future__ import annotations
 
@@ -70,7 +71,13 @@ def main() -> int:
     extractor = FeatureExtractor(DEFAULT_FEATURES)
     rows = []
     for k, pair in enumerate(pairs):
-        rows.append(run_pair(pair, extractor, out / "features", out / "fit_runs" / f"pair{k:02d}"))
+        work = out / "fit_runs" / pair.name.replace("/", "_").replace(" ", "_").replace(">", "")
+        done = work / "result.json"  # a pair finished by an interrupted run is not fitted again
+        if done.exists() and json.loads(done.read_text())["pair"] == pair.name:
+            rows.append(json.loads(done.read_text()))
+        else:
+            rows.append(run_pair(pair, extractor, out / "features", work))
+            done.write_text(json.dumps(rows[-1], indent=1))
         r = rows[-1]
         print(f"[{k + 1}/{len(pairs)}] {pair.name}: default {r['default']['mean']:.2f}, --fit {r['fit']['mean']:.2f} "
               f"({r['used']}), fitted alone {r['fitted alone']['mean']:.2f}", file=sys.stderr, flush=True)

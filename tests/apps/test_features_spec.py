@@ -73,7 +73,8 @@ def test_the_pairing_of_people_that_aligns_best_is_kept():
     b = VideoFeatures({"imagenet": crop(55)}, 55, [Person(np.ones(55, bool), {"pose": motion(u), "crop": crop(55)}),
                                                    Person(np.ones(55, bool), {"pose": noise(55), "crop": crop(55)})])
     found = align_features(FeatureSpec.parse("pose"), a, b, 30.0, 30.0)
-    assert found.people == (1, 0) and found.candidates == 4 and found.streams == ["pose"]
+    # 4 pairings of people, and whole frames with and without motion
+    assert found.people == (1, 0) and found.candidates == 6 and found.streams == ["pose"]
     truth = np.interp(t, u, np.arange(55))
     inside = (t >= 6) & (t <= 47)
     assert np.abs(found.alignment.b_of_a[inside] - truth[inside]).mean() < 1.0
@@ -93,3 +94,21 @@ def test_video_features_round_trip_through_npz(tmp_path):
         assert set(p.streams) == set(q.streams)
         np.testing.assert_array_equal(p.valid, q.valid)
         np.testing.assert_array_equal(p.streams["pose"], q.streams["pose"])
+
+
+def test_whole_frames_replace_people_where_they_show_the_process_more_clearly():
+    """A "person" found in a cartoon: its pose and crop are noise, while the whole frames change with the process.
+    Whole frames are then compared instead (and people again when `whole_frames` is False, as sync asks)."""
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(size=(70, 6)), axis=0)
+    person = lambda n: Person(np.ones(n, bool), {"pose": rng.normal(size=(n, 4)), "crop": rng.normal(size=(n, 3))})
+    a = VideoFeatures({"imagenet": walk[:60] + 0.1 * rng.normal(size=(60, 6)), "motion": rng.normal(size=(60, 5))},
+                      60, [person(60)])
+    b = VideoFeatures({"imagenet": walk[6:66] + 0.1 * rng.normal(size=(60, 6)), "motion": rng.normal(size=(60, 5))},
+                      60, [person(60)])
+    found = align_features(FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), a, b, 30.0, 30.0)
+    assert found.people is None and found.streams == ["imagenet"] and found.candidates == 3
+    inside = np.arange(8, 58)
+    assert np.abs(found.alignment.b_of_a[inside] - (inside - 6)).mean() < 1.0
+    people = align_features(FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), a, b, 30.0, 30.0, whole_frames=False)
+    assert people.people == (0, 0) and people.candidates == 1

@@ -157,7 +157,8 @@ def test_pair_clock_on_an_alignment_recovers_the_offset_to_a_fraction_of_a_frame
 
 def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or_contextual_costs(monkeypatch):
     """The clock line is sync's prior, cameras are other viewpoints and the confidence is calibrated on plain costs:
-    every pair goes to `align_features` with `smooth_s` 0, `fallback_motion` False and `contextual` False."""
+    every pair goes to `align_features` with `smooth_s` 0, and `fallback_motion`, `contextual` and `whole_frames`
+    False."""
     import gtalign.apps.sync_run as sync_run
     from gtalign.apps.features import FeatureSpec, VideoFeatures
     from gtalign.apps.sync_run import pairwise_clocks
@@ -165,9 +166,10 @@ def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or
     seen = []
     real = sync_run.align_features
 
-    def spy(spec, a, b, fps_a, fps_b, settings, fallback_motion=True, contextual=True):
-        seen.append((settings.smooth_s, fallback_motion, contextual))
-        return real(spec, a, b, fps_a, fps_b, settings, fallback_motion=fallback_motion, contextual=contextual)
+    def spy(spec, a, b, fps_a, fps_b, settings, fallback_motion=True, contextual=True, whole_frames=True):
+        seen.append((settings.smooth_s, fallback_motion, contextual, whole_frames))
+        return real(spec, a, b, fps_a, fps_b, settings, fallback_motion=fallback_motion, contextual=contextual,
+                    whole_frames=whole_frames)
 
     monkeypatch.setattr(sync_run, "align_features", spy)
     rng = np.random.default_rng(0)
@@ -175,4 +177,4 @@ def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or
     feats = [VideoFeatures({"imagenet": walk[s:s + 60] + 0.1 * rng.normal(size=(60, 6)),
                             "motion": rng.normal(size=(60, 5))}, 60) for s in (0, 5, 10)]
     pairs = pairwise_clocks(feats, [30.0] * 3, FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), progress=False)
-    assert len(pairs) == 3 and seen == [(0.0, False, False)] * 3
+    assert len(pairs) == 3 and seen == [(0.0, False, False, False)] * 3

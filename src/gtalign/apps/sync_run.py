@@ -66,12 +66,14 @@ def pairwise_clocks(feats: list, fps: list[float], spec, settings: PathSettings 
     are other viewpoints, where motion changes with the viewpoint. On the sync benchmark it moved three cameras from
     0.15-0.76 to 0.31-1.33 frames off and marked a camera 2.5 frames off "ok". Nor are the costs made contextual
     (`align_features`' `contextual`): the confidence is calibrated on plain costs, and with contextual ones fewer
-    cameras were within 1 frame on the sync benchmark (50% against 67%).
+    cameras were within 1 frame on the sync benchmark (50% against 67%). For the same reason, where cameras show a
+    person, the person is compared, never whole frames instead (`align_features`' `whole_frames`): whole frames
+    change with the viewpoint far more than a person's pose and crop do.
     """
     pairs = []
     for a, b in tqdm(list(combinations(range(len(feats)), 2)), desc="pairs", unit="pair", disable=not progress):
         found = align_features(spec, feats[a], feats[b], fps[a], fps[b], settings, fallback_motion=False,
-                               contextual=False)
+                               contextual=False, whole_frames=False)
         pairs.append(pair_clock(found.alignment, fps[a], fps[b], a, b))
     return pairs
 
