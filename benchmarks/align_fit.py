@@ -69,12 +69,13 @@ def main() -> int:
     if args.pairs is not None and args.pairs < len(pairs):
         pairs = [pairs[k] for k in np.unique(np.linspace(0, len(pairs) - 1, max(1, args.pairs)).round().astype(int))]
     extractor = FeatureExtractor(DEFAULT_FEATURES)
-    rows = []
+    rows, reused = [], 0
     for k, pair in enumerate(pairs):
         work = out / "fit_runs" / pair.name.replace("/", "_").replace(" ", "_").replace(">", "")
         done = work / "result.json"  # a pair finished by an interrupted run is not fitted again
         if done.exists() and json.loads(done.read_text())["pair"] == pair.name:
             rows.append(json.loads(done.read_text()))
+            reused += 1
         else:
             rows.append(run_pair(pair, extractor, out / "features", work))
             done.write_text(json.dumps(rows[-1], indent=1))
@@ -98,9 +99,12 @@ def main() -> int:
         for r in rows])
     total = time.perf_counter() - t0
     chosen = sum(r["used"] == "fitted" for r in rows)
+    earlier = (f"{reused} of the pairs were read from an earlier, interrupted run's results: the time above leaves "
+               "them out.\n\n") if reused else ""
     text = (f"### `align --fit` on the real-footage pairs (`make bench-fit`, {len(rows)} pairs, {total / 60:.1f} min)"
-            f"\n\n{machine_line(machine_info())}\n\n{table}\nThe fitted embedder was chosen on {chosen} of {len(rows)} "
-            f"pairs. Per pair (errors in frames; fit time {np.mean([r['seconds'] for r in rows]):.0f} s per pair):"
+            f"\n\n{earlier}{machine_line(machine_info())}\n\n{table}\nThe fitted embedder was chosen on {chosen} of "
+            f"{len(rows)} pairs. Per pair (errors in frames; fit time {np.mean([r['seconds'] for r in rows]):.0f} s "
+            "per pair):"
             f"\n\n{per_pair}")
     publish(text, "align-fit", not args.no_docs)
     return 0
