@@ -5,7 +5,7 @@ Streams (``STREAMS``):
 - ``pose``: BlazePose descriptors that change little with the viewpoint (`gtalign.apps.pose`), with velocities.
 - ``crop``: ImageNet MobileNetV2 conv4 features of a square crop around the person (the pose box), so that the
   background, which differs between cameras, counts less; the whole frame where no person is found.
-- ``imagenet``: the same features of the whole frame.
+- ``imagenet``: the same features of the whole frame, averaged over the bands (one descriptor for the whole frame).
 - ``motion``: how much the frame changes from the one before (absolute differences of small grey frames) in each of
   `MOTION_BANDS` horizontal bands and over the whole frame, log-compressed and standardised per video: where a
   small thing moves in a still scene (a ball, a hand, a pedestrian), whole-frame appearance hardly changes, motion
@@ -47,7 +47,7 @@ DEFAULT_FEATURES = "pose+crop:0.5+imagenet:0.5"
 MIN_POSE_FRACTION = 0.5   # a video whose person is found on fewer frames than this has no pose stream
 CHUNK = 32                # frames per forward pass of the trunk
 #: Bumped whenever a stream's definition changes, so caches of extracted features (benchmarks) are not reused.
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 MOTION_SIDE = 96          # width (pixels) of the grey frames the motion stream compares
 #: Frames are scaled to this longest side (pixels) once, as they are decoded, and every stream works from that
 #: copy: BlazePose looks at this size anyway, and the person crops and whole frames go to the trunk at 224 px.
@@ -204,6 +204,11 @@ def _centre(x: np.ndarray) -> np.ndarray:
     return (c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+def band_mean(x: np.ndarray, bands: int) -> np.ndarray:
+    """(T, C * bands) features laid out channel-major (as `_Trunk` pools them) -> (T, C): the mean over the bands."""
+    return x.reshape(len(x), -1, bands).mean(axis=-1)
+
+
 class _Batches:
     """Frames (or None: use the whole frame's features) fed to the trunk CHUNK at a time; the features in order."""
 
@@ -253,7 +258,8 @@ class FeatureExtractor:
     @property
     def description(self) -> str:
         return (f"features {self.spec} (pose: BlazePose descriptors, up to {self.max_people} people; crop/imagenet: "
-                f"ImageNet MobileNetV2 conv4, {self.grid} horizontal bands, {self.image_size}px; motion: frame "
+                f"ImageNet MobileNetV2 conv4, {self.grid} horizontal bands for crops, one for whole frames, "
+                f"{self.image_size}px; motion: frame "
                 f"differences in {MOTION_BANDS} bands)")
 
     def trunk(self) -> _Trunk:
@@ -299,7 +305,10 @@ class FeatureExtractor:
         if t == 0:
             raise GtalignError("the video has no frames")
         whole_feats = whole.result()
-        out = VideoFeatures(streams={"imagenet": _centre(whole_feats), "motion": motion.result(fps)}, num_frames=t)
+        # the whole frame as one pooled descriptor: in bands, a crop, a shift or a pan of the camera moves content
+        # from band to band and looks like another moment (docs/results.md: 2.22 -> 1.94 frames)
+        out = VideoFeatures(streams={"imagenet": band_mean(_centre(whole_feats), self.grid),
+                                     "motion": motion.result(fps)}, num_frames=t)
         fractions = []
         for k, recorder in enumerate(recorders):
             track = recorder.track()
