@@ -73,8 +73,9 @@ def main() -> int:
     for k, pair in enumerate(pairs):
         work = out / "fit_runs" / pair.name.replace("/", "_").replace(" ", "_").replace(">", "")
         done = work / "result.json"  # a pair finished by an interrupted run is not fitted again
-        if done.exists() and json.loads(done.read_text())["pair"] == pair.name:
-            rows.append(json.loads(done.read_text()))
+        kept = json.loads(done.read_text()) if done.exists() else None
+        if kept is not None and kept["pair"] == pair.name:
+            rows.append(kept)
             reused += 1
         else:
             rows.append(run_pair(pair, extractor, out / "features", work))

@@ -297,9 +297,10 @@ def _pair_rows(k: int) -> dict[str, dict]:
     return out
 
 
-def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict]:
+def run(pairs: list[Pair], threads: int, cache: Path) -> tuple[dict, dict, tuple[int, int]]:
     """Every option on every pair; the pairs are aligned two at a time in forked processes (the features are
-    extracted first, two videos at a time)."""
+    extracted first, two videos at a time). Returns the results, each video's feature seconds, and (videos whose
+    features came from the cache, videos)."""
     import multiprocessing
 
     import torch

@@ -112,3 +112,18 @@ def test_whole_frames_replace_people_where_they_show_the_process_more_clearly():
     assert np.abs(found.alignment.b_of_a[inside] - (inside - 6)).mean() < 1.0
     people = align_features(FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), a, b, 30.0, 30.0, whole_frames=False)
     assert people.people == (0, 0) and people.candidates == 1
+
+
+def test_band_mean_of_banded_features_is_the_whole_frame_pool():
+    """The whole-frame stream averages the trunk's horizontal bands (channel-major, as `_Trunk` flattens them):
+    on a map whose height splits evenly, that is the global average pool."""
+    import torch
+    import torch.nn.functional as F
+
+    from gtalign.apps.features import band_mean
+
+    maps = torch.randn(5, 7, 10, 6, generator=torch.Generator().manual_seed(0))
+    banded = F.adaptive_avg_pool2d(maps, (2, 1)).flatten(1).numpy()
+    pooled = F.adaptive_avg_pool2d(maps, (1, 1)).flatten(1).numpy()
+    assert band_mean(banded, 2).shape == (5, 7)
+    np.testing.assert_allclose(band_mean(banded, 2), pooled, rtol=1e-5, atol=1e-6)
