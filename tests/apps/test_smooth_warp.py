@@ -86,3 +86,23 @@ def test_path_settings_refuse_a_bad_smoothing_time(bad):
 
     with pytest.raises(GtalignError, match="smooth_s"):
         PathSettings(smooth_s=bad)
+
+
+@pytest.mark.parametrize("fps_a,fps_b,runs", [(30.0, 30.0, (3, 3)), (60.0, 30.0, (6, 2)), (30.0, 60.0, (2, 6)),
+                                              (60.0, 25.0, (8, 2)), (29.97, 30.0, (3, 3))])
+def test_max_run_states_the_speed_limit_in_seconds_each_way(fps_a, fps_b, runs):
+    """Speed 3 in seconds per second is a different number of frames each way when frame rates differ."""
+    assert PathSettings().max_run(fps_a, fps_b) == runs
+
+
+def test_a_faster_frame_rate_does_not_loosen_the_limit_the_other_way():
+    """A at 60 fps, B at 30: at speed <= 3, one frame of A may take at most 2 frames of B. Costs that pull the path
+    across B 4 frames per frame of A (12x in seconds) over a stretch must not be followed: the path there takes
+    at most 2 columns per row."""
+    n, m = 40, 60
+    cost = np.ones((n, m))
+    truth = np.r_[np.arange(0, 10) * 0.5, 5 + np.arange(0, 10) * 4.0, 45 + np.arange(0, 20) * 0.5]
+    cost[np.arange(n), np.clip(np.rint(truth).astype(int), 0, m - 1)] = 0.0
+    al = align_costs(cost, 60.0, 30.0, PathSettings(smooth_s=0.0))
+    cols_per_row = np.bincount(al.path[:, 0], minlength=n)
+    assert cols_per_row.max() <= 2

@@ -11,7 +11,9 @@ from gtalign.ops.constrained import constrained_dtw
 
 
 def _paths(n, m, run, open_begin, open_end):
-    """Every valid path as a list of (cells, entered_diagonally flags), by depth-first search."""
+    """Every valid path as a list of (cells, entered_diagonally flags), by depth-first search; `run` is L or
+    (L_a, L_b): the most rows one column may take, and the most columns one row may take."""
+    run_a, run_b = run if isinstance(run, tuple) else (run, run)
     starts = [(0, 0)] + ([(i, 0) for i in range(1, n)] + [(0, j) for j in range(1, m)] if open_begin else [])
 
     def ends_ok(i, j):
@@ -29,7 +31,7 @@ def _paths(n, m, run, open_begin, open_end):
                 continue
             nv = vrun + 1 if (di, dj) == (1, 0) else 0
             nh = hrun + 1 if (di, dj) == (0, 1) else 0
-            if nv >= run or nh >= run:
+            if nv >= run_a or nh >= run_b:
                 continue
             walk(cells + [(a, b)], diag_flags + [(di, dj) == (1, 1)], nv, nh)
 
@@ -45,12 +47,13 @@ def _path_cost(cost, cells, diag, skip):
             + skip * (i0 + j0 + (n - 1 - i1) + (m - 1 - j1)))
 
 
-CASES = list(itertools.product([(1, 1), (2, 3), (3, 2), (4, 4), (3, 5)], [1, 2, 3], [False, True], [False, True]))
+CASES = list(itertools.product([(1, 1), (2, 3), (3, 2), (4, 4), (3, 5)], [1, 2, 3, (1, 2), (3, 1), (2, 4)],
+                               [False, True], [False, True]))
 
 
 @pytest.mark.parametrize("shape,run,open_begin,open_end", CASES)
 def test_hard_and_soft_equal_enumeration(shape, run, open_begin, open_end):
-    rng = np.random.default_rng(sum(shape) * 10 + run)
+    rng = np.random.default_rng(sum(shape) * 10 + sum(np.atleast_1d(run)))
     cost = rng.uniform(0, 2, size=shape)
     skip, gamma = 0.7, 0.3
     paths = _paths(*shape, run, open_begin, open_end)
@@ -98,8 +101,9 @@ def test_slope_limit_and_open_ends_recover_a_cut_and_a_speed_change():
     assert ((runs == [1, 0]).all(axis=1) | (runs == [0, 1]).all(axis=1) | (runs == [1, 1]).all(axis=1)).all()
 
 
-@pytest.mark.parametrize("kwargs,match", [({"max_run": 0}, "max_run"), ({"skip": -1.0}, "skip"),
-                                          ({"gamma": float("nan")}, "gamma")])
+@pytest.mark.parametrize("kwargs,match", [({"max_run": 0}, "max_run"), ({"max_run": (2, 0)}, "max_run"),
+                                          ({"max_run": (1, 2, 3)}, "max_run"), ({"max_run": 2.5}, "max_run"),
+                                          ({"skip": -1.0}, "skip"), ({"gamma": float("nan")}, "gamma")])
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(GtalignError, match=match):
         constrained_dtw(np.ones((3, 3)), **kwargs)

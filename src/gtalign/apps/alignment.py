@@ -143,9 +143,13 @@ class PathSettings:
         if not (np.isfinite(self.smooth_s) and self.smooth_s >= 0):
             raise GtalignError(f"smooth_s must be a time in seconds >= 0 (0: no smoothing), got {self.smooth_s!r}")
 
-    def max_run(self, fps_a: float, fps_b: float) -> int:
-        """The most frames of one video matched to one frame of the other at `max_speed`, given the frame rates."""
-        return max(1, int(np.ceil(self.max_speed * max(fps_a / fps_b, fps_b / fps_a) - 1e-9)))
+    def max_run(self, fps_a: float, fps_b: float) -> tuple[int, int]:
+        """(L_a, L_b): the most frames of A matched to one frame of B, and of B to one frame of A, at `max_speed`
+        given the frame rates (`gtalign.ops.constrained`). Each way its own: with A at 60 fps and B at 30, speed 3
+        is 6 frames of A on one of B but 2 (1.5 rounded up) of B on one of A; one limit for both, 6, let B run 12x.
+        Rounded up, less 1% (29.97 and 30 fps count as the same rate)."""
+        return (max(1, int(np.ceil(self.max_speed * fps_a / fps_b - 0.01))),
+                max(1, int(np.ceil(self.max_speed * fps_b / fps_a - 0.01))))
 
 
 def frame_confidence(matched: np.ndarray, spread: np.ndarray, scale: float) -> np.ndarray:

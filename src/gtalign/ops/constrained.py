@@ -4,9 +4,11 @@ A path through the cost matrix C (N, M) matches frames of A (rows) to frames of 
 diagonal (both advance), vertical (A advances, B stays) and horizontal (B advances, A stays). Two constraints make
 it unable to "cheat" the way plain DTW can:
 
-- **Slope limit** ``max_run = L``: one frame of either video may be matched to at most L consecutive frames of the
-  other (so the local speed between the videos lies in [1/L, L]). A path may not park on one frame while the other
-  video runs on.
+- **Slope limit** ``max_run = L`` or ``(L_a, L_b)``: one frame of B may be matched to at most L_a consecutive
+  frames of A, and one frame of A to at most L_b of B (L for both), so the local speed between the videos lies in
+  [1/L_a, L_b] frames of B per frame of A. A path may not park on one frame while the other video runs on. Where
+  the videos' frame rates differ, the same limit in seconds is a different number of frames each way
+  (`gtalign.apps.alignment.PathSettings.max_run`).
 - **Open begin / open end** with a ``skip`` cost per frame: the path may start on the first row or column and end on
   the last row or column; every frame left out at the start or the end costs ``skip``. Lead-in and trailing footage
   that only one video has is left out instead of being matched to the other's first or last frame.
@@ -20,8 +22,8 @@ minimum ``-gamma log sum exp(-x / gamma)`` and a backward sweep gives each cell'
 the path (the expected alignment). The posterior of the first cell the path visits in row i (entered from row i-1
 or a start) sums over the row to the probability that frame i of A is matched at all.
 
-Memory: the forward values of every cell and state are kept, ``N * M * (2L - 1)`` float64 values (1800 x 1800 frames
-with L = 3: 130 MB).
+Memory: the forward values of every cell and state are kept, ``N * M * (L_a + L_b - 1)`` float64 values
+(1800 x 1800 frames with L = 3: 130 MB).
 """
 from __future__ import annotations
 
@@ -47,13 +49,14 @@ def _soft2(a, b, gamma):
 
 
 @numba.njit(cache=True)
-def _forward(cost, run, skip, open_begin, gamma):
+def _forward(cost, run, hrun, skip, open_begin, gamma):
     """alpha (N, M, S): the (soft) minimum cost of reaching cell (i, j) in state s, the cell's own cost included.
 
-    States: 0 diagonal (or start), 1..run-1 vertical runs of that length, run..2run-2 horizontal runs.
+    States: 0 diagonal (or start), 1..run-1 vertical runs of that length, run..run+hrun-2 horizontal runs
+    (`run` = L_a, `hrun` = L_b).
     """
     n, m = cost.shape
-    s_count = 2 * run - 1
+    s_count = run + hrun - 1
     alpha = np.full((n, m, s_count), INF)
     for i in range(n):
         for j in range(m):
@@ -77,13 +80,14 @@ def _forward(cost, run, skip, open_begin, gamma):
                     alpha[i, j, 1] = into + c
                     for k in range(2, run):
                         alpha[i, j, k] = alpha[i - 1, j, k - 1] + c
+            if hrun > 1:
                 # horizontal: from (i, j-1)
                 if j > 0:
                     into = alpha[i, j - 1, 0]
                     for s in range(1, run):
                         into = _soft2(into, alpha[i, j - 1, s], gamma)
                     alpha[i, j, run] = into + c
-                    for k in range(2, run):
+                    for k in range(2, hrun):
                         alpha[i, j, run + k - 1] = alpha[i, j - 1, run + k - 2] + c
     return alpha
 
@@ -111,7 +115,7 @@ def _total(alpha, skip, open_end, gamma):
 
 
 @numba.njit(cache=True)
-def _posterior(cost, alpha, run, skip, open_end, gamma, total):
+def _posterior(cost, alpha, run, hrun, skip, open_end, gamma, total):
     """(posterior (N, M), entry (N, M)): each cell's probability of lying on the path, and of being where the path
     enters its row (from the row above or a start)."""
     n, m, s_count = alpha.shape
@@ -127,17 +131,16 @@ def _posterior(cost, alpha, run, skip, open_end, gamma, total):
                 diag = 2.0 * cost[i + 1, j + 1] + beta_next[j + 1, 0]
             for s in range(s_count):
                 b = _soft2(e, diag, gamma)
-                if run > 1:
-                    if i + 1 < n:  # vertical move next
-                        if s == 0 or s >= run:
-                            b = _soft2(b, cost[i + 1, j] + beta_next[j, 1], gamma)
-                        elif s < run - 1:
-                            b = _soft2(b, cost[i + 1, j] + beta_next[j, s + 1], gamma)
-                    if j + 1 < m:  # horizontal move next
-                        if s < run:
-                            b = _soft2(b, cost[i, j + 1] + beta[j + 1, run], gamma)
-                        elif s < s_count - 1:
-                            b = _soft2(b, cost[i, j + 1] + beta[j + 1, s + 1], gamma)
+                if run > 1 and i + 1 < n:  # vertical move next
+                    if s == 0 or s >= run:
+                        b = _soft2(b, cost[i + 1, j] + beta_next[j, 1], gamma)
+                    elif s < run - 1:
+                        b = _soft2(b, cost[i + 1, j] + beta_next[j, s + 1], gamma)
+                if hrun > 1 and j + 1 < m:  # horizontal move next
+                    if s < run:
+                        b = _soft2(b, cost[i, j + 1] + beta[j + 1, run], gamma)
+                    elif s < s_count - 1:
+                        b = _soft2(b, cost[i, j + 1] + beta[j + 1, s + 1], gamma)
                 beta[j, s] = b
             p_all = 0.0
             p_entry = 0.0
@@ -224,14 +227,20 @@ class ConstrainedAlignment:
     spread: np.ndarray        # (N,) standard deviation of that frame under the posterior (0 for the hard path)
 
 
-def _check(cost: np.ndarray, max_run: int, skip: float, gamma: float) -> np.ndarray:
+def _runs(max_run: int | tuple[int, int]) -> tuple[int, int]:
+    """(L_a, L_b) from ``L`` or ``(L_a, L_b)``, checked."""
+    runs = tuple(max_run) if isinstance(max_run, (tuple, list)) else (max_run, max_run)
+    if len(runs) != 2 or not all(isinstance(r, (int, np.integer)) and r >= 1 for r in runs):
+        raise GtalignError(f"max_run must be a whole number >= 1 or a pair of them (L_a, L_b), got {max_run!r}")
+    return int(runs[0]), int(runs[1])
+
+
+def _check(cost: np.ndarray, skip: float, gamma: float) -> np.ndarray:
     cost = np.asarray(cost)
     if cost.ndim != 2 or 0 in cost.shape or not np.issubdtype(cost.dtype, np.number):
         raise GtalignError(f"cost must be a numeric matrix (N, M) with N, M >= 1, got {describe(cost)}")
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     check_finite("cost", cost)
-    if int(max_run) != max_run or max_run < 1:
-        raise GtalignError(f"max_run must be a whole number >= 1, got {max_run!r}")
     if not np.isfinite(skip) or skip < 0:
         raise GtalignError(f"skip must be a finite cost >= 0, got {skip!r}")
     if not np.isfinite(gamma) or gamma < 0:
@@ -239,33 +248,34 @@ def _check(cost: np.ndarray, max_run: int, skip: float, gamma: float) -> np.ndar
     return cost
 
 
-def constrained_dtw(cost: np.ndarray, max_run: int = 3, skip: float = 1.0, open_begin: bool = True,
-                    open_end: bool = True, gamma: float = 0.0) -> ConstrainedAlignment:
+def constrained_dtw(cost: np.ndarray, max_run: int | tuple[int, int] = 3, skip: float = 1.0,
+                    open_begin: bool = True, open_end: bool = True, gamma: float = 0.0) -> ConstrainedAlignment:
     """Align the rows of ``cost`` (N, M) to its columns under a slope limit and open ends (module docstring).
 
     Args:
         cost: (N, M) frame costs, finite.
-        max_run: L, the most frames of one video matched to a single frame of the other (1: only diagonal moves).
+        max_run: L, the most frames of one video matched to a single frame of the other (1: only diagonal moves),
+            or (L_a, L_b): the most frames of A matched to one frame of B, and of B to one frame of A.
         skip: cost of each frame left out at the start or end (used only with open ends).
         open_begin, open_end: whether the path may start / end anywhere on the first / last row or column.
         gamma: 0 for the hard path; > 0 for soft minima and the posterior (same units as the cost).
     Raises:
         GtalignError: bad arguments, or no path fits (e.g. without open ends and N > L * M).
     """
-    cost = _check(cost, max_run, skip, gamma)
+    run, hrun = _runs(max_run)
+    cost = _check(cost, skip, gamma)
     n, m = cost.shape
-    run = int(max_run)
-    hard_alpha = _forward(cost, run, float(skip), bool(open_begin), 0.0)
+    hard_alpha = _forward(cost, run, hrun, float(skip), bool(open_begin), 0.0)
     hard_total = _total(hard_alpha, float(skip), bool(open_end), 0.0)
     if not np.isfinite(hard_total):
-        raise GtalignError(f"no path with max_run={run} joins a {n}-frame and an {m}-frame sequence without open "
-                           f"ends (one would have to move more than {run}x faster than the other); allow open ends "
-                           "or raise max_run")
+        raise GtalignError(f"no path with max_run={max_run} joins a {n}-frame and an {m}-frame sequence without "
+                           "open ends (one would have to move faster against the other than the limit allows); "
+                           "allow open ends or raise max_run")
     path = _backtrack(cost, hard_alpha, run, float(skip), bool(open_begin), bool(open_end))
     if gamma > 0:
-        alpha = _forward(cost, run, float(skip), bool(open_begin), float(gamma))
+        alpha = _forward(cost, run, hrun, float(skip), bool(open_begin), float(gamma))
         total = _total(alpha, float(skip), bool(open_end), float(gamma))
-        post, entry = _posterior(cost, alpha, run, float(skip), bool(open_end), float(gamma), total)
+        post, entry = _posterior(cost, alpha, run, hrun, float(skip), bool(open_end), float(gamma), total)
         value = float(total)
     else:
         post = np.zeros((n, m))
