@@ -24,8 +24,14 @@ def _extract(name: str, spec: str, limit: int = 60):
 
 
 def test_person_clip_gives_pose_and_crop_streams():
+    from gtalign.apps.features import band_mean
+
     feats = _extract("carphone_pristine.mp4", "pose+crop:0.5")
-    assert set(feats.streams) == {"imagenet", "motion"} and feats.num_frames == 60 and len(feats.people) == 1
+    assert set(feats.streams) == {"imagenet", "imagenet_bands", "motion"} and feats.num_frames == 60
+    assert len(feats.people) == 1
+    bands = feats.streams["imagenet_bands"]
+    assert bands.shape == (60, 2 * feats.streams["imagenet"].shape[1])  # two horizontal bands, channel-major
+    np.testing.assert_allclose(band_mean(bands, 2), feats.streams["imagenet"], rtol=1e-5, atol=1e-6)
     assert feats.streams["motion"].shape[0] == 60 and np.isfinite(feats.streams["motion"]).all()
     person = feats.people[0]
     assert set(person.streams) == {"pose", "crop"} and person.valid.mean() > 0.9
@@ -37,7 +43,7 @@ def test_clip_without_a_person_falls_back_to_whole_frames_and_says_so():
     from gtalign.apps.features import FeatureSpec, stream_costs
 
     feats = _extract("tree.avi", "pose")
-    assert set(feats.streams) == {"imagenet", "motion"} and not feats.person
+    assert set(feats.streams) == {"imagenet", "imagenet_bands", "motion"} and not feats.person
     assert any("no pose or person crops" in n for n in feats.notes)
     for motion, streams in [(True, ["imagenet", "motion"]), (False, ["imagenet"])]:
         cost, used = stream_costs(FeatureSpec.parse("pose"), feats, feats, fallback_motion=motion)

@@ -127,3 +127,18 @@ def test_band_mean_of_banded_features_is_the_whole_frame_pool():
     pooled = F.adaptive_avg_pool2d(maps, (1, 1)).flatten(1).numpy()
     assert band_mean(banded, 2).shape == (5, 7)
     np.testing.assert_allclose(band_mean(banded, 2), pooled, rtol=1e-5, atol=1e-6)
+
+
+def test_banded_whole_frames_puts_the_bands_in_place_of_their_mean():
+    """`gtalign sync` compares whole frames in bands: the copy's `imagenet` is the kept banded stream, the rest
+    (and the original) unchanged; features without bands (older caches, hand-made ones) come back as they are."""
+    from gtalign.apps.features import banded_whole_frames
+
+    rng = np.random.default_rng(0)
+    mean, bands, motion = rng.normal(size=(9, 3)), rng.normal(size=(9, 6)), rng.normal(size=(9, 5))
+    v = VideoFeatures({"imagenet": mean, "imagenet_bands": bands, "motion": motion}, 9)
+    w = banded_whole_frames(v)
+    assert w.streams["imagenet"] is bands and w.streams["motion"] is motion and w.num_frames == 9
+    assert v.streams["imagenet"] is mean
+    plain = VideoFeatures({"imagenet": mean}, 9)
+    assert banded_whole_frames(plain) is plain

@@ -157,8 +157,8 @@ def test_pair_clock_on_an_alignment_recovers_the_offset_to_a_fraction_of_a_frame
 
 def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or_contextual_costs(monkeypatch):
     """The clock line is sync's prior, cameras are other viewpoints and the confidence is calibrated on plain costs:
-    every pair goes to `align_features` with `smooth_s` 0, and `fallback_motion`, `contextual` and `whole_frames`
-    False."""
+    every pair goes to `align_features` with `smooth_s` 0, `fallback_motion`, `contextual` and `whole_frames`
+    False, and whole frames in bands."""
     import gtalign.apps.sync_run as sync_run
     from gtalign.apps.features import FeatureSpec, VideoFeatures
     from gtalign.apps.sync_run import pairwise_clocks
@@ -168,6 +168,7 @@ def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or
 
     def spy(spec, a, b, fps_a, fps_b, settings, fallback_motion=True, contextual=True, whole_frames=True):
         seen.append((settings.smooth_s, fallback_motion, contextual, whole_frames))
+        assert a.streams["imagenet"].shape[1] == 12  # whole frames in bands (`banded_whole_frames`)
         return real(spec, a, b, fps_a, fps_b, settings, fallback_motion=fallback_motion, contextual=contextual,
                     whole_frames=whole_frames)
 
@@ -175,6 +176,7 @@ def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or
     rng = np.random.default_rng(0)
     walk = np.cumsum(rng.normal(size=(80, 6)), axis=0)
     feats = [VideoFeatures({"imagenet": walk[s:s + 60] + 0.1 * rng.normal(size=(60, 6)),
+                            "imagenet_bands": np.repeat(walk[s:s + 60], 2, axis=1),
                             "motion": rng.normal(size=(60, 5))}, 60) for s in (0, 5, 10)]
     pairs = pairwise_clocks(feats, [30.0] * 3, FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), progress=False)
     assert len(pairs) == 3 and seen == [(0.0, False, False, False)] * 3

@@ -6,6 +6,8 @@ Streams (``STREAMS``):
 - ``crop``: ImageNet MobileNetV2 conv4 features of a square crop around the person (the pose box), so that the
   background, which differs between cameras, counts less; the whole frame where no person is found.
 - ``imagenet``: the same features of the whole frame, averaged over the bands (one descriptor for the whole frame).
+  The banded features are kept beside it as ``imagenet_bands`` (not a stream one can name; `banded_whole_frames`
+  puts them in its place, for `gtalign sync`).
 - ``motion``: how much the frame changes from the one before (absolute differences of small grey frames) in each of
   `MOTION_BANDS` horizontal bands and over the whole frame, log-compressed and standardised per video: where a
   small thing moves in a still scene (a ball, a hand, a pedestrian), whole-frame appearance hardly changes, motion
@@ -20,7 +22,7 @@ and ``motion`` joins whole-frame appearance with `FALLBACK_MOTION` of the weight
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, cast
 
@@ -47,7 +49,7 @@ DEFAULT_FEATURES = "pose+crop:0.5+imagenet:0.5"
 MIN_POSE_FRACTION = 0.5   # a video whose person is found on fewer frames than this has no pose stream
 CHUNK = 32                # frames per forward pass of the trunk
 #: Bumped whenever a stream's definition changes, so caches of extracted features (benchmarks) are not reused.
-FEATURES_VERSION = 4
+FEATURES_VERSION = 5
 MOTION_SIDE = 96          # width (pixels) of the grey frames the motion stream compares
 #: Frames are scaled to this longest side (pixels) once, as they are decoded, and every stream works from that
 #: copy: BlazePose looks at this size anyway, and the person crops and whole frames go to the trunk at 224 px.
@@ -204,6 +206,22 @@ def _centre(x: np.ndarray) -> np.ndarray:
     return (c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+#: The key of the whole frame's banded features in `VideoFeatures.streams` (kept for `banded_whole_frames`).
+BANDED = "imagenet_bands"
+
+
+def banded_whole_frames(features: "VideoFeatures") -> "VideoFeatures":
+    """A copy of `features` whose ``imagenet`` stream is the whole frame in horizontal bands (``imagenet_bands``)
+    instead of their mean; unchanged where the bands were not kept.
+
+    `gtalign sync` compares cameras in bands: its clocks need sub-frame precision, and on the sync benchmark the
+    one-descriptor whole frame moved a camera of a still scene from 0.76 to 1.89 frames off (docs/results.md).
+    """
+    if BANDED not in features.streams:
+        return features
+    return replace(features, streams=features.streams | {"imagenet": features.streams[BANDED]})
+
+
 def band_mean(x: np.ndarray, bands: int) -> np.ndarray:
     """(T, C * bands) features laid out channel-major (as `_Trunk` pools them) -> (T, C): the mean over the bands."""
     return x.reshape(len(x), -1, bands).mean(axis=-1)
@@ -307,7 +325,8 @@ class FeatureExtractor:
         whole_feats = whole.result()
         # the whole frame as one pooled descriptor: in bands, a crop, a shift or a pan of the camera moves content
         # from band to band and looks like another moment (docs/results.md: 2.22 -> 1.94 frames)
-        out = VideoFeatures(streams={"imagenet": band_mean(_centre(whole_feats), self.grid),
+        banded = _centre(whole_feats)
+        out = VideoFeatures(streams={"imagenet": band_mean(banded, self.grid), BANDED: banded,
                                      "motion": motion.result(fps)}, num_frames=t)
         fractions = []
         for k, recorder in enumerate(recorders):

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from gtalign.apps.align import align_features, extract_all
 from gtalign.apps.alignment import PathSettings
+from gtalign.apps.features import banded_whole_frames
 from gtalign.apps.inputs import read_display_frames
 from gtalign.apps.sync import Clock, PairClock, SyncResult, pair_clock, sync_from_pairs, sync_json
 from gtalign.data.source import VideoSource
@@ -69,7 +70,9 @@ def pairwise_clocks(feats: list, fps: list[float], spec, settings: PathSettings 
     cameras were within 1 frame on the sync benchmark (50% against 67%). For the same reason, where cameras show a
     person, the person is compared, never whole frames instead (`align_features`' `whole_frames`): whole frames
     change with the viewpoint far more than a person's pose and crop do.
+    Whole frames are compared in horizontal bands (`apps.features.banded_whole_frames`), not as one descriptor.
     """
+    feats = [banded_whole_frames(f) for f in feats]
     pairs = []
     for a, b in tqdm(list(combinations(range(len(feats)), 2)), desc="pairs", unit="pair", disable=not progress):
         found = align_features(spec, feats[a], feats[b], fps[a], fps[b], settings, fallback_motion=False,
