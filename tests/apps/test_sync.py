@@ -2,6 +2,8 @@
 all pairs, confidences and the sync.json shape (no video needed)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -157,8 +159,8 @@ def test_pair_clock_on_an_alignment_recovers_the_offset_to_a_fraction_of_a_frame
 
 def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or_contextual_costs(monkeypatch):
     """The clock line is sync's prior, cameras are other viewpoints and the confidence is calibrated on plain costs:
-    every pair goes to `align_features` with `smooth_s` 0, `fallback_motion`, `contextual` and `whole_frames`
-    False, and whole frames in bands."""
+    every pair goes to `align_features` with `smooth_s` 0, `fallback_motion` and `contextual` False, whole frames
+    a candidate beside people (chosen by z), and whole frames in bands."""
     import gtalign.apps.sync_run as sync_run
     from gtalign.apps.features import FeatureSpec, VideoFeatures
     from gtalign.apps.sync_run import pairwise_clocks
@@ -179,4 +181,26 @@ def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or
                             "imagenet_bands": np.repeat(walk[s:s + 60], 2, axis=1),
                             "motion": rng.normal(size=(60, 5))}, 60) for s in (0, 5, 10)]
     pairs = pairwise_clocks(feats, [30.0] * 3, FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), progress=False)
-    assert len(pairs) == 3 and seen == [(0.0, False, False, False)] * 3
+    assert len(pairs) == 3 and seen == [(0.0, False, False, True)] * 3
+
+
+@pytest.mark.parametrize("second,code", [({"offset_s": 0.0, "rate": 1.0}, 0),      # in sync: passes
+                                         ({"offset_s": 0.5, "rate": 1.0}, 1),      # 15 frames off: fails
+                                         ({"offset_s": None, "rate": None}, 1)])   # no clock, cannot tell: fails
+def test_audit_strict_fails_on_a_camera_off_or_one_it_cannot_tell(tmp_path, monkeypatch, second, code):
+    """`audit --strict` passes only when every camera was checked and found in sync."""
+    import gtalign.cli.commands.apps as commands
+    from gtalign.cli import main
+
+    folder = tmp_path / "scene"
+    folder.mkdir()
+    for name in ("cam1.mp4", "cam2.mp4"):
+        (folder / name).write_bytes(b"")
+    cameras = [{"video": "cam1.mp4", "offset_s": 0.0, "rate": 1.0, "fps": 30.0, "duration_s": 10.0,
+                "error_frames": 0.1, "confidence": 1.0, "status": "ok"},
+               {"video": "cam2.mp4", "fps": 30.0, "duration_s": 10.0, "error_frames": 0.1, "confidence": 0.9,
+                "status": "ok"} | second]
+    monkeypatch.setattr(commands, "_sync_inputs", lambda args, videos: (None, 0, None, Path(args.out)))
+    monkeypatch.setattr(commands, "sync_videos", lambda *a, **k: {"reference": "cam1.mp4", "cameras": cameras})
+    assert main(["audit", str(folder), "--quiet", "--strict"]) == code
+    assert main(["audit", str(folder), "--quiet"]) == 0

@@ -144,7 +144,7 @@ def align_features(spec, a, b, fps_a: float, fps_b: float, settings: PathSetting
       from 7.2 and 3.1 frames to 0.7 and 1.5, `carphone_pristine/0` from 3.3 to 1.5, and the default from 2.47
       to 2.22 frames; on the 20 pairs of real other viewpoints of a person, the person streams' z was 3-15
       above the whole frames' and they were kept on every one. With `whole_frames` False people are always
-      compared where both videos show one (`apps.sync_run`).
+      compared where both videos show one.
     - **which people to compare**, where several are tracked. The same person doing the same thing aligns far
       better in order than shuffled; a bystander against the performer hardly does. On the two-person scenes of
       the real-footage benchmark (10 pairs) this choice was 2.33 frames off on average against 2.21 for the best

@@ -80,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", default=None, type=output_folder,
                    help="output folder (default FOLDER/gtalign_audit)")
     p.add_argument("--tolerance", type=positive_float, default=1.0, help="frames a camera may be off (default 1)")
-    p.add_argument("--strict", action="store_true", help="exit with status 1 when a camera is off")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 when a camera is off or cannot be told")
     p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first)")
     p.add_argument("--features", default=None, metavar="SPEC", help=FEATURES_HELP)
     p.add_argument("--max-side", type=int_at_least(16, " pixels"), default=480,

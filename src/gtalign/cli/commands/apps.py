@@ -177,7 +177,8 @@ def run_audit(args: argparse.Namespace) -> int:
     print(f"{len(off)} of {len(rows)} camera(s) off by more than {args.tolerance:g} frame(s)"
           + (f": {', '.join(off)}" if off else "")
           + (f"; cannot tell for {', '.join(unsure)}" if unsure else "") + f"; written: {out / 'audit.json'}")
-    return 1 if args.strict and off else 0
+    # strict: a camera that could not be checked has not passed the check either
+    return 1 if args.strict and (off or unsure) else 0
 
 
 def run_cam(args: argparse.Namespace) -> int:
