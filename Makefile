@@ -11,7 +11,10 @@ STAMP  := $(VENV)/.installed
 WEIGHTS_DIR ?= $(HOME)/.cache/gtalign/weights
 MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 
-PYTEST := $(PY) -m pytest -q -n auto --maxprocesses 4
+# --dist loadscope: each test module goes to one process, so a module fixture (an end-to-end run, the quick demo:
+# 2.5 min) is built once; distributed test by test, a module's tests could be split and the run made once per
+# process. (xdist_group marks would do it per module, but they are ignored with pytest 9 and xdist 3.8.)
+PYTEST := $(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadscope
 
 .PHONY: venv demo test test-fast bench bench-align bench-fit bench-sync bench-app clips weights browser clean
 
