@@ -182,6 +182,9 @@ def test_pairwise_clocks_align_without_the_smooth_speed_prior_fallback_motion_or
                             "motion": rng.normal(size=(60, 5))}, 60) for s in (0, 5, 10)]
     pairs = pairwise_clocks(feats, [30.0] * 3, FeatureSpec.parse("pose+crop:0.5+imagenet:0.5"), progress=False)
     assert len(pairs) == 3 and seen == [(0.0, False, False, True)] * 3
+    # what each pair compared is kept for sync.json: here nobody is tracked, so whole frames, without motion
+    assert all(p.streams == ["imagenet"] and p.people is None for p in pairs)
+    assert pairs[0].to_json()["streams"] == ["imagenet"] and pairs[0].to_json()["people"] is None
 
 
 @pytest.mark.parametrize("second,code", [({"offset_s": 0.0, "rate": 1.0}, 0),      # in sync: passes

@@ -57,6 +57,11 @@ def test_sync_finds_a_known_offset_across_frame_rates_and_flags_a_camera_that_ov
     assert cams["cam2.mp4"]["confidence"] >= 0.6
     assert cams["tree.mp4"]["status"] == "unreliable" and cams["tree.mp4"]["offset_s"] is None
     assert cams["tree.mp4"]["confidence"] == 0.0 and "no consistent overlap" in cams["tree.mp4"]["reason"]
+    # the two views of one person compare the person (whole frames were a candidate and lost); the tree has nobody
+    pairs = {(p["a"], p["b"]): p for p in doc["pairs"]}
+    assert pairs[("cam1.mp4", "cam2.mp4")]["people"] == [0, 0] and "pose" in pairs[("cam1.mp4", "cam2.mp4")]["streams"]
+    assert pairs[("cam1.mp4", "tree.mp4")]["people"] is None
+    assert pairs[("cam1.mp4", "tree.mp4")]["streams"] == ["imagenet"]
     rows = list(csv.DictReader(open(out / "sync.csv")))
     assert [r["video"] for r in rows] == list(cams) and rows[1]["status"] == cams["cam2.mp4"]["status"]
     assert (out / "residuals.png").stat().st_size > 0 and (out / "viewer.html").exists()

@@ -89,6 +89,8 @@ class PairClock:
     t_a: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)       # (K,) matched frames' times
     residual: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (K,) frames of b off the line
     distinct: float = 0.0        # how far the clock's line stands out in the cost matrix (`search_offset`)
+    streams: list[str] = field(default_factory=list)  # what was compared (`apps.align.FeaturePair.streams`)
+    people: tuple[int, int] | None = None             # (person of a, person of b); None: whole frames
 
     def fitted(self) -> Clock:
         """`clock`, for a pair that has one (a GtalignError naming the pair and why it has none otherwise)."""
@@ -115,7 +117,8 @@ class PairClock:
                 "rate": None if self.clock is None else self.clock.rate, "inliers": self.inliers,
                 "matched": self.matched, "residual_frames": self.residual_frames, "span_s": list(self.span_s),
                 "rate_stderr": self.rate_stderr, "share": self.share, "contrast": self.distinct,
-                "reason": self.reason}
+                "reason": self.reason, "streams": list(self.streams),
+                "people": None if self.people is None else list(self.people)}
 
 
 def _weighted_line(x: np.ndarray, y: np.ndarray, w: np.ndarray, fixed_rate: float | None) -> tuple[float, float]:

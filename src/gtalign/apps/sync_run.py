@@ -17,6 +17,7 @@ tolerance.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from itertools import combinations
 from pathlib import Path
@@ -82,7 +83,8 @@ def pairwise_clocks(feats: list, fps: list[float], spec, settings: PathSettings 
     for a, b in tqdm(list(combinations(range(len(feats)), 2)), desc="pairs", unit="pair", disable=not progress):
         found = align_features(spec, feats[a], feats[b], fps[a], fps[b], settings, fallback_motion=False,
                                contextual=False)
-        pairs.append(pair_clock(found.alignment, fps[a], fps[b], a, b))
+        pairs.append(dataclasses.replace(pair_clock(found.alignment, fps[a], fps[b], a, b), streams=found.streams,
+                                         people=found.people))
     return pairs
 
 
