@@ -132,3 +132,22 @@ def test_bad_arguments_raise_gtalign_errors(tmp_path):
         Embedder("mobilenet_v2", regime="some")
     with pytest.raises(GtalignError, match="random initialisation"):
         Embedder("mobilenet_v2", weights=tmp_path / "w.pth", regime="scratch")
+
+
+@pytest.mark.parametrize("trunk", ["mobilenet_v2", "resnet18"])
+def test_a_frozen_trunk_runs_channels_last_and_gives_the_plain_trunks_maps(trunk):
+    """A frozen trunk runs channels-last (faster on CPU): its maps equal the same weights run in the default layout
+    and come back contiguous; the state_dict's layout-free digest is unchanged. A trunk that trains keeps the
+    default layout."""
+    from gtalign.train.features import weights_digest
+
+    model = small_embedder("frozen", trunk).eval()
+    assert model.channels_last and not small_embedder("train_all", trunk).channels_last
+    plain = build_trunk(trunk, None)[0].eval()
+    plain.load_state_dict(model.trunk.state_dict())
+    assert weights_digest(plain) == weights_digest(model.trunk)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        out, ref = model.trunk_features(x), plain(x)
+    assert out.is_contiguous()
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)

@@ -76,6 +76,12 @@ class Embedder(nn.Module):
         self.regime = regime
         self.trunk, self.feature_channels = build_trunk(trunk, weights)
         apply_regime(self.trunk, regime)
+        # A frozen trunk runs channels-last: MobileNetV2's conv4 trunk was 2x faster on CPU (18 -> 9 ms a 160 px
+        # frame, one thread), equal to float rounding (5e-6); the weights' values, digests and state_dicts are
+        # unchanged. A trunk that trains keeps the default layout (its BatchNorm sums in another order otherwise).
+        self.channels_last = regime == "frozen"
+        if self.channels_last:
+            self.trunk.to(memory_format=torch.channels_last)
         self.head = ContextEmbedder(self.feature_channels, conv_channels, num_conv, fc_channels, num_fc, dropout,
                                     embedding_dim)
         self.temporal = build_temporal(temporal_head, embedding_dim, temporal_positions)
@@ -108,7 +114,9 @@ class Embedder(nn.Module):
         if frames.dim() != 4 or frames.shape[1] != 3:
             raise GtalignError(f"frames must have shape (N, 3, H, W), got {describe(frames)}")
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.trunk_frozen):
-            return self.trunk(frames)
+            if not self.channels_last:
+                return self.trunk(frames)
+            return self.trunk(frames.contiguous(memory_format=torch.channels_last)).contiguous()
 
     def embed_features(self, feats: torch.Tensor, return_maps: bool = False, lengths: torch.Tensor | None = None,
                        sequence: bool = True) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
