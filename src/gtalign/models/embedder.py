@@ -79,8 +79,7 @@ class Embedder(nn.Module):
         # A frozen trunk runs channels-last: MobileNetV2's conv4 trunk was 2x faster on CPU (18 -> 9 ms a 160 px
         # frame, one thread), equal to float rounding (5e-6); the weights' values, digests and state_dicts are
         # unchanged. A trunk that trains keeps the default layout (its BatchNorm sums in another order otherwise).
-        self.channels_last = regime == "frozen"
-        if self.channels_last:
+        if self.trunk_frozen:
             self.trunk.to(memory_format=torch.channels_last)
         self.head = ContextEmbedder(self.feature_channels, conv_channels, num_conv, fc_channels, num_fc, dropout,
                                     embedding_dim)
@@ -114,7 +113,7 @@ class Embedder(nn.Module):
         if frames.dim() != 4 or frames.shape[1] != 3:
             raise GtalignError(f"frames must have shape (N, 3, H, W), got {describe(frames)}")
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.trunk_frozen):
-            if not self.channels_last:
+            if not self.trunk_frozen:
                 return self.trunk(frames)
             return self.trunk(frames.contiguous(memory_format=torch.channels_last)).contiguous()
 
