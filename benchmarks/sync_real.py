@@ -187,12 +187,16 @@ def xcorr_offset(sig_ref: np.ndarray, fps_ref: float, sig_cam: np.ndarray, fps_c
 
 # ---- the run -------------------------------------------------------------------------------------------------------
 
-def run(scenes: dict[str, list[Camera]], out: Path) -> list[dict]:
+def run(scenes: dict[str, list[Camera]], out: Path) -> tuple[list[dict], int]:
+    """Every scene synced, with both baselines: (one row per camera after each reference, videos whose features
+    came from the cache)."""
     import torch
 
     torch.set_num_threads(2)
     extractor = FeatureExtractor("pose+crop+imagenet")
     spec = FeatureSpec.parse("pose+crop:0.5+imagenet:0.5")
+    videos = [c.path for cams in scenes.values() for c in cams]
+    cached = sum(feature_key(extractor, v, out / "features").with_suffix(".json").exists() for v in videos)
     rows = []
     for scene, cams in scenes.items():
         feats = [cached_features(extractor, c.path, c.fps, out / "features") for c in cams]
@@ -227,7 +231,7 @@ def run(scenes: dict[str, list[Camera]], out: Path) -> list[dict]:
             print(f"{scene} {cam.name}: gtalign {row['gtalign']} ({clock.status}, {clock.confidence:.2f}), "
                   f"motion {row.get('motion xcorr')}, keypoints {row.get('keypoint xcorr')}", file=sys.stderr,
                   flush=True)
-    return rows
+    return rows, cached
 
 
 def _mean(values) -> str:
@@ -290,13 +294,11 @@ def main() -> int:
     out = Path(args.out)
     t0 = time.perf_counter()
     scenes = make_cameras(cache_dir(), out)
-    videos = [c.path for cams in scenes.values() for c in cams]
-    extractor = FeatureExtractor("pose+crop+imagenet")
-    cached = sum(feature_key(extractor, v, out / "features").with_suffix(".json").exists() for v in videos)
-    rows = run(scenes, out)
+    rows, cached = run(scenes, out)
     (out / "results.json").write_text(json.dumps(rows, indent=1))
     n = sum(len(c) - 1 for c in scenes.values())
-    reused = (f"The features of {cached} of the {len(videos)} videos came from an earlier run's cache: the time above "
+    videos = sum(len(c) for c in scenes.values())
+    reused = (f"The features of {cached} of the {videos} videos came from an earlier run's cache: the time above "
               "leaves out their extraction; the time per camera below includes it.\n\n") if cached else ""
     text = (f"### Synchronising cameras with known clocks (`make bench-sync`, {len(scenes)} scenes, {n} cameras, "
             f"{(time.perf_counter() - t0) / 60:.1f} min)\n\n{reused}{machine_line(machine_info())}\n\n{tables(rows)}")
