@@ -114,3 +114,10 @@ def test_non_finite_cost_is_named():
     cost[1, 1] = np.nan
     with pytest.raises(GtalignError, match="cost"):
         constrained_dtw(cost)
+
+
+def test_whole_numbers_given_as_floats_are_run_lengths():
+    """As before runs could be given each way: 3.0 is the run length 3, (6.0, 2) the pair (6, 2)."""
+    cost = np.random.default_rng(0).uniform(0, 2, size=(6, 7))
+    np.testing.assert_array_equal(constrained_dtw(cost, 3.0).path, constrained_dtw(cost, 3).path)
+    np.testing.assert_array_equal(constrained_dtw(cost, (6.0, 2)).path, constrained_dtw(cost, (6, 2)).path)

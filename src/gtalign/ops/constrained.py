@@ -230,7 +230,7 @@ class ConstrainedAlignment:
 def _runs(max_run: int | tuple[int, int]) -> tuple[int, int]:
     """(L_a, L_b) from ``L`` or ``(L_a, L_b)``, checked."""
     runs = tuple(max_run) if isinstance(max_run, (tuple, list)) else (max_run, max_run)
-    if len(runs) != 2 or not all(isinstance(r, (int, np.integer)) and r >= 1 for r in runs):
+    if len(runs) != 2 or not all(isinstance(r, (int, float, np.number)) and int(r) == r >= 1 for r in runs):
         raise GtalignError(f"max_run must be a whole number >= 1 or a pair of them (L_a, L_b), got {max_run!r}")
     return int(runs[0]), int(runs[1])
 
