@@ -58,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "align every pair, fit per camera t_cam = offset_s + rate * t_ref against "
                                           "the reference, combine all pairs, and write sync.json, sync.csv, "
                                           "residuals.png and viewer.html (all cameras in lockstep).")
-    p.add_argument("videos", nargs="+", help="video files or frame folders, one per camera")
+    p.add_argument("videos", nargs="+", help="video files or frame folders, one per camera, or per-frame arrays "
+                                             "(.npy with frames first, .csv with a row per frame; --fps gives "
+                                             "their rate)")
     p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
     p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first video)")
     p.add_argument("--features", default=None, metavar="SPEC", help=FEATURES_HELP)
@@ -67,7 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "over the time all cover, at the reference's frame rate")
     p.add_argument("--max-side", default=480, type=int_at_least(16, " pixels"),
                    help="longest side of the written videos (pixels)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (default 30)")
+    p.add_argument("--fps", type=float, default=None,
+                   help="frame rate of frame folders and per-frame arrays (default 30)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=command("gtalign.cli.commands.apps:run_sync"))

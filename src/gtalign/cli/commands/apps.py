@@ -22,6 +22,7 @@ from gtalign.apps.retrieve_sheet import retrieval_sheet
 from gtalign.apps.sameness import sameness_test
 from gtalign.apps.sequences import align_sequence_files, is_sequence_file
 from gtalign.apps.sync_run import audit_rows, reference_index, sync_videos
+from gtalign.apps.sync_sequences import sync_sequence_files
 from gtalign.apps.transfer import audio_time_map, check_track, read_track, transfer_track, write_track
 from gtalign.data import open_source
 from gtalign.data.manifest import Manifest
@@ -103,12 +104,32 @@ def _align_sequences(args: argparse.Namespace, sequences: list[bool]) -> int:
         raise GtalignError(f"align needs two or more sequences, got {len(args.videos)}")
     if args.checkpoint or args.fit or args.features or args.soft:
         raise GtalignError("--checkpoint, --fit, --features and --soft apply to videos, not to per-frame arrays")
+    out = Path(args.out)
+    summary = align_sequence_files(args.videos, _sequence_fps(args), out)
+    _report_pairs(summary, out)
+    return 0
+
+
+def _sequence_fps(args: argparse.Namespace) -> float:
+    """The rate of per-frame arrays: --fps, 30 by default."""
     fps = 30.0 if args.fps is None else float(args.fps)
     if not fps > 0:
         raise GtalignError(f"--fps must be > 0 frames per second, got {args.fps}")
+    return fps
+
+
+def _sync_sequences(args: argparse.Namespace, sequences: list[bool]) -> int:
+    """`gtalign sync a.npy b.npy c.npy --fps 100`: clocks of per-frame arrays instead of videos."""
+    if not all(sequences):
+        raise GtalignError("give either videos or per-frame arrays (.npy, .csv), not both: got "
+                           + ", ".join(str(v) for v in args.videos))
+    if args.features or args.write_videos:
+        raise GtalignError("--features and --write-videos apply to videos, not to per-frame arrays")
     out = Path(args.out)
-    summary = align_sequence_files(args.videos, fps, out)
-    _report_pairs(summary, out)
+    doc = sync_sequence_files(args.videos, _sequence_fps(args), out, args.reference)
+    print(f"reference: {doc['reference']} (each sequence shows reference time t at offset_s + rate * t)")
+    _print_cameras(doc)
+    print(f"written: {out / 'sync.json'}, {out / 'sync.csv'}, {out / 'residuals.png'}")
     return 0
 
 
@@ -140,6 +161,9 @@ def _print_cameras(doc: dict) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    sequences = [is_sequence_file(v) for v in args.videos]
+    if any(sequences):
+        return _sync_sequences(args, sequences)
     source, reference, extractor, out = _sync_inputs(args, args.videos)
     doc = sync_videos(source, extractor, out, reference, max_side=args.max_side, write_videos=args.write_videos,
                       progress=not args.quiet)
