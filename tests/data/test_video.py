@@ -189,3 +189,15 @@ def test_resize_short_side_and_bad_input(tmp_path):
     with pytest.raises(GtalignError, match="cannot open"):
         (tmp_path / "bad.mp4").write_bytes(b"not a video at all" * 10)
         probe_video(tmp_path / "bad.mp4")
+
+
+def test_h264_is_written_with_the_veryfast_preset(tmp_path):
+    """x264 records its settings in the stream: veryfast searches one reference frame with subpel level 2
+    (medium: 3 and 7)."""
+    try:
+        av.codec.Codec("libx264", "w")
+    except Exception:
+        pytest.skip("PyAV's ffmpeg has no libx264")
+    frames = np.random.default_rng(0).integers(0, 255, (8, 32, 48, 3), dtype=np.uint8)
+    data = write_video(tmp_path / "a.mp4", frames, 30.0, codec="libx264").read_bytes()
+    assert b"x264" in data and b"subme=2" in data and b" ref=1 " in data

@@ -222,7 +222,9 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 30.0, codec: 
                 quality: int = 2) -> Path:
     """Encode uint8 frames (n, H, W, 3) to a video file atomically (H and W are cropped to even sizes).
 
-    `quality` is the mpeg4 quantizer (1 best .. 31 worst); other codecs use their defaults.
+    `quality` is the mpeg4 quantizer (1 best .. 31 worst); other codecs use their defaults, but for H.264's speed
+    preset: "veryfast" instead of "medium" encodes 480-px frames of a real clip 2.2x faster (4.7 -> 2.1 ms a frame
+    on 2 cores) in a file no larger, which `align`'s side-by-side and browser videos pay on every frame.
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
@@ -238,6 +240,8 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 30.0, codec: 
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
             if codec == "mpeg4":
                 stream.codec_context.qmin = stream.codec_context.qmax = quality
+            elif codec == "libx264":
+                stream.options = {"preset": "veryfast"}
             for image in frames[:, :h, :w]:
                 for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
                     out.mux(packet)
