@@ -65,7 +65,8 @@ SPECS = ("imagenet", "imagenet+motion:0.25", "crop", "pose", "pose+crop:0.5", "p
          "pose+crop:0.5+imagenet:0.5")
 PATHS = {"soft": PathSettings(), "hard": PathSettings(gamma=0.0), "closed ends": PathSettings(open_ends=False),
          "skip 0.8": PathSettings(skip=0.8), "skip 1.2": PathSettings(skip=1.2),
-         "max speed 2": PathSettings(max_speed=2.0), "no smooth-speed prior": PathSettings(smooth_s=0.0)}
+         "max speed 2": PathSettings(max_speed=2.0), "no smooth-speed prior": PathSettings(smooth_s=0.0),
+         "Drop-DTW (--drop)": PathSettings(drop=True)}
 
 
 @dataclass

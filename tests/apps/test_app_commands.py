@@ -35,6 +35,22 @@ def test_align_with_checkpoint(tmp_path, capsys, synth, tiny_checkpoint):
         assert (tmp_path / name).is_file()
 
 
+def test_align_drop_with_checkpoint_writes_every_output_and_what_was_dropped(tmp_path, capsys, synth, tiny_checkpoint):
+    a, b = synth.entries[0], synth.entries[1]
+    code, out, _ = run(capsys, "align", a.path, b.path, "--checkpoint", tiny_checkpoint, "--drop", "-o", tmp_path,
+                       "--quiet")
+    assert code == 0 and "dropped (matched nothing)" in out
+    pair = json.loads((tmp_path / "summary.json").read_text())["pairs"][0]
+    dropped = pair["dropped"]
+    assert dropped["a_frames"] == sum(last - first + 1 for first, last in dropped["a_stretches"])
+    assert dropped["b_frames"] == sum(last - first + 1 for first, last in dropped["b_stretches"])
+    with open(tmp_path / "correspondence.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == a.num_frames and sum(float(r["matched"]) == 0 for r in rows) == dropped["a_frames"]
+    for name in ("alignment.png", "side_by_side.mp4", "viewer.html"):
+        assert (tmp_path / name).is_file()
+
+
 def test_cam_maps_have_frame_size_and_unit_range(tmp_path, capsys, synth, tiny_checkpoint):
     entry = synth.entries[2]
     code, out, _ = run(capsys, "cam", entry.path, "--checkpoint", tiny_checkpoint, "-o", tmp_path, "--frames", 4)

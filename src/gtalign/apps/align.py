@@ -78,6 +78,25 @@ def span_json(alignment: Alignment, fps_a: float, fps_b: float) -> dict[str, Any
             "a_extra_frames": [a0, n - 1 - a1], "b_extra_frames": [b0, m - 1 - b1]}
 
 
+def stretches(frames: np.ndarray) -> list[list[int]]:
+    """Sorted frame indices as runs of consecutive frames: [[first, last], ...]."""
+    frames = np.asarray(frames, dtype=np.int64)
+    if frames.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(frames) > 1)
+    firsts, lasts = np.r_[frames[0], frames[breaks + 1]], np.r_[frames[breaks], frames[-1]]
+    return [[int(a), int(b)] for a, b in zip(firsts, lasts)]
+
+
+def dropped_json(alignment: Alignment) -> dict[str, Any] | None:
+    """The frames Drop-DTW dropped (`PathSettings.drop`): counts and stretches of A and of B; None otherwise."""
+    if alignment.dropped is None:
+        return None
+    a, b = alignment.dropped
+    return {"a_frames": int(len(a)), "b_frames": int(len(b)), "a_stretches": stretches(a),
+            "b_stretches": stretches(b)}
+
+
 def span_message(alignment: Alignment, names: tuple[str, str], fps: tuple[float, float]) -> str:
     """A sentence on the matched span, naming leading/trailing content that only one video has."""
     (a0, a1), (b0, b1) = alignment.span
@@ -279,6 +298,8 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
                       "span": span_json(alignment, a.fps, b.fps),
                       "span_message": span_message(alignment, (a.id, b.id), (a.fps, b.fps)),
                       "same_process": test.to_json()})
+        if alignment.dropped is not None:
+            pairs[-1]["dropped"] = dropped_json(alignment)
         if alignment.confidence is not None:
             pairs[-1] |= {"confidence": alignment.overall_confidence,
                           "matched_frames": int((alignment.matched > 0.5).sum()), "path_score": alignment.score,

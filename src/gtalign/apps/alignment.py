@@ -23,6 +23,7 @@ from gtalign.checks import check_finite
 from gtalign.errors import GtalignError, describe
 from gtalign.ops import dtw_path, path_to_mapping, soft_alignment, sqeuclidean_cost
 from gtalign.ops.constrained import constrained_dtw
+from gtalign.ops.drop_dtw import drop_dtw_path
 
 Span = tuple[tuple[int, int], tuple[int, int]]
 
@@ -39,6 +40,7 @@ class Alignment:
     matched: np.ndarray | None = None     # (N,) probability that frame i of A has a counterpart in B
     confidence: np.ndarray | None = None  # (N,) in [0, 1]: how sure the alignment is of frame i's position
     score: float | None = None            # constrained path only: its cost per frame of A and B, skips included
+    dropped: tuple[np.ndarray, np.ndarray] | None = None  # `PathSettings.drop` only: frames of A and of B dropped
 
     @property
     def overall_confidence(self) -> float | None:
@@ -138,6 +140,8 @@ class PathSettings:
     open_ends: bool = True
     spread_scale: float = 1.0  # posterior spread (in frames of B) at which the confidence falls to 1/e
     smooth_s: float = 0.1    # time scale (seconds of A) of the smooth-speed prior on positions (`smooth_warp`); 0: off
+    drop: bool = False       # Drop-DTW instead (`drop_alignment`): any frame, not only at the ends, may be dropped at
+    #                          the `skip` cost; no slope limit, posterior or smoothing
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.smooth_s) and self.smooth_s >= 0):
@@ -214,6 +218,8 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     """
     cost = np.asarray(cost, dtype=np.float64)
     check_finite("cost", cost)
+    if settings.drop:
+        return drop_alignment(cost, settings.skip)
     run = settings.max_run(fps_a, fps_b)
     ends = settings.open_ends
     soft = constrained_dtw(cost, run, settings.skip, ends, ends, gamma=settings.gamma)  # its .path is the hard one
@@ -230,6 +236,32 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     return Alignment(cost=cost, path=soft.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
                      confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale),
                      score=float(soft.value) / (n + m))
+
+
+def drop_alignment(cost: np.ndarray, drop: float) -> Alignment:
+    """A aligned to B by Drop-DTW (`gtalign.ops.drop_dtw_path`, Dvornik et al. 2021) on costs (N, M): every frame of
+    either video is matched or dropped at cost `drop` (a pause, a stretch of background or of something else that
+    the other video lacks, anywhere, not only at the ends).
+
+    A matched frame of A lies at the mean of its matched frames of B, with `matched` and `confidence` 1; a dropped one
+    is placed between its matched neighbours (linearly; B's first or last matched frame beyond them), with 0.
+    ``dropped`` holds the dropped frames of A and of B. The hard path has no slope limit: a run of frames may all be
+    matched to one frame of the other video, as in plain DTW.
+    """
+    n, m = cost.shape
+    found = drop_dtw_path(cost, drop_x=drop, drop_y=drop)
+    if len(found.path) == 0:
+        raise GtalignError(f"Drop-DTW dropped every frame (drop cost {drop:g} is below every match cost): the "
+                           "videos have nothing in common at this cost")
+    rows = np.unique(found.path[:, 0])
+    columns = np.bincount(found.path[:, 0], weights=found.path[:, 1].astype(np.float64), minlength=n)
+    counts = np.bincount(found.path[:, 0], minlength=n)
+    position = np.interp(np.arange(n), rows, columns[rows] / counts[rows])
+    matched = (counts > 0).astype(np.float64)
+    span = ((int(rows[0]), int(rows[-1])), (int(found.path[:, 1].min()), int(found.path[:, 1].max())))
+    return Alignment(cost=cost, path=found.path, b_of_a=position, span=span, soft=True, matched=matched,
+                     confidence=matched.copy(), score=found.score / (n + m),
+                     dropped=(found.dropped_x, found.dropped_y))
 
 
 def cycle_frames(alignment: Alignment, fps_a: float, fps_b: float,

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from gtalign.apps.align import span_json, span_message, write_csv_and_plot
+from gtalign.apps.align import dropped_json, span_json, span_message, write_csv_and_plot
 from gtalign.apps.alignment import Alignment, PathSettings, align_costs
 from gtalign.apps.sameness import sameness_test
 from gtalign.apps.transfer import TRACK_SUFFIXES, read_track
@@ -57,10 +57,11 @@ def sequence_alignment(a: np.ndarray, b: np.ndarray, fps_a: float, fps_b: float,
     return align_costs(cost / max(float(np.median(cost)), 1e-12), fps_a, fps_b, settings)
 
 
-def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str | Path) -> dict[str, Any]:
-    """Align every sequence file after the first to the first (all at `fps` frames per second): for each pair
-    `correspondence.csv` and `alignment.png` (in `out_dir` for two files, `out_dir/<index>_<name>/` for more), and
-    `out_dir/summary.json`, which is returned."""
+def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str | Path,
+                         settings: PathSettings = PathSettings()) -> dict[str, Any]:
+    """Align every sequence file after the first to the first (all at `fps` frames per second, on the path of
+    `settings`): for each pair `correspondence.csv` and `alignment.png` (in `out_dir` for two files,
+    `out_dir/<index>_<name>/` for more), and `out_dir/summary.json`, which is returned."""
     files = [Path(p) for p in paths]
     arrays = [read_sequence(p) for p in files]  # every file checked before any work
     for p, x in zip(files[1:], arrays[1:]):
@@ -69,7 +70,7 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
     out = Path(out_dir)
     pairs = []
     for k in range(1, len(files)):
-        alignment = sequence_alignment(arrays[0], arrays[k], fps, fps)
+        alignment = sequence_alignment(arrays[0], arrays[k], fps, fps, settings)
         test = sameness_test(alignment.cost)
         folder = out if len(files) == 2 else out / f"{k:02d}_{files[k].stem}"
         names = (files[0].stem, files[k].stem)
@@ -77,7 +78,8 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
         pairs.append({"a": names[0], "b": names[1], "folder": str(folder), "frames": [len(arrays[0]), len(arrays[k])],
                       "fps": [fps, fps], "span": span_json(alignment, fps, fps),
                       "span_message": span_message(alignment, names, (fps, fps)), "same_process": test.to_json(),
-                      "confidence": alignment.overall_confidence})
+                      "confidence": alignment.overall_confidence}
+                     | ({"dropped": dropped_json(alignment)} if alignment.dropped is not None else {}))
     summary = {"reference": files[0].stem, "encoder": "per-frame arrays, each value scaled by its spread",
                "pairs": pairs}
     write_json(out / "summary.json", summary)

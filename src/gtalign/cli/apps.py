@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "correspondence.csv")
     p.add_argument("--soft", action="store_true",
                    help="with --checkpoint: smoothDTW expected alignment instead of the hard path")
+    p.add_argument("--drop", action="store_true",
+                   help="Drop-DTW: frames that match nothing anywhere (a pause, background, another scene) are "
+                        "dropped, not only lead-in and trailing footage; no slope limit; summary.json lists them")
     p.add_argument("--gamma", type=positive_float, default=0.1, help="smoothDTW temperature for --soft (default 0.1)")
     p.add_argument("--max-side", default=480, type=int_at_least(16, " pixels"),
                    help="longest side of the written videos (pixels)")

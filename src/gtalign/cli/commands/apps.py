@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from gtalign.apps.align import align_videos
-from gtalign.apps.alignment import align_embeddings
+from gtalign.apps.alignment import PathSettings, align_embeddings
 from gtalign.apps.audio import read_audio, retime_audio, write_video_with_audio
 from gtalign.apps.cam import write_cam
 from gtalign.apps.encoders import encode_all, make_encoder
@@ -60,6 +60,8 @@ def run_align(args: argparse.Namespace) -> int:
         raise GtalignError("give either --checkpoint or --fit, not both")
     if args.features and args.checkpoint:
         raise GtalignError("--features aligns by pose/appearance streams; it cannot be combined with --checkpoint")
+    if args.drop and args.soft:
+        raise GtalignError("--drop and --soft are two different paths; give one")
     if args.soft and not args.checkpoint:
         raise GtalignError("--soft applies to --checkpoint embeddings; the feature alignment (and --fit) already "
                            "gives sub-frame positions (position_b in correspondence.csv)")
@@ -76,7 +78,8 @@ def run_align(args: argparse.Namespace) -> int:
         encoder = make_encoder(args.checkpoint, args.device)
     summary = align_videos(source, encoder, out, soft=args.soft, gamma=args.gamma, max_side=args.max_side,
                            progress=not args.quiet, extractor=extractor if encoder is None else None,
-                           features=feats, constrained=bool(args.fit), extra=extra)
+                           path_settings=PathSettings(drop=args.drop), features=feats,
+                           constrained=bool(args.fit) or args.drop, extra=extra)
     _report_pairs(summary, out)
     return 0
 
@@ -87,6 +90,10 @@ def _report_pairs(summary: dict, out: Path) -> None:
         print(f"{pair['b']} -> {pair['a']}: {pair['folder']}")
         print(f"  {pair['span_message']}")
         print(f"  {pair['same_process']['message']}")
+        if pair.get("dropped") is not None:
+            d = pair["dropped"]
+            print(f"  dropped (matched nothing): {d['a_frames']} frame(s) of {pair['a']} in {len(d['a_stretches'])} "
+                  f"stretch(es), {d['b_frames']} of {pair['b']} in {len(d['b_stretches'])}")
         if pair.get("cycle_frames") is not None:
             print(f"  aligned the other way round, frames come back {pair['cycle_frames']:.2f} frames off on average "
                   f"(the higher, the likelier the pair is off)")
@@ -105,7 +112,7 @@ def _align_sequences(args: argparse.Namespace, sequences: list[bool]) -> int:
     if args.checkpoint or args.fit or args.features or args.soft:
         raise GtalignError("--checkpoint, --fit, --features and --soft apply to videos, not to per-frame arrays")
     out = Path(args.out)
-    summary = align_sequence_files(args.videos, _sequence_fps(args), out)
+    summary = align_sequence_files(args.videos, _sequence_fps(args), out, PathSettings(drop=args.drop))
     _report_pairs(summary, out)
     return 0
 
