@@ -62,3 +62,38 @@ def test_gaps_are_filled_linearly():
     np.testing.assert_allclose(filled[4:6], values[4:6])
     np.testing.assert_allclose(filled[0], values[1])
     np.testing.assert_allclose(filled[9], values[8])
+
+
+def test_a_later_instance_without_a_person_looks_only_every_few_frames(monkeypatch):
+    """Instance 1 finds its person from frame 9 on: it looks on frames 0, 4, 8 (nobody), then on 12 (found) and on
+    every frame after; instance 0 sees every frame. Frames carry their index in pixel (0, 0)."""
+    calls: list[list[int]] = []
+
+    class Stub:
+        def __init__(self, model_complexity):
+            self.seen = []
+            calls.append(self.seen)
+
+        def landmarks(self, frame):
+            t = int(frame[0, 0, 0])
+            self.seen.append(t)
+            if len(calls) > 1 and self is not stubs[0] and t < 9:
+                return None
+            return np.zeros((33, 3)), np.full((33, 2), 50.0) + np.arange(2)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(pose, "PoseEstimator", Stub)
+    people = pose.PeopleEstimator(max_people=2, probe_every=4)
+    stubs = people._instances
+    found = []
+    for t in range(16):
+        frame = np.zeros((100, 100, 3), np.uint8)
+        frame[0, 0, 0] = t
+        found.append(people.landmarks(frame))
+    assert calls[0] == list(range(16))
+    assert calls[1] == [0, 4, 8, 12, 13, 14, 15]
+    assert [f[1] is not None for f in found] == [False] * 12 + [True] * 4
+    with pytest.raises(GtalignError, match="probe_every"):
+        pose.PeopleEstimator(max_people=2, probe_every=0)
