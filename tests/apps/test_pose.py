@@ -65,8 +65,9 @@ def test_gaps_are_filled_linearly():
 
 
 def test_a_later_instance_without_a_person_looks_only_every_few_frames(monkeypatch):
-    """Instance 1 finds its person from frame 9 on: it looks on frames 0, 4, 8 (nobody), then on 12 (found) and on
-    every frame after; instance 0 sees every frame. Frames carry their index in pixel (0, 0)."""
+    """Instance 1's person is there on frames 9-12 only: it looks on frames 0, 4, 8 (nobody), then on 12 (found)
+    and, having found someone, on every frame after, also once the person is gone; instance 0 sees every frame.
+    Frames carry their index in pixel (0, 0)."""
     calls: list[list[int]] = []
 
     class Stub:
@@ -77,7 +78,7 @@ def test_a_later_instance_without_a_person_looks_only_every_few_frames(monkeypat
         def landmarks(self, frame):
             t = int(frame[0, 0, 0])
             self.seen.append(t)
-            if len(calls) > 1 and self is not stubs[0] and t < 9:
+            if len(calls) > 1 and self is not stubs[0] and not 9 <= t <= 12:
                 return None
             return np.zeros((33, 3)), np.full((33, 2), 50.0) + np.arange(2)
 
@@ -94,6 +95,6 @@ def test_a_later_instance_without_a_person_looks_only_every_few_frames(monkeypat
         found.append(people.landmarks(frame))
     assert calls[0] == list(range(16))
     assert calls[1] == [0, 4, 8, 12, 13, 14, 15]
-    assert [f[1] is not None for f in found] == [False] * 12 + [True] * 4
+    assert [f[1] is not None for f in found] == [False] * 12 + [True] + [False] * 3
     with pytest.raises(GtalignError, match="probe_every"):
         pose.PeopleEstimator(max_people=2, probe_every=0)

@@ -171,7 +171,7 @@ def cover(frame: np.ndarray, image_points: np.ndarray, margin: float = 0.1) -> n
     return out
 
 
-#: While an instance after the first has no person, it looks for one on every this many frames only.
+#: Until an instance after the first finds a person, it looks for one on every this many frames only.
 PROBE_EVERY = 4
 
 
@@ -183,12 +183,14 @@ class PeopleEstimator:
     to frame. Which track is the person of interest is left to the caller (`gtalign.apps.align` keeps the pairing of
     tracks that aligns best).
 
-    The first instance sees every frame. A later one, while it has no person, looks for one only every
-    `probe_every` frames (None on the frames between) and sees every frame again from the one where it finds
-    someone: with nobody to track, BlazePose runs its detector on every frame it is given, which cost about as much
-    as tracking the first person (19-22 against 22-23 ms a frame on 2 cores), for nothing in a video of one person.
-    A second person is then found up to `probe_every - 1` frames late, and gaps in a track are filled from its
-    neighbours anyway (`fill_gaps`).
+    The first instance sees every frame. A later one, until it first finds a person, looks only every `probe_every`
+    frames (None on the frames between), and from then on sees every frame: with nobody to track, BlazePose runs its
+    detector on every frame it is given, which costs about as much as tracking the first person (19-22 against 22-23
+    ms a frame on 2 cores), for nothing in a video of one person. A person who is there from the start is found on
+    the first frame, as before; one who comes later is found up to `probe_every - 1` frames late. Probing sparsely
+    also after losing a person was tried and dropped: it cut a bystander's track into pieces, and on the real-footage
+    benchmark the default went from 1.94 to 2.03 frames of mean error (two pairs with a bystander from 1.07 and 1.79
+    to 2.74 and 4.27).
     """
 
     def __init__(self, max_people: int = 2, model_complexity: int = MODEL_COMPLEXITY,
@@ -201,6 +203,7 @@ class PeopleEstimator:
         self._instances = [PoseEstimator(model_complexity) for _ in range(int(max_people))]
         self._probe_every = int(probe_every)
         self._idle = [0] * len(self._instances)  # frames since each instance last ran without finding anyone
+        self._found = [False] * len(self._instances)  # whether each instance has found anyone yet
 
     def close(self) -> None:
         for instance in self._instances:
@@ -219,12 +222,13 @@ class PeopleEstimator:
         for k, instance in enumerate(self._instances):
             if k > 0 and found[-1] is not None:
                 shown = cover(shown, found[-1][1])
-            if 0 < self._idle[k] < self._probe_every:  # no person at its last look: not yet time to look again
+            if 0 < self._idle[k] < self._probe_every:  # nobody found yet: not yet time to look again
                 self._idle[k] += 1
                 found.append(None)
                 continue
             found.append(instance.landmarks(shown))
-            self._idle[k] = 1 if found[-1] is None and k > 0 else 0
+            self._found[k] |= found[-1] is not None
+            self._idle[k] = 1 if k > 0 and not self._found[k] else 0
         return found
 
 
