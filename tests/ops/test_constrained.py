@@ -121,3 +121,13 @@ def test_whole_numbers_given_as_floats_are_run_lengths():
     cost = np.random.default_rng(0).uniform(0, 2, size=(6, 7))
     np.testing.assert_array_equal(constrained_dtw(cost, 3.0).path, constrained_dtw(cost, 3).path)
     np.testing.assert_array_equal(constrained_dtw(cost, (6.0, 2)).path, constrained_dtw(cost, (6, 2)).path)
+
+
+def test_a_pair_too_large_for_the_free_memory_is_refused_before_the_sweep(monkeypatch):
+    import gtalign.ops.constrained as constrained
+
+    monkeypatch.setattr(constrained, "free_memory_bytes", lambda: 10_000_000)  # 10 MB free
+    with pytest.raises(GtalignError, match=r"1000 x 1000 frames .* needs about 0\.1 GB, more than the 0\.0 GB free"):
+        constrained.constrained_dtw(np.ones((1000, 1000)), max_run=3, gamma=0.05)  # 8 values a cell: 64 MB
+    monkeypatch.setattr(constrained, "free_memory_bytes", lambda: 0)  # unknown: no refusal
+    assert constrained.constrained_dtw(np.ones((30, 30)), max_run=3).path.shape[1] == 2

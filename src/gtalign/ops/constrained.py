@@ -23,10 +23,12 @@ the path (the expected alignment). The posterior of the first cell the path visi
 or a start) sums over the row to the probability that frame i of A is matched at all.
 
 Memory: the forward values of every cell and state are kept, ``N * M * (L_a + L_b - 1)`` float64 values
-(1800 x 1800 frames with L = 3: 130 MB).
+(1800 x 1800 frames with L = 3: 130 MB), with the posterior and the cell entries, ``N * M * (L_a + L_b + 2)`` in
+all; a pair that would need more than the memory free is refused with a clear error before the sweep.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numba
@@ -248,6 +250,25 @@ def _check(cost: np.ndarray, skip: float, gamma: float) -> np.ndarray:
     return cost
 
 
+def free_memory_bytes() -> int:
+    """Physical memory the system has free now (bytes); 0 where it cannot tell."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return 0
+
+
+def _check_memory(n: int, m: int, states: int) -> None:
+    """GtalignError before the sweep when its tables (`states` + 3 values a cell, float64) exceed the free memory,
+    instead of a MemoryError (or the system's out-of-memory killer) part-way through."""
+    need = (states + 3) * n * m * 8
+    free = free_memory_bytes()
+    if free and need > free:
+        raise GtalignError(f"aligning {n} x {m} frames on the slope-limited path needs about {need / 1e9:.1f} GB, "
+                           f"more than the {free / 1e9:.1f} GB free: align shorter stretches, or every k-th frame of "
+                           "both sequences (per-frame arrays: subsample them, and divide --fps by k)")
+
+
 def constrained_dtw(cost: np.ndarray, max_run: int | tuple[int, int] = 3, skip: float = 1.0,
                     open_begin: bool = True, open_end: bool = True, gamma: float = 0.0) -> ConstrainedAlignment:
     """Align the rows of ``cost`` (N, M) to its columns under a slope limit and open ends (module docstring).
@@ -265,6 +286,7 @@ def constrained_dtw(cost: np.ndarray, max_run: int | tuple[int, int] = 3, skip: 
     run, hrun = _runs(max_run)
     cost = _check(cost, skip, gamma)
     n, m = cost.shape
+    _check_memory(n, m, run + hrun - 1)
     hard_alpha = _forward(cost, run, hrun, float(skip), bool(open_begin), 0.0)
     hard_total = _total(hard_alpha, float(skip), bool(open_end), 0.0)
     if not np.isfinite(hard_total):
@@ -272,6 +294,7 @@ def constrained_dtw(cost: np.ndarray, max_run: int | tuple[int, int] = 3, skip: 
                            "open ends (one would have to move faster against the other than the limit allows); "
                            "allow open ends or raise max_run")
     path = _backtrack(cost, hard_alpha, run, float(skip), bool(open_begin), bool(open_end))
+    del hard_alpha  # the soft sweep's values take its place
     if gamma > 0:
         alpha = _forward(cost, run, hrun, float(skip), bool(open_begin), float(gamma))
         total = _total(alpha, float(skip), bool(open_end), float(gamma))
