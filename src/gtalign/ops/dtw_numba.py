@@ -27,11 +27,11 @@ from numba import njit, prange
 
 from gtalign.ops.buffers import BufferPool
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos, like, log_1_to_3
+from gtalign.ops.smoothmin import RELAXATION_CODES
 from gtalign.ops.threads import run_chunks, threads
 
 #: Most pairs per chunk; fewer when that leaves a thread idle.
 MAX_LANES = 16
-_RELAXATION_CODES = {"smoothmin": 0, "min_gamma": 1, "hard": 2}
 
 
 # --- the local three-way softmin: value and derivatives (d_left, d_diag, d_up); see smoothmin.softmin3 ---
@@ -153,6 +153,17 @@ _sweep_min_gamma = _make_sweep(_min_gamma3)
 _sweep_hard = _make_sweep(_hard3)
 
 
+@njit(inline="always")
+def sweep_relaxed(relaxation, count, left, diag, up, cost, out, gamma, inv_gamma, d_left, d_diag, d_up):
+    """The diagonal sweep of the local softmin numbered `relaxation` (`smoothmin.RELAXATION_CODES`)."""
+    if relaxation == 0:
+        _sweep_smoothmin(count, left, diag, up, cost, out, gamma, inv_gamma, d_left, d_diag, d_up)
+    elif relaxation == 1:
+        _sweep_min_gamma(count, left, diag, up, cost, out, gamma, inv_gamma, d_left, d_diag, d_up)
+    else:
+        _sweep_hard(count, left, diag, up, cost, out, gamma, inv_gamma, d_left, d_diag, d_up)
+
+
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, d, score, table, table_bnm):
     """Forward sweep of chunk ``chunk`` (pairs ``chunk * L ..``), in the lanes-last layout; releases the GIL.
@@ -184,14 +195,8 @@ def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, 
         first, prior = lo * lanes, (lo - 1) * lanes  # cell (lo, k - lo) and the row above
         prev1, prev2 = buf[(k - 1) % 3], buf[(k - 2) % 3]
         start = dbase + first
-        args = ((hi - lo + 1) * lanes, prev1[first:], prev2[prior:], prev1[prior:], cost_k[first:], out[first:],
-                gamma, inv_gamma, d[chunk, 0, start:], d[chunk, 1, start:], d[chunk, 2, start:])
-        if relaxation == 0:
-            _sweep_smoothmin(*args)
-        elif relaxation == 1:
-            _sweep_min_gamma(*args)
-        else:
-            _sweep_hard(*args)
+        sweep_relaxed(relaxation, (hi - lo + 1) * lanes, prev1[first:], prev2[prior:], prev1[prior:], cost_k[first:],
+                      out[first:], gamma, inv_gamma, d[chunk, 0, start:], d[chunk, 1, start:], d[chunk, 2, start:])
         out[(lo - 1) * lanes:lo * lanes] = big  # border cells read by the next diagonals
         out[(hi + 1) * lanes:(hi + 2) * lanes] = big
         if table.shape[0] > 0:
@@ -347,7 +352,7 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     table_shape = (chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0)
     with SCRATCH.scratch((chunks, n, m, lanes), dtype) as cost_t, SCRATCH.scratch(table_shape, dtype) as table_t:
         run_chunks(_forward_chunk, _forward_parallel, chunks, cost.numpy(), cost_t, state.len_x, state.len_y,
-                   dtype.type(gamma), dtype.type(np.finfo(dtype).max), _RELAXATION_CODES[relaxation], state.d, score,
+                   dtype.type(gamma), dtype.type(np.finfo(dtype).max), RELAXATION_CODES[relaxation], state.d, score,
                    table_t, out_table.numpy())
     if not table:
         return torch.from_numpy(score[:b]), state

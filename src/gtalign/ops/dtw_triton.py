@@ -31,8 +31,8 @@ import triton
 import triton.language as tl
 
 from gtalign.errors import GtalignError
+from gtalign.ops.smoothmin import RELAXATION_CODES
 
-_RELAXATION_CODES = {"smoothmin": 0, "min_gamma": 1, "hard": 2}
 #: Largest chunk of a diagonal processed at once by one program.
 MAX_BLOCK = 1024
 
@@ -236,7 +236,7 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     gamma_t = torch.full((1,), gamma if relaxation != "hard" else 1.0, dtype=cost.dtype, device=cost.device)
     with _on_device(cost):
         _forward_kernel[(b,)](cost, len_x, len_y, gamma_t, offsets, ring, d, score, out_table, n, m,
-                              RELAXATION=_RELAXATION_CODES[relaxation], TABLE=table, BLOCK=block,
+                              RELAXATION=RELAXATION_CODES[relaxation], TABLE=table, BLOCK=block,
                               num_warps=num_warps, num_stages=1)
     state = TritonState(d=d, offsets=offsets, len_x=len_x, len_y=len_y, shape=(b, n, m), block=block,
                         num_warps=num_warps)

@@ -30,9 +30,9 @@ from torch.autograd.function import once_differentiable
 from gtalign.checks import check_finite
 from gtalign.errors import GtalignError, describe
 from gtalign.ops.costs import cosine_cost, sqeuclidean_cost
-from gtalign.ops.dtw_numba import _adjoint_diagonal, _sweep_hard, _sweep_min_gamma, _sweep_smoothmin
+from gtalign.ops.dtw_numba import _adjoint_diagonal, sweep_relaxed
 from gtalign.ops.fastmath import FASTMATH
-from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation
+from gtalign.ops.smoothmin import RELAXATION_CODES, Relaxation, check_gamma, check_relaxation
 from gtalign.registry import check_choice, choices
 
 #: The named costs of two frames that a long alignment computes block by block.
@@ -42,7 +42,6 @@ _COSTS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "cosine": lambda x, y: cosine_cost(x, y, validate=False),
     "negative_dot": lambda x, y: -(x @ y.T),
 }
-_CODES = {"smoothmin": 0, "min_gamma": 1, "hard": 2}  # as the batch kernels number them
 
 
 @njit(nogil=True, cache=True)
@@ -75,14 +74,8 @@ def _block_forward(cost, above, gamma, big, code, table, d, last):
         table[j, 0] = above[j]
     for k in range(2, k_rows + m + 1):
         lo, hi = max(1, k - m), min(k_rows, k - 1)
-        args = (hi - lo + 1, table[k - 1, lo:], table[k - 2, lo - 1:], table[k - 1, lo - 1:], skewed[k, lo:],
-                table[k, lo:], gamma, inv_gamma, d[0, k, lo:], d[1, k, lo:], d[2, k, lo:])
-        if code == 0:
-            _sweep_smoothmin(*args)
-        elif code == 1:
-            _sweep_min_gamma(*args)
-        else:
-            _sweep_hard(*args)
+        sweep_relaxed(code, hi - lo + 1, table[k - 1, lo:], table[k - 2, lo - 1:], table[k - 1, lo - 1:],
+                      skewed[k, lo:], table[k, lo:], gamma, inv_gamma, d[0, k, lo:], d[1, k, lo:], d[2, k, lo:])
     last[0] = big
     for j in range(1, m + 1):
         last[j] = table[k_rows + j, k_rows]
@@ -218,5 +211,5 @@ def long_smooth_dtw(x: torch.Tensor, y: torch.Tensor, gamma: float = 0.1, relaxa
         block = math.ceil(math.sqrt(x.shape[0]))
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
         raise GtalignError(f"block must be a whole number of rows >= 1, got {block!r}")
-    state = _State(_COSTS[cost_name], gamma if relaxation != "hard" else 1.0, _CODES[relaxation], block)
+    state = _State(_COSTS[cost_name], gamma if relaxation != "hard" else 1.0, RELAXATION_CODES[relaxation], block)
     return _LongDTW.apply(x, y, state)

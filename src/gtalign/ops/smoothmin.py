@@ -25,6 +25,8 @@ from gtalign.registry import check_choice, choices
 #: The relaxations of the DTW minimum, by name.
 Relaxation = Literal["smoothmin", "min_gamma", "hard"]
 RELAXATIONS: tuple[str, ...] = choices(Relaxation)
+#: The number each compiled kernel (numba, Triton) knows a relaxation by: its place in RELAXATIONS.
+RELAXATION_CODES: dict[str, int] = {name: code for code, name in enumerate(RELAXATIONS)}
 
 
 def check_gamma(gamma: float) -> float:
