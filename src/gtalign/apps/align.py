@@ -298,8 +298,8 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
                       "span": span_json(alignment, a.fps, b.fps),
                       "span_message": span_message(alignment, (a.id, b.id), (a.fps, b.fps)),
                       "same_process": test.to_json()})
-        if alignment.dropped is not None:
-            pairs[-1]["dropped"] = dropped_json(alignment)
+        if (dropped := dropped_json(alignment)) is not None:
+            pairs[-1]["dropped"] = dropped
         if alignment.confidence is not None:
             pairs[-1] |= {"confidence": alignment.overall_confidence,
                           "matched_frames": int((alignment.matched > 0.5).sum()), "path_score": alignment.score,

@@ -38,6 +38,16 @@ def read_sequence(path: str | Path) -> np.ndarray:
     return values
 
 
+def read_sequences(paths: Sequence[str | Path]) -> list[np.ndarray]:
+    """Every file's per-frame array (`read_sequence`), all read and checked before any work: each (T_k, D) with one
+    D for all; GtalignError naming the file that differs."""
+    arrays = [read_sequence(p) for p in paths]
+    for p, x in zip(paths[1:], arrays[1:]):
+        if x.shape[1] != arrays[0].shape[1]:
+            raise GtalignError(f"{p} has {x.shape[1]} values a frame but {paths[0]} has {arrays[0].shape[1]}")
+    return arrays
+
+
 def sequence_alignment(a: np.ndarray, b: np.ndarray, fps_a: float, fps_b: float,
                        settings: PathSettings = PathSettings()) -> Alignment:
     """Align sequence `a` (N, D) to `b` (M, D) (NumPy arrays or torch tensors): each value scaled by its standard
@@ -63,10 +73,7 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
     `settings`): for each pair `correspondence.csv` and `alignment.png` (in `out_dir` for two files,
     `out_dir/<index>_<name>/` for more), and `out_dir/summary.json`, which is returned."""
     files = [Path(p) for p in paths]
-    arrays = [read_sequence(p) for p in files]  # every file checked before any work
-    for p, x in zip(files[1:], arrays[1:]):
-        if x.shape[1] != arrays[0].shape[1]:
-            raise GtalignError(f"{p} has {x.shape[1]} values a frame but {files[0]} has {arrays[0].shape[1]}")
+    arrays = read_sequences(files)
     out = Path(out_dir)
     pairs = []
     for k in range(1, len(files)):
@@ -78,8 +85,9 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
         pairs.append({"a": names[0], "b": names[1], "folder": str(folder), "frames": [len(arrays[0]), len(arrays[k])],
                       "fps": [fps, fps], "span": span_json(alignment, fps, fps),
                       "span_message": span_message(alignment, names, (fps, fps)), "same_process": test.to_json(),
-                      "confidence": alignment.overall_confidence}
-                     | ({"dropped": dropped_json(alignment)} if alignment.dropped is not None else {}))
+                      "confidence": alignment.overall_confidence})
+        if (dropped := dropped_json(alignment)) is not None:
+            pairs[-1]["dropped"] = dropped
     summary = {"reference": files[0].stem, "encoder": "per-frame arrays, each value scaled by its spread",
                "pairs": pairs}
     write_json(out / "summary.json", summary)

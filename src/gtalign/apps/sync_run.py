@@ -43,15 +43,20 @@ SYNC_COLUMNS = ("video", "offset_s", "rate", "confidence", "status", "offset_fra
                 "residual_frames", "reason")
 
 
-def reference_index(source: VideoSource, reference: str | None) -> int:
-    """The index of `reference` (a file name as given, or its id) among the videos; 0 when None."""
+def named_index(reference: str | None, names: list[tuple[str, ...]], what: str) -> int:
+    """The index of the item one of whose `names` is `reference` (0 when None); GtalignError listing each item by
+    its first name otherwise (`what`: "videos", "sequences")."""
     if reference is None:
         return 0
-    names = [Path(e.path).name for e in source.entries]
-    for k, e in enumerate(source.entries):
-        if reference in (names[k], e.id, str(e.path)):
+    for k, item in enumerate(names):
+        if reference in item:
             return k
-    raise GtalignError(f"--reference {reference!r} is not one of the videos ({', '.join(names)})")
+    raise GtalignError(f"--reference {reference!r} is not one of the {what} ({', '.join(n[0] for n in names)})")
+
+
+def reference_index(source: VideoSource, reference: str | None) -> int:
+    """The index of `reference` (a file name as given, or its id) among the videos; 0 when None."""
+    return named_index(reference, [(Path(e.path).name, e.id, str(e.path)) for e in source.entries], "videos")
 
 
 #: The path for clocks: no smooth-speed prior (`PathSettings.smooth_s`), since the clock line is the prior here, and
@@ -131,6 +136,19 @@ def _common_span(result: SyncResult, durations: list[float]) -> tuple[float, flo
     return (lo, hi) if hi > lo else None
 
 
+def write_sync(pairs: list[PairClock], names: list[str], fps: list[float], durations: list[float], reference: int,
+               features: str, out: Path) -> tuple[SyncResult, dict[str, Any]]:
+    """The pairs' clocks combined against camera `reference` and written into `out` (``sync.json`` with
+    `features` saying what was compared, ``sync.csv``, ``residuals.png``): (the result, the ``sync.json`` object)."""
+    result = sync_from_pairs(pairs, len(names), reference, fps)
+    doc = sync_json(result, names, fps, durations)
+    doc["features"] = features
+    write_json(out / "sync.json", doc)
+    atomic_write_text(out / "sync.csv", sync_csv(doc))
+    plot_residuals(pairs, names, out / "residuals.png")
+    return result, doc
+
+
 def synced_times(result: SyncResult, source: VideoSource) -> np.ndarray:
     """The reference times (seconds) of the synced copies: the span every camera with a clock covers, at the
     reference's frame rate."""
@@ -159,12 +177,7 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
     fps = [e.fps for e in source.entries]
     durations = [e.num_frames / e.fps for e in source.entries]
     pairs = pairwise_clocks(extract_all(source, extractor, progress), fps, extractor.spec, settings, progress)
-    result = sync_from_pairs(pairs, len(source), reference, fps)
-    doc = sync_json(result, names, fps, durations)
-    doc["features"] = extractor.description
-    write_json(out / "sync.json", doc)
-    atomic_write_text(out / "sync.csv", sync_csv(doc))
-    plot_residuals(pairs, names, out / "residuals.png")
+    result, doc = write_sync(pairs, names, fps, durations, reference, extractor.description, out)
     times = synced_times(result, source) if write_videos else None
     cams = []
     for k, cam in enumerate(doc["cameras"] if viewer or write_videos else []):
