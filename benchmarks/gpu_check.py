@@ -1,10 +1,11 @@
 """Equality of the Triton smoothDTW kernels on a CUDA GPU with the CPU kernel (numba), issue #9.
 
 Every case runs forward and backward on the GPU (Triton) and on the CPU (``gtalign.ops.dtw_numba``) from the same
-contrastive cost of random unit vectors, with padded lengths, and compares the outputs (scores, or the whole table
-with +inf border and padding) and the gradients with respect to the cost (from the scores, or from random incoming
-gradients on every table cell). Errors are relative: values ``|a - b| / max(1, |b|)``, gradients
-``max |a - b| / max |b|``. A repeated run must give bit-identical results (no race between diagonals).
+contrastive cost of random unit vectors, with padded lengths, and compares the outputs (scores, the last rows,
+or the whole table with +inf border and padding) and the gradients with respect to the cost (from the scores, or
+from random incoming gradients on every last-row or table cell). Errors are relative: values
+``|a - b| / max(1, |b|)``, gradients ``max |a - b| / max |b|``. A repeated run must give bit-identical results (no
+race between diagonals).
 
     python benchmarks/gpu_check.py [--out DIR] [--quick]
     TRITON_INTERPRET=1 python benchmarks/gpu_check.py --quick --device cpu   # dry run of this script, no GPU
@@ -39,7 +40,7 @@ class Case:
     n: int
     m: int
     relaxation: str = "smoothmin"
-    table: bool = False
+    output: str = "score"  # or "row" (the last row) or "table" (gtalign.ops.dtw.OUTPUTS)
     dtype: torch.dtype = torch.float32
     gamma: float = 0.1
     padded: bool = True
@@ -48,20 +49,21 @@ class Case:
 
     @property
     def name(self) -> str:
-        kind = "table" if self.table else "score"
+        kind = self.output
         extra = f" +{self.offset:g}" if self.offset else ""
         return (f"B={self.b} {self.n}x{self.m} {self.relaxation} {kind} {str(self.dtype)[6:]} gamma={self.gamma:g}"
                 f"{extra} vs {self.reference}")
 
 
 def cases(quick: bool) -> list[Case]:
-    small = [Case(8, 37, 53, relaxation, table, dtype) for relaxation in ("smoothmin", "min_gamma", "hard")
-             for table in (False, True) for dtype in (torch.float32, torch.float64)]
+    small = [Case(8, 37, 53, relaxation, output, dtype) for relaxation in ("smoothmin", "min_gamma", "hard")
+             for output in ("score", "row", "table") for dtype in (torch.float32, torch.float64)]
     larger = [Case(4, 1500, 2100),  # diagonals longer than one block: several chunks per diagonal
-              Case(4, 1500, 2100, table=True),
+              Case(4, 1500, 2100, output="table"),
+              Case(4, 1500, 2100, output="row"),
               Case(4, 300, 300, gamma=1e-3, offset=50.0),
               Case(8, 256, 256, relaxation="min_gamma", reference="torch"),
-              Case(16, 2048, 2048, table=True),
+              Case(16, 2048, 2048, output="table"),
               Case(64, 4096, 4096, padded=False),
               Case(64, 4096, 4096)]
     return small + ([] if quick else larger)
@@ -84,7 +86,7 @@ def make_inputs(case: Case, seed: int):
     else:
         len_x = torch.full((case.b,), case.n, device=DEVICE)
         len_y = torch.full((case.b,), case.m, device=DEVICE)
-    shape = (case.b, case.n + 1, case.m + 1) if case.table else (case.b,)
+    shape = {"score": (case.b,), "row": (case.b, case.m), "table": (case.b, case.n + 1, case.m + 1)}[case.output]
     grad = torch.rand(shape, device=DEVICE, generator=gen, dtype=case.dtype)
     return cost, len_x, len_y, grad
 
@@ -106,25 +108,25 @@ def run_case(case: Case, seed: int) -> dict:
     cost, len_x, len_y, grad = make_inputs(case, seed)
     sync()
     start = time.perf_counter()
-    out, state = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.table)
+    out, state = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output)
     grad_cost = dtw_triton.backward(state, grad)
     sync()
     gpu_s = time.perf_counter() - start
-    again, state_again = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.table)
+    again, state_again = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output)
     repeatable = torch.equal(again, out) and torch.equal(dtw_triton.backward(state_again, grad), grad_cost)
     del state, state_again, again
     if case.reference == "numba":
         cpu = [t.cpu() for t in (cost, len_x, len_y, grad)]
         del cost
         start = time.perf_counter()
-        ref, ref_state = dtw_numba.forward(cpu[0], cpu[1], cpu[2], case.gamma, case.relaxation, case.table)
+        ref, ref_state = dtw_numba.forward(cpu[0], cpu[1], cpu[2], case.gamma, case.relaxation, case.output)
         ref_grad = dtw_numba.backward(ref_state, cpu[3])
         ref_s = time.perf_counter() - start
         del ref_state
         out, grad_cost = out.cpu(), grad_cost.cpu()
     else:
         start = time.perf_counter()
-        ref, ref_state = dtw_torch.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.table)
+        ref, ref_state = dtw_torch.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output)
         ref_grad = dtw_torch.backward(ref_state, grad)
         sync()
         ref_s = time.perf_counter() - start

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gtalign.errors import GtalignError
-from gtalign.ops import contrastive_cost, smooth_dtw, smooth_dtw_table, soft_alignment
+from gtalign.ops import contrastive_cost, smooth_dtw, smooth_dtw_last_row, smooth_dtw_table, soft_alignment
 from tests._helpers.dtw_reference import reference_table
 
 BACKENDS = ["numba", "torch"]
@@ -108,6 +108,37 @@ def test_padded_batch_equals_unpadded_pairs(backend, relaxation):
         torch.testing.assert_close(grad_score[k, :lx, :ly], g_score)
         assert float(grad_table[k, lx:].abs().sum() + grad_table[k, :, ly:].abs().sum()) == 0.0
         assert float(grad_score[k, lx:].abs().sum() + grad_score[k, :, ly:].abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("relaxation", RELAXATIONS)
+def test_last_row_equals_the_tables_last_row_with_its_gradient(backend, relaxation):
+    """The last row R[len_x, 1..M] of padded pairs: its values are the table's, +inf past len_y, and a gradient on
+    it (also on the +inf cells, which is ignored) reaches the cost as it does through the table."""
+    gen = torch.Generator().manual_seed(8)
+    b, n, m = 11, 6, 9
+    cost = torch.rand(b, n, m, generator=gen, dtype=torch.float64) * 2
+    lengths = (torch.randint(1, n + 1, (b,), generator=gen), torch.randint(1, m + 1, (b,), generator=gen))
+    leaf = cost.clone().requires_grad_(True)
+    row = smooth_dtw_last_row(leaf, 0.2, relaxation, lengths=lengths, backend=backend)
+    table = smooth_dtw_table(leaf, 0.2, relaxation, lengths=lengths, backend=backend)
+    expected = table[torch.arange(b), lengths[0], 1:]
+    assert row.shape == (b, m)
+    torch.testing.assert_close(row.detach(), expected.detach())
+    past = torch.arange(1, m + 1)[None, :] > lengths[1][:, None]
+    assert bool(torch.isinf(row[past]).all()) and bool(torch.isfinite(row[~past]).all())
+    weights = torch.randn(b, m, generator=gen, dtype=torch.float64)
+    grad_row, = torch.autograd.grad(row, leaf, weights)
+    grad_table, = torch.autograd.grad(expected, leaf, weights.masked_fill(past, 0.0))
+    torch.testing.assert_close(grad_row, grad_table)
+    assert float(grad_row.abs().sum()) > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_last_row_gradcheck_float64(backend):
+    cost = random_case(3, b=2, n=4, m=5).requires_grad_(True)
+    weights = torch.randn(2, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda c: (smooth_dtw_last_row(c, 0.5, backend=backend) * weights).sum(), (cost,))
 
 
 def test_table_gradient_ignores_border_and_padding_even_when_nan():

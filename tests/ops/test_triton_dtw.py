@@ -56,7 +56,7 @@ def test_cpu_tensor_needs_cuda_without_interpreter():
     cost = torch.rand(2, 4, 3)
     lengths = torch.tensor([4, 2]), torch.tensor([3, 3])
     with pytest.raises(GtalignError, match="needs a CUDA tensor, got cost on cpu"):
-        dtw_triton.forward(cost, *lengths, 0.1, "smoothmin", False)
+        dtw_triton.forward(cost, *lengths, 0.1, "smoothmin", "score")
 
 
 def compile_for_hopper(kernel, dtype: str, num_warps: int, **constexprs):
@@ -74,6 +74,7 @@ def compile_for_hopper(kernel, dtype: str, num_warps: int, **constexprs):
     ("_forward_kernel", "fp32", 4, {"RELAXATION": 0, "TABLE": False, "BLOCK": 256}),
     ("_forward_kernel", "fp64", 16, {"RELAXATION": 1, "TABLE": True, "BLOCK": 1024}),
     ("_backward_kernel", "fp32", 16, {"FROM_TABLE": True, "BLOCK": 1024}),
+    ("_backward_kernel", "fp64", 4, {"FROM_TABLE": False, "BLOCK": 256}),
 ])
 def test_kernels_compile_for_a_hopper_gpu_with_one_barrier_per_diagonal(kernel, dtype, num_warps, constexprs):
     try:

@@ -58,12 +58,12 @@ TOLERANCE = {torch.float64: (1e-12, 1e-12), torch.float32: (2e-6, 2e-6)}
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("table", [False, True])
+@pytest.mark.parametrize("output", ["score", "row", "table"])
 @pytest.mark.parametrize("relaxation", RELAXATIONS)
-def test_forward_and_backward_match_torch_backend(interpreted, relaxation, table, dtype):
+def test_forward_and_backward_match_torch_backend(interpreted, relaxation, output, dtype):
     cost, len_x, len_y = padded_case(0, dtype)
-    out, state = interpreted.forward(cost, len_x, len_y, 0.1, relaxation, table, block=2)
-    ref, ref_state = dtw_torch.forward(cost, len_x, len_y, 0.1, relaxation, table)
+    out, state = interpreted.forward(cost, len_x, len_y, 0.1, relaxation, output, block=2)
+    ref, ref_state = dtw_torch.forward(cost, len_x, len_y, 0.1, relaxation, output)
     rtol, atol = TOLERANCE[dtype]
     assert_same_output(out, ref, rtol, atol)
     # incoming gradients everywhere, also on the border and padded cells (which must be ignored)
@@ -79,9 +79,9 @@ def test_any_shape_and_block_match_torch_fallback(interpreted, n, m, block):
     """Diagonals longer than the block (several chunks per diagonal) and degenerate 1-row / 1-column tables."""
     cost = torch.rand(2, n, m, generator=torch.Generator().manual_seed(n * m), dtype=torch.float64)
     len_x, len_y = torch.tensor([n, max(1, n - 3)]), torch.tensor([max(1, m - 2), m])
-    for table in (False, True):
-        out, state = interpreted.forward(cost, len_x, len_y, 0.3, "smoothmin", table, block=block)
-        ref, ref_state = dtw_torch.forward(cost, len_x, len_y, 0.3, "smoothmin", table)
+    for output in ("score", "row", "table"):
+        out, state = interpreted.forward(cost, len_x, len_y, 0.3, "smoothmin", output, block=block)
+        ref, ref_state = dtw_torch.forward(cost, len_x, len_y, 0.3, "smoothmin", output)
         assert_same_output(out, ref, 1e-12, 1e-12)
         grad = torch.rand(out.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
         torch.testing.assert_close(interpreted.backward(state, grad), dtw_torch.backward(ref_state, grad),
@@ -96,7 +96,7 @@ def test_published_demo_values(interpreted, relaxation, published):
     x = torch.from_numpy(np.random.rand(20, 128).astype(np.float32))
     y = torch.from_numpy(np.random.rand(30, 128).astype(np.float32))
     cost = contrastive_cost(x, y, temperature=0.1)[None]
-    score, _ = interpreted.forward(cost, torch.tensor([20]), torch.tensor([30]), 0.1, relaxation, False)
+    score, _ = interpreted.forward(cost, torch.tensor([20]), torch.tensor([30]), 0.1, relaxation, "score")
     assert float(score[0]) == pytest.approx(published, abs=1.5e-4)
 
 
@@ -104,8 +104,8 @@ def test_large_costs_and_tiny_gamma_stay_exact_in_float32(interpreted):
     """Table values around 1e4 with gamma 1e-3: stored derivatives keep float32 gradients close to float64."""
     cost64 = 500 + torch.rand(2, 9, 8, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     len_x, len_y = torch.tensor([9, 9]), torch.tensor([8, 8])
-    ref, ref_state = dtw_torch.forward(cost64, len_x, len_y, 1e-3, "smoothmin", False)
-    out, state = interpreted.forward(cost64.float(), len_x, len_y, 1e-3, "smoothmin", False)
+    ref, ref_state = dtw_torch.forward(cost64, len_x, len_y, 1e-3, "smoothmin", "score")
+    out, state = interpreted.forward(cost64.float(), len_x, len_y, 1e-3, "smoothmin", "score")
     torch.testing.assert_close(out.double(), ref, rtol=1e-6, atol=0)
     grad = interpreted.backward(state, torch.ones(2))
     assert bool(torch.isfinite(grad).all())
@@ -122,7 +122,7 @@ def test_autograd_wrapper_gradcheck_from_every_table_cell(interpreted):
     weights = torch.rand(2, 4, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
 
     def weighted_table(c: torch.Tensor) -> torch.Tensor:
-        r = _SmoothDTW.apply(c, len_x, len_y, 0.5, "smoothmin", interpreted, True)
+        r = _SmoothDTW.apply(c, len_x, len_y, 0.5, "smoothmin", interpreted, "table")
         return (torch.where(torch.isfinite(r), r, torch.zeros_like(r)) * weights).sum()
 
     assert torch.autograd.gradcheck(weighted_table, (cost,), eps=1e-6, atol=1e-7, rtol=1e-5)
@@ -131,4 +131,4 @@ def test_autograd_wrapper_gradcheck_from_every_table_cell(interpreted):
 def test_block_must_be_a_power_of_two(interpreted):
     cost, len_x, len_y = padded_case(0, torch.float32)
     with pytest.raises(GtalignError, match="block must be a power of two, got 3"):
-        interpreted.forward(cost, len_x, len_y, 0.1, "smoothmin", False, block=3)
+        interpreted.forward(cost, len_x, len_y, 0.1, "smoothmin", "score", block=3)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Literal, NamedTuple, Sequence
 
 import torch
 from torch.autograd.function import once_differentiable
@@ -25,11 +25,17 @@ from gtalign.ops.band import Band, apply_band, check_band
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation
 from gtalign.registry import Registry, check_choice
 
+#: What a sweep returns: ``"score"`` ``R[len_x, len_y]`` ``(B,)``; ``"row"`` the last row ``R[len_x, 1..M]``
+#: ``(B, M)`` (+inf past ``len_y``), what open-end and subsequence DTW take their soft minimum over; ``"table"``
+#: the whole table ``(B, N+1, M+1)``. Each backend's backward takes the gradient of the same shape.
+Output = Literal["score", "row", "table"]
+OUTPUTS: tuple[str, ...] = ("score", "row", "table")
+
 
 class Backend(NamedTuple):
-    """A DTW implementation: ``module`` provides ``forward(cost, len_x, len_y, gamma, relaxation, table)
-    -> (out, state)`` and ``backward(state, grad) -> grad_cost``; ``supports(device)`` says where it runs,
-    ``auto`` whether ``backend="auto"`` may pick it."""
+    """A DTW implementation: ``module`` provides ``forward(cost, len_x, len_y, gamma, relaxation, output)
+    -> (out, state)`` (`output` one of :data:`OUTPUTS`) and ``backward(state, grad) -> grad_cost``;
+    ``supports(device)`` says where it runs, ``auto`` whether ``backend="auto"`` may pick it."""
 
     module: str
     supports: Callable[[torch.device], bool]
@@ -67,8 +73,8 @@ class _SmoothDTW(torch.autograd.Function):
     """Autograd wrapper: the forward and the analytic backward of one backend."""
 
     @staticmethod
-    def forward(ctx, cost, len_x, len_y, gamma, relaxation, backend, table):
-        out, ctx.state = backend.forward(cost.detach().contiguous(), len_x, len_y, gamma, relaxation, table)
+    def forward(ctx, cost, len_x, len_y, gamma, relaxation, backend, output):
+        out, ctx.state = backend.forward(cost.detach().contiguous(), len_x, len_y, gamma, relaxation, output)
         ctx.backend = backend
         return out
 
@@ -121,7 +127,7 @@ def _check_lengths(lengths, batch: int, n: int, m: int, device) -> tuple[torch.T
     return out[0], out[1]
 
 
-def _run(cost, gamma, relaxation, lengths, backend, table: bool, validate: bool = True,
+def _run(cost, gamma, relaxation, lengths, backend, output: Output, validate: bool = True,
          band: Band = None) -> torch.Tensor:
     cost = _check_cost(cost, validate)
     gamma = check_gamma(gamma)
@@ -133,14 +139,14 @@ def _run(cost, gamma, relaxation, lengths, backend, table: bool, validate: bool 
         gamma = 1.0  # unused by the hard minimum; keeps the kernels free of 1/0
     impl = _pick_backend(backend, cost.device)
     if cost.dtype not in (torch.float32, torch.float64):  # half precision: computed in float32
-        return _run(cost.float(), gamma, relaxation, lengths, backend, table, False, band).to(cost.dtype)
+        return _run(cost.float(), gamma, relaxation, lengths, backend, output, False, band).to(cost.dtype)
     unbatched = cost.dim() == 2
     batch_cost = cost.unsqueeze(0) if unbatched else cost
     batch, n, m = batch_cost.shape
     len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
     if band is not None:
         batch_cost = apply_band(batch_cost, len_x, len_y, band, gamma)
-    out = _SmoothDTW.apply(batch_cost, len_x, len_y, gamma, relaxation, impl, table)
+    out = _SmoothDTW.apply(batch_cost, len_x, len_y, gamma, relaxation, impl, output)
     return out.squeeze(0) if unbatched else out
 
 
@@ -163,7 +169,7 @@ def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = 
     Returns:
         ``(B,)`` scores, or a scalar for an unbatched cost. Differentiable with respect to ``cost``.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, table=False, validate=validate, band=band)
+    return _run(cost, gamma, relaxation, lengths, backend, "score", validate=validate, band=band)
 
 
 def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
@@ -176,7 +182,20 @@ def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxat
     gradients arriving at those cells are ignored. With a `band`, cells outside it hold large finite values that
     no in-band path reaches.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, table=True, validate=validate, band=band)
+    return _run(cost, gamma, relaxation, lengths, backend, "table", validate=validate, band=band)
+
+
+def smooth_dtw_last_row(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
+                        lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
+                        validate: bool = True, band: Band = None) -> torch.Tensor:
+    """The last row of the DTW table, ``R[len_x, j]`` for ``j = 1..M``: the scores of ``x`` aligned to every prefix
+    of ``y``, differentiable with respect to each of them.
+
+    Arguments as for :func:`smooth_dtw`. Returns ``(B, M)`` (or ``(M,)``), ``+inf`` past ``len_y``. An open end
+    (or a subsequence search, :func:`gtalign.ops.subsequence_dtw`) takes a minimum over this row; it costs one sweep
+    and one row, where :func:`smooth_dtw_table` returns and differentiates every cell.
+    """
+    return _run(cost, gamma, relaxation, lengths, backend, "row", validate=validate, band=band)
 
 
 def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",

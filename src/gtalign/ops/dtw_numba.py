@@ -165,11 +165,12 @@ def sweep_relaxed(relaxation, count, left, diag, up, cost, out, gamma, inv_gamma
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, d, score, table, table_bnm):
+def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, d, row, table, table_bnm):
     """Forward sweep of chunk ``chunk`` (pairs ``chunk * L ..``), in the lanes-last layout; releases the GIL.
 
-    Args: ``cost_bnm (B, N, M)`` packed into the workspace ``cost (chunks, N, M, L)``; ``len_x, len_y,
-    score (chunks * L,)``; ``d (chunks, 3, (N M + 4) L)`` filled with the derivatives (zero guards of 2L at both
+    Args: ``cost_bnm (B, N, M)`` packed into the workspace ``cost (chunks, N, M, L)``; ``len_x, len_y
+    (chunks * L,)``; ``row (chunks * L, M)`` (+inf from the caller) <- the last row ``R[len_x, j]``, ``j <= len_y``
+    (the score at ``j = len_y``); ``d (chunks, 3, (N M + 4) L)`` filled with the derivatives (zero guards of 2L at both
     ends); ``table (chunks, N+1, M+1, L)`` and ``table_bnm (B, N+1, M+1)``, or both empty, filled with R
     (+inf on padded cells; the border is left to the caller).
     """
@@ -205,8 +206,9 @@ def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, 
                     table[chunk, i, k - i, lane] = out[i * lanes + lane]
         for lane in range(lanes):
             b = b0 + lane
-            if k == len_x[b] + len_y[b]:
-                score[b] = out[len_x[b] * lanes + lane]
+            j = k - len_x[b]
+            if 1 <= j <= len_y[b]:
+                row[b, j - 1] = out[len_x[b] * lanes + lane]
             if len_x[b] < n or len_y[b] < m:  # padded cells: derivative 0, so no gradient crosses them
                 for i in range(lo, hi + 1):
                     if _is_padded(i, k - i, len_x, len_y, b):
@@ -228,9 +230,10 @@ def _adjoint_diagonal(count, g_in, g_right, g_diag, g_down, d_left, d_diag, d_up
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table_bnm, grad_table, out, out_bnm):
+def _backward_chunk(chunk, d, len_x, len_y, grad_row, grad_table_bnm, grad_table, out, out_bnm):
     """Reverse sweep of chunk ``chunk``, in the lanes-last layout (releases the GIL): the gradient
-    ``out_bnm (B, N, M)`` (through the workspace ``out (chunks, N, M, L)``) from ``grad_score (chunks * L,)``, or
+    ``out_bnm (B, N, M)`` (through the workspace ``out (chunks, N, M, L)``) from the gradient of the last row
+    ``grad_row (chunks * L, M)`` (cells ``(len_x, j)``, ``j <= len_y``; the score's at ``j = len_y``), or
     from ``grad_table_bnm (B, N+1, M+1)`` (through the workspace ``grad_table (chunks, N+1, M+1, L)``) if not
     empty.
 
@@ -260,8 +263,8 @@ def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table_bnm, grad_tab
                 for i in range(lo, hi + 1):
                     if _is_padded(i, k - i, len_x, len_y, b):
                         g_in[i * lanes + lane] = zero
-            elif not from_table and k == len_x[b] + len_y[b]:
-                g_in[len_x[b] * lanes + lane] = grad_score[b]
+            elif not from_table and 1 <= k - len_x[b] <= len_y[b]:
+                g_in[len_x[b] * lanes + lane] = grad_row[b, k - len_x[b] - 1]
         g_k = buf[k % 3]
         # successors of cell (i, j): right (i, j+1) and down (i+1, j) on diagonal k+1, (i+1, j+1) on k+2
         first, below = lo * lanes, (lo + 1) * lanes
@@ -275,7 +278,7 @@ def _backward_chunk(chunk, d, len_x, len_y, grad_score, grad_table_bnm, grad_tab
         g_k[(hi + 1) * lanes:(hi + 2) * lanes] = zero
         for lane in range(lanes):
             b = b0 + lane
-            if not from_table and k == len_x[b] + len_y[b]:
+            if not from_table and 1 <= k - len_x[b] <= len_y[b]:
                 g_in[len_x[b] * lanes + lane] = zero
         for i in range(lo, hi + 1):
             for lane in range(lanes):
@@ -337,9 +340,9 @@ def _lane_lengths(lengths: torch.Tensor, lanes: int, full: int) -> np.ndarray:
 
 
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
-            table: bool) -> tuple[torch.Tensor, NumbaState]:
-    """DTW of ``cost (B, N, M)`` (CPU, contiguous): scores ``(B,)`` or the table ``(B, N+1, M+1)``, and the
-    state."""
+            output: str) -> tuple[torch.Tensor, NumbaState]:
+    """DTW of ``cost (B, N, M)`` (CPU, contiguous): scores ``(B,)``, the last rows ``(B, M)`` or the tables
+    ``(B, N+1, M+1)`` (`output`, :data:`gtalign.ops.dtw.OUTPUTS`), and the state."""
     b, n, m = cost.shape
     dtype = cost.numpy().dtype
     lanes = _lanes(b, b * n * m)
@@ -347,15 +350,18 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     state = NumbaState(len_x=_lane_lengths(len_x, lanes, n), len_y=_lane_lengths(len_y, lanes, m), shape=(b, n, m),
                        dtype=cost.dtype)
     state.d = SCRATCH.lend(state, (chunks, 3, (n * m + 4) * lanes), dtype)
-    score = np.empty(chunks * lanes, dtype)
+    row = np.full((chunks * lanes, m), np.inf, dtype)
+    table = output == "table"
     out_table = torch.empty((b, n + 1, m + 1) if table else (0, 0, 0), dtype=cost.dtype)
     table_shape = (chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0)
     with SCRATCH.scratch((chunks, n, m, lanes), dtype) as cost_t, SCRATCH.scratch(table_shape, dtype) as table_t:
         run_chunks(_forward_chunk, _forward_parallel, chunks, cost.numpy(), cost_t, state.len_x, state.len_y,
-                   dtype.type(gamma), dtype.type(np.finfo(dtype).max), RELAXATION_CODES[relaxation], state.d, score,
+                   dtype.type(gamma), dtype.type(np.finfo(dtype).max), RELAXATION_CODES[relaxation], state.d, row,
                    table_t, out_table.numpy())
-    if not table:
-        return torch.from_numpy(score[:b]), state
+    if output == "score":
+        return torch.from_numpy(row[np.arange(b), state.len_y[:b] - 1]), state
+    if output == "row":
+        return torch.from_numpy(row[:b]), state
     out_table[:, 0, :] = float("inf")
     out_table[:, :, 0] = float("inf")
     out_table[:, 0, 0] = 0.0
@@ -363,20 +369,22 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
 
 
 def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
-    """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)`` or of the
-    table ``(B, N+1, M+1)``; border and padded cells of the table are ignored."""
+    """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)``, of the last rows
+    ``(B, M)`` or of the tables ``(B, N+1, M+1)``; border and padded cells are ignored."""
     b, n, m = state.shape
     chunks, lanes = state.d.shape[0], state.d.shape[2] // (n * m + 4)
     dtype = state.d.dtype
     grad = grad.to(state.dtype).contiguous()
     out = torch.empty(state.shape, dtype=state.dtype)
     by_table = grad.dim() == 3
-    grad_score = np.zeros(chunks * lanes, dtype)
-    if not by_table:
-        grad_score[:b] = grad.numpy()
+    grad_row = np.zeros((chunks * lanes, m), dtype)
+    if grad.dim() == 1:  # the score is the last row's cell at len_y
+        grad_row[np.arange(b), state.len_y[:b] - 1] = grad.numpy()
+    elif grad.dim() == 2:
+        grad_row[:b] = grad.numpy()
     grad_table = grad.numpy() if by_table else np.zeros((0, 0, 0), dtype)
     table_shape = (chunks, n + 1, m + 1, lanes) if by_table else (0, 0, 0, 0)
     with SCRATCH.scratch(table_shape, dtype) as grad_table_t, SCRATCH.scratch((chunks, n, m, lanes), dtype) as out_t:
-        run_chunks(_backward_chunk, _backward_parallel, chunks, state.d, state.len_x, state.len_y, grad_score,
+        run_chunks(_backward_chunk, _backward_parallel, chunks, state.d, state.len_x, state.len_y, grad_row,
                    grad_table, grad_table_t, out_t, out.numpy())
     return out

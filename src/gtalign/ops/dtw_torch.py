@@ -49,10 +49,17 @@ def _diagonal(k: int, n: int, m: int) -> tuple[int, int]:
     return max(1, k - m), min(n, k - 1)
 
 
+def _last_row(len_x: torch.Tensor, m: int, width: int) -> torch.Tensor:
+    """``(B, M)`` flat skewed index of the cells ``(len_x, j)``, ``j = 1..M``."""
+    j = torch.arange(1, m + 1, device=len_x.device)
+    return (len_x[:, None] + j[None, :]) * width + len_x[:, None]
+
+
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
-            table: bool) -> tuple[torch.Tensor, TorchState]:
-    """DTW of ``cost (B, N, M)``: returns the scores ``(B,)`` (or the table ``(B, N+1, M+1)`` with +inf border
-    and padding when ``table``) and the state for :func:`backward`."""
+            output: str) -> tuple[torch.Tensor, TorchState]:
+    """DTW of ``cost (B, N, M)``: returns the scores ``(B,)``, the last rows ``(B, M)`` (+inf past ``len_y``) or
+    the tables ``(B, N+1, M+1)`` (+inf border and padding), as `output` says, and the state for
+    :func:`backward`."""
     b, n, m = cost.shape
     width = n + 2
     big = torch.finfo(cost.dtype).max
@@ -70,8 +77,12 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
         valid = (rows[None, :] <= len_x[:, None]) & ((k - rows)[None, :] <= len_y[:, None])
         d[:, k, lo:hi + 1] = dk * valid[:, :, None]
     state = TorchState(d=d, len_x=len_x, len_y=len_y, n=n, m=m)
-    if not table:
+    if output == "score":
         return s[torch.arange(b, device=cost.device), len_x + len_y, len_x], state
+    if output == "row":
+        row = s.reshape(b, -1).gather(1, _last_row(len_x, m, width))
+        past = torch.arange(1, m + 1, device=cost.device)[None, :] > len_y[:, None]
+        return row.masked_fill(past, float("inf")), state
     index = _skew_index(n, m, width, cost.device).reshape(-1)
     r = s.reshape(b, -1)[:, index].reshape(b, n + 1, m + 1)
     r = r.masked_fill(~_valid_cells(len_x, len_y, n, m), float("inf"))
@@ -81,7 +92,8 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
 
 def backward(state: TorchState, grad: torch.Tensor) -> torch.Tensor:
     """Gradient with respect to the cost ``(B, N, M)`` given the gradient of the output of :func:`forward`:
-    ``(B,)`` for scores or ``(B, N+1, M+1)`` for the table (border and padded cells are ignored)."""
+    ``(B,)`` for scores, ``(B, M)`` for last rows or ``(B, N+1, M+1)`` for tables (border and padded cells are
+    ignored)."""
     d, n, m = state.d, state.n, state.m
     b, _, width = d.shape[:3]
     index = _skew_index(n, m, width, d.device)
@@ -89,6 +101,9 @@ def backward(state: TorchState, grad: torch.Tensor) -> torch.Tensor:
     if grad.dim() == 1:
         corner = index[state.len_x, state.len_y]
         g_in[torch.arange(b, device=d.device), corner] = grad
+    elif grad.dim() == 2:
+        inside = torch.arange(1, m + 1, device=d.device)[None, :] <= state.len_y[:, None]
+        g_in.scatter_(1, _last_row(state.len_x, m, width), torch.where(inside, grad, torch.zeros_like(grad)))
     else:
         valid = _valid_cells(state.len_x, state.len_y, n, m)
         g_in[:, index.reshape(-1)] = torch.where(valid, grad, torch.zeros_like(grad)).reshape(b, -1)

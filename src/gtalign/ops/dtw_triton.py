@@ -14,7 +14,8 @@ diagonal ``k`` visible to every thread of the program before diagonal ``k + 1`` 
   at ``offsets[k] + i - max(1, k - M)``, so a diagonal's loads and stores are contiguous.
 - The backward sweeps the diagonals in reverse with the adjoint
   ``G[i, j] = g[i, j] + G[i, j+1] d_left[i, j+1] + G[i+1, j+1] d_diag[i+1, j+1] + G[i+1, j] d_up[i+1, j]``,
-  in a ring of three diagonals as well, from the corner (scores) or from every cell (table).
+  in a ring of three diagonals as well, seeded on the last row ``(len_x, j)`` (scores: only ``j = len_y``; last
+  rows: every ``j``) or on every cell (table).
 
 Only valid cells (``i <= len_x``, ``j <= len_y``) are ever computed; padded cells of the table are ``+inf`` and
 their gradients 0. The cost, the derivatives and the gradient never leave the GPU: one kernel launch per sweep.
@@ -75,10 +76,10 @@ def _softmin3(left, diag, up, has_left, has_diag, has_up, gamma, inv_gamma, RELA
 
 
 @triton.jit(do_not_specialize=["N", "M"])
-def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring_ptr, d_ptr, score_ptr, table_ptr,
+def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring_ptr, d_ptr, row_ptr, table_ptr,
                     N, M, RELAXATION: tl.constexpr, TABLE: tl.constexpr, BLOCK: tl.constexpr):
-    """One pair per program: fill ``d (B, 3, N*M)`` and ``score (B,)``, or the valid cells of
-    ``table (B, N+1, M+1)`` when ``TABLE``."""
+    """One pair per program: fill ``d (B, 3, N*M)`` and the last row ``row (B, M)`` (``R[len_x, j]``,
+    ``j <= len_y``), or the valid cells of ``table (B, N+1, M+1)`` when ``TABLE``."""
     b = tl.program_id(0).to(tl.int64)
     lx = tl.load(len_x_ptr + b)
     ly = tl.load(len_y_ptr + b)
@@ -89,6 +90,7 @@ def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring
     d_b = d_ptr + b * 3 * nm
     ring_b = ring_ptr + b * 3 * (N + 1)
     table_b = table_ptr + b * (N + 1) * (M + 1)
+    row_b = row_ptr + b * M
     lanes = tl.arange(0, BLOCK).to(tl.int64)
     for k in range(2, lx + ly + 1):
         lo = tl.maximum(1, k - ly)
@@ -116,15 +118,16 @@ def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring
             tl.store(d_k + 2 * nm + i, d_up, mask=inside)
             if TABLE:
                 tl.store(table_b + i * (M + 1) + j, r, mask=inside)
+            else:
+                tl.store(row_b + j - 1, r, mask=inside & (i == lx))
         tl.debug_barrier()
-    if not TABLE:
-        tl.store(score_ptr + b, tl.load(ring_b + ((lx + ly) % 3) * (N + 1) + lx, cache_modifier=".cg"))
 
 
 @triton.jit(do_not_specialize=["N", "M"])
 def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_ptr, out_ptr, N, M,
                      FROM_TABLE: tl.constexpr, BLOCK: tl.constexpr):
-    """One pair per program: ``out (B, N, M)`` (zero-initialised) from ``grad`` ``(B,)`` or ``(B, N+1, M+1)``."""
+    """One pair per program: ``out (B, N, M)`` (zero-initialised) from ``grad``: the last row's ``(B, M)`` or, when
+    ``FROM_TABLE``, the table's ``(B, N+1, M+1)``."""
     b = tl.program_id(0).to(tl.int64)
     lx = tl.load(len_x_ptr + b)
     ly = tl.load(len_y_ptr + b)
@@ -132,11 +135,10 @@ def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_pt
     d_b = d_ptr + b * 3 * nm
     ring_b = ring_ptr + b * 3 * (N + 1)
     out_b = out_ptr + b * nm
-    grad_b = grad_ptr + b * (N + 1) * (M + 1)
     if FROM_TABLE:
-        g_corner = 0.0
+        grad_b = grad_ptr + b * (N + 1) * (M + 1)
     else:
-        g_corner = tl.load(grad_ptr + b)
+        grad_b = grad_ptr + b * M
     lanes = tl.arange(0, BLOCK).to(tl.int64)
     for step in range(0, lx + ly - 1):
         k = lx + ly - step
@@ -157,7 +159,7 @@ def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_pt
             if FROM_TABLE:
                 g = tl.load(grad_b + i * (M + 1) + j, mask=inside, other=0.0)
             else:
-                g = tl.where((i == lx) & (j == ly), g_corner, 0.0)
+                g = tl.load(grad_b + j - 1, mask=inside & (i == lx), other=0.0)
             g += tl.load(next1 + i, mask=has_right, other=0.0, cache_modifier=".cg") * tl.load(
                 d_next + i, mask=has_right, other=0.0)
             g += tl.load(next2 + i + 1, mask=has_diag, other=0.0, cache_modifier=".cg") * tl.load(
@@ -214,11 +216,12 @@ class TritonState:
 
 
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
-            table: bool, *, block: int | None = None, num_warps: int | None = None
+            output: str, *, block: int | None = None, num_warps: int | None = None
             ) -> tuple[torch.Tensor, TritonState]:
-    """DTW of ``cost (B, N, M)`` (contiguous, float32 or float64, on a CUDA device): returns the scores ``(B,)``
-    (or the table ``(B, N+1, M+1)`` with +inf border and padding when ``table``) and the state for
-    :func:`backward`. ``block`` (a power of two) and ``num_warps`` override :func:`launch_config`."""
+    """DTW of ``cost (B, N, M)`` (contiguous, float32 or float64, on a CUDA device): returns the scores ``(B,)``,
+    the last rows ``(B, M)`` (+inf past ``len_y``) or the tables ``(B, N+1, M+1)`` (+inf border and padding), as
+    `output` says, and the state for :func:`backward`. ``block`` (a power of two) and ``num_warps`` override
+    :func:`launch_config`."""
     _check_runs_here(cost)
     b, n, m = cost.shape
     default_block, default_warps = launch_config(n, m)
@@ -230,24 +233,30 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     offsets = diagonal_offsets(n, m, cost.device)
     d = cost.new_empty((b, 3, n * m))
     ring = cost.new_empty((b, 3, n + 1))
-    score = cost.new_empty(b)
+    table = output == "table"
+    row = cost.new_full((1, 1) if table else (b, m), float("inf"))
     out_table = cost.new_full((b, n + 1, m + 1) if table else (1, 1, 1), float("inf"))
     out_table[:, 0, 0] = 0
     gamma_t = torch.full((1,), gamma if relaxation != "hard" else 1.0, dtype=cost.dtype, device=cost.device)
     with _on_device(cost):
-        _forward_kernel[(b,)](cost, len_x, len_y, gamma_t, offsets, ring, d, score, out_table, n, m,
+        _forward_kernel[(b,)](cost, len_x, len_y, gamma_t, offsets, ring, d, row, out_table, n, m,
                               RELAXATION=RELAXATION_CODES[relaxation], TABLE=table, BLOCK=block,
                               num_warps=num_warps, num_stages=1)
     state = TritonState(d=d, offsets=offsets, len_x=len_x, len_y=len_y, shape=(b, n, m), block=block,
                         num_warps=num_warps)
-    return (out_table if table else score), state
+    if output == "score":
+        return row.gather(1, (len_y - 1)[:, None])[:, 0], state
+    return (out_table if table else row), state
 
 
 def backward(state: TritonState, grad: torch.Tensor) -> torch.Tensor:
-    """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)`` or of the
-    table ``(B, N+1, M+1)``; border and padded cells of the table are ignored."""
+    """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)``, of the last rows
+    ``(B, M)`` or of the tables ``(B, N+1, M+1)``; border and padded cells are ignored."""
     b, n, m = state.shape
-    grad = grad.to(device=state.d.device, dtype=state.d.dtype).contiguous()
+    grad = grad.to(device=state.d.device, dtype=state.d.dtype)
+    if grad.dim() == 1:  # the score is the last row's cell at len_y
+        grad = grad.new_zeros((b, m)).scatter_(1, (state.len_y - 1)[:, None], grad[:, None])
+    grad = grad.contiguous()
     out = state.d.new_zeros((b, n, m))
     ring = state.d.new_empty((b, 3, n + 1))
     with _on_device(out):

@@ -7,7 +7,9 @@ the score is the soft minimum of the last row, ``softmin_j R[N, j]``. With the h
 ``min over s <= e`` of the DTW score of ``cost[:, s:e+1]``.
 
 It runs on the one DTW core (every backend, batched, padded lengths, the analytic backward): the cost is given one
-extra row of zeros on top, whose cells cost nothing and so make the query's first frame free to start anywhere.
+extra row of zeros on top, whose cells cost nothing and so make the query's first frame free to start anywhere, and
+one sweep returns the table's last row (:func:`gtalign.ops.smooth_dtw_last_row`), over which the soft minimum is
+taken; its gradient seeds the backward sweep on that row.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import numpy as np
 import torch
 
 from gtalign.errors import GtalignError, describe
-from gtalign.ops.dtw import _check_cost, _check_lengths, smooth_dtw_table
+from gtalign.ops.dtw import _check_cost, _check_lengths, smooth_dtw_last_row, smooth_dtw_table
 from gtalign.ops.path import dtw_path
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation, min_gamma, smooth_min
 
@@ -52,10 +54,8 @@ def subsequence_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxati
     batch_cost = cost.unsqueeze(0) if unbatched else cost
     batch, n, m = batch_cost.shape
     len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
-    table = smooth_dtw_table(_free_row(batch_cost), gamma, relaxation, (len_x + 1, len_y), backend,
-                             validate=False)
-    last = table[torch.arange(batch, device=cost.device), len_x + 1, 1:]  # (B, M): R[len_x, j] for j = 1..M
-    last = last.masked_fill(torch.arange(m, device=cost.device)[None, :] >= len_y[:, None], float("inf"))
+    last = smooth_dtw_last_row(_free_row(batch_cost), gamma, relaxation, (len_x + 1, len_y), backend,
+                               validate=False)  # (B, M): R[len_x, j] for j = 1..M, +inf past len_y
     if gamma == 0 or relaxation == "hard":
         score = last.amin(dim=1)
     else:
