@@ -84,14 +84,20 @@ def check_band(band: Band) -> SakoeChiba | Itakura | None:
     return SakoeChiba(band)
 
 
+def _shared_mask(len_x: torch.Tensor, len_y: torch.Tensor, n: int, m: int,
+                 constraint: SakoeChiba | Itakura) -> torch.Tensor:
+    """``(B, n, m)`` bool, or ``(1, n, m)`` when every pair has the same lengths (one mask for the whole batch)."""
+    if bool((len_x == len_x[0]).all() and (len_y == len_y[0]).all()):
+        return constraint.mask(len_x[:1], len_y[:1], n, m)
+    return constraint.mask(len_x, len_y, n, m)
+
+
 def band_mask(len_x: torch.Tensor, len_y: torch.Tensor, n: int, m: int, band: Band) -> torch.Tensor:
     """``(B, n, m)`` bool, True where pair b (lengths ``len_x[b], len_y[b]``, both ``(B,)``) may go."""
     constraint = check_band(band)
     if constraint is None:
         return torch.ones(len(len_x), n, m, dtype=torch.bool, device=len_x.device)
-    if bool((len_x == len_x[0]).all() and (len_y == len_y[0]).all()):  # one mask for the whole batch
-        return constraint.mask(len_x[:1], len_y[:1], n, m).expand(len(len_x), n, m)
-    return constraint.mask(len_x, len_y, n, m)
+    return _shared_mask(len_x, len_y, n, m, constraint).expand(len(len_x), n, m)
 
 
 def apply_band(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, band: Band,
@@ -106,4 +112,8 @@ def apply_band(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, ban
         raise GtalignError(f"band: costs up to {biggest:.3g} over {n} x {m} cells overflow "
                            f"{str(cost.dtype).split('.')[-1]} once the cells outside the band are excluded; "
                            f"rescale the costs or use float64")
-    return cost.masked_fill(~band_mask(len_x, len_y, n, m, band), penalty)
+    constraint = check_band(band)
+    if constraint is None:
+        return cost
+    inside = _shared_mask(len_x, len_y, n, m, constraint)
+    return torch.where(inside, cost, cost.new_tensor(penalty))  # where: half the time of masked_fill here
