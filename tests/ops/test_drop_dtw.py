@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gtalign.errors import GtalignError
-from gtalign.ops import smooth_dtw
+from gtalign.ops import smooth_dtw, soft_alignment
 from gtalign.ops.drop_dtw import drop_dtw, drop_dtw_path
 
 
@@ -54,43 +54,87 @@ def brute(cost, dx, dy, gamma: float, relaxation: str) -> float:
     return float(-gamma * np.log(np.exp(-(totals - totals.min()) / gamma).sum()) + totals.min())
 
 
+BACKENDS = ["numba", "torch"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("n, m", [(1, 1), (1, 3), (2, 2), (3, 2), (3, 3)])
 @pytest.mark.parametrize("relaxation", ["hard", "min_gamma"])
-def test_equals_the_enumeration_of_all_alignments(n, m, relaxation):
+def test_equals_the_enumeration_of_all_alignments(n, m, relaxation, backend):
     rng = np.random.default_rng(n * 10 + m)
     for _ in range(4):
         cost = rng.uniform(0, 2, (n, m))
         dx, dy = rng.uniform(0.2, 1.5, n), rng.uniform(0.2, 1.5, m)
-        got = drop_dtw(torch.from_numpy(cost), torch.from_numpy(dx), torch.from_numpy(dy), 0.3, relaxation)
+        got = drop_dtw(torch.from_numpy(cost), torch.from_numpy(dx), torch.from_numpy(dy), 0.3, relaxation,
+                       backend=backend)
         assert float(got) == pytest.approx(brute(cost, dx, dy, 0.3, relaxation), rel=1e-10, abs=1e-10)
 
 
-def test_without_drops_it_is_plain_dtw():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_without_drops_it_is_plain_dtw(backend):
     torch.manual_seed(0)
     cost = torch.rand(3, 6, 5, dtype=torch.float64)
     for relaxation in ("smoothmin", "min_gamma", "hard"):
-        got = drop_dtw(cost, None, None, 0.2, relaxation)
+        leaf = cost.clone().requires_grad_(True)
+        got = drop_dtw(leaf, None, None, 0.2, relaxation, backend=backend)
         torch.testing.assert_close(got, smooth_dtw(cost, 0.2, relaxation))
+        grad, = torch.autograd.grad(got.sum(), leaf)
+        torch.testing.assert_close(grad, soft_alignment(cost, 0.2, relaxation))
 
 
-def test_padded_batch_equals_each_pair_alone():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_padded_batch_equals_each_pair_alone(backend):
     torch.manual_seed(1)
     cost = torch.rand(2, 5, 6, dtype=torch.float64)
     dx, dy = torch.rand(2, 5, dtype=torch.float64), torch.rand(2, 6, dtype=torch.float64)
     len_x, len_y = torch.tensor([5, 3]), torch.tensor([4, 6])
-    got = drop_dtw(cost, dx, dy, 0.1, "smoothmin", lengths=(len_x, len_y))
+    got = drop_dtw(cost, dx, dy, 0.1, "smoothmin", lengths=(len_x, len_y), backend=backend)
     for b in range(2):
-        alone = drop_dtw(cost[b, :len_x[b], :len_y[b]], dx[b, :len_x[b]], dy[b, :len_y[b]], 0.1, "smoothmin")
+        alone = drop_dtw(cost[b, :len_x[b], :len_y[b]], dx[b, :len_x[b]], dy[b, :len_y[b]], 0.1, "smoothmin",
+                         backend=backend)
         assert float(got[b]) == pytest.approx(float(alone), rel=1e-12)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("relaxation", ["smoothmin", "min_gamma"])
-def test_gradients_pass_float64_gradcheck(relaxation):
+def test_gradients_pass_float64_gradcheck(relaxation, backend):
     torch.manual_seed(2)
     cost = torch.rand(2, 4, 3, dtype=torch.float64, requires_grad=True)
     dx = torch.rand(2, 4, dtype=torch.float64, requires_grad=True)
     dy = torch.rand(2, 3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda c, a, b: drop_dtw(c, a, b, 0.5, relaxation), (cost, dx, dy))
+    assert torch.autograd.gradcheck(lambda c, a, b: drop_dtw(c, a, b, 0.5, relaxation, backend=backend),
+                                    (cost, dx, dy))
+
+
+@pytest.mark.parametrize("relaxation", ["smoothmin", "min_gamma", "hard"])
+def test_numba_kernel_equals_the_torch_sweep_with_gradients(relaxation):
+    """Padded float32 batches, drops on one side, both or neither (+inf): equal scores and gradients to the costs
+    and to the drop costs; padded cells get no gradient."""
+    gen = torch.Generator().manual_seed(3)
+    b, n, m = 6, 9, 7
+    cost = torch.rand(b, n, m, generator=gen) * 2
+    len_x, len_y = torch.randint(1, n + 1, (b,), generator=gen), torch.randint(1, m + 1, (b,), generator=gen)
+    for dx_on, dy_on in ((True, True), (True, False), (False, True), (False, False)):
+        results = {}
+        for backend in BACKENDS:
+            leaves = [cost.clone().requires_grad_(True),
+                      (torch.rand(b, n, generator=torch.Generator().manual_seed(4)) * 1.5).requires_grad_(True),
+                      (torch.rand(b, m, generator=torch.Generator().manual_seed(5)) * 1.5).requires_grad_(True)]
+            score = drop_dtw(leaves[0], leaves[1] if dx_on else None, leaves[2] if dy_on else None, 0.1, relaxation,
+                             lengths=(len_x, len_y), backend=backend)
+            weights = torch.arange(1.0, b + 1)
+            grads = torch.autograd.grad((score * weights).sum(), leaves, allow_unused=True)
+            results[backend] = (score.detach(), [torch.zeros(1) if g is None else g for g in grads])
+        torch.testing.assert_close(results["numba"][0], results["torch"][0], rtol=1e-5, atol=1e-5)
+        for got, want in zip(results["numba"][1], results["torch"][1]):
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+        padded = torch.arange(n)[None, :, None] >= len_x[:, None, None]
+        assert float(results["numba"][1][0][padded.expand(b, n, m)].abs().sum()) == 0.0
+
+
+def test_numba_backend_refuses_other_devices_and_unknown_names():
+    with pytest.raises(GtalignError, match="backend"):
+        drop_dtw(torch.rand(3, 4), 1.0, 1.0, backend="cuda")
 
 
 def test_the_hard_path_matches_the_enumeration_and_the_score():

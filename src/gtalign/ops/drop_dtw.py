@@ -19,12 +19,14 @@ Four tables, by what the last frame of each prefix does (the paper's zx, z-, -x,
 
 with ``MM[0, 0] = 0`` (the empty start counts as a match) and +inf where a table is undefined. Between two matches
 the y frames are dropped first, then the x frames, so each alignment is counted exactly once (``min_gamma`` is then
-the log-sum-exp over alignments, as a brute-force enumeration checks). ``drop_dtw`` sweeps anti-diagonals in torch
-(any device, differentiable by autograd, for losses on clips); :func:`drop_dtw_path` is the hard alignment of one
-long pair (numba), with the frames it matched and dropped.
+the log-sum-exp over alignments, as a brute-force enumeration checks). ``drop_dtw`` runs a compiled cell loop with an
+analytic backward on the CPU (:mod:`gtalign.ops.drop_dtw_numba`) and sweeps anti-diagonals in torch elsewhere (any
+device, differentiable by autograd); :func:`drop_dtw_path` is the hard alignment of one long pair (numba), with the
+frames it matched and dropped.
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 from typing import NamedTuple, Sequence
 
@@ -36,6 +38,7 @@ from gtalign.checks import check_finite
 from gtalign.errors import GtalignError, describe
 from gtalign.ops.dtw import _check_cost, _check_lengths
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation, min_gamma, smooth_min
+from gtalign.registry import check_choice
 
 
 def _check_drops(name: str, drop, batch: int, frames: int, like: torch.Tensor, validate: bool) -> torch.Tensor:
@@ -77,7 +80,8 @@ def _softmin(candidates: list[torch.Tensor], gamma: float, relaxation: str) -> t
 
 
 def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
-             lengths: Sequence[torch.Tensor] | None = None, validate: bool = True) -> torch.Tensor:
+             lengths: Sequence[torch.Tensor] | None = None, validate: bool = True,
+             backend: str = "auto") -> torch.Tensor:
     """The Drop-DTW score of each pair (module docstring), differentiable w.r.t. ``cost`` and the drop costs.
 
     Args:
@@ -88,12 +92,28 @@ def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, r
         relaxation: ``"smoothmin"`` (GTA's, default), ``"min_gamma"`` (log-sum-exp) or ``"hard"``.
         lengths: optional ``(len_x, len_y)``, two ``(B,)`` integer tensors for padded batches.
         validate: check that the costs are finite (a device sync each); False where the caller has.
+        backend: ``"auto"`` (numba on the CPU, torch elsewhere), ``"numba"`` or ``"torch"`` (any device).
     Returns:
         ``(B,)`` scores (a scalar for an unbatched cost), in float32 or float64 as the cost.
     """
     gamma = check_gamma(gamma)
     relaxation = "hard" if gamma == 0 else check_relaxation(relaxation)
+    backend = check_choice("backend", backend, ["auto", "numba", "torch"])
     cost, dx, dy, len_x, len_y, unbatched = _prepare(cost, drop_x, drop_y, lengths, validate)
+    on_cpu = cost.device.type == "cpu" and importlib.util.find_spec("numba") is not None
+    if backend == "numba" and not on_cpu:
+        raise GtalignError(f"backend 'numba' runs on the CPU, got cost on {cost.device}")
+    if backend == "numba" or (backend == "auto" and on_cpu):
+        from gtalign.ops.drop_dtw_numba import DropDTWFunction
+
+        out = DropDTWFunction.apply(cost, dx, dy, len_x, len_y, gamma, relaxation)
+    else:
+        out = _drop_dtw_torch(cost, dx, dy, len_x, len_y, gamma, relaxation)
+    return out.squeeze(0) if unbatched else out
+
+
+def _drop_dtw_torch(cost, dx, dy, len_x, len_y, gamma: float, relaxation: str) -> torch.Tensor:
+    """The anti-diagonal sweep in torch (autograd through every step): ``(B,)`` scores."""
     batch, n, m = cost.shape
     inf = math.inf
     padded = torch.full((batch, n + 1, m + 1), inf, dtype=cost.dtype, device=cost.device)
@@ -140,7 +160,7 @@ def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, r
     out = cost.new_zeros(batch)
     for hits, value in ends:
         out = out.index_put((hits,), value)
-    return out.squeeze(0) if unbatched else out
+    return out
 
 
 class DropAlignment(NamedTuple):
