@@ -26,7 +26,6 @@ frames it matched and dropped.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 from typing import NamedTuple, Sequence
 
@@ -36,6 +35,7 @@ from numba import njit
 
 from gtalign.checks import check_finite
 from gtalign.errors import GtalignError, describe
+from gtalign.ops.drop_dtw_numba import DropDTWFunction
 from gtalign.ops.dtw import _check_cost, _check_lengths
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation, min_gamma, smooth_min
 from gtalign.registry import check_choice
@@ -100,12 +100,10 @@ def drop_dtw(cost: torch.Tensor, drop_x=None, drop_y=None, gamma: float = 0.1, r
     relaxation = "hard" if gamma == 0 else check_relaxation(relaxation)
     backend = check_choice("backend", backend, ["auto", "numba", "torch"])
     cost, dx, dy, len_x, len_y, unbatched = _prepare(cost, drop_x, drop_y, lengths, validate)
-    on_cpu = cost.device.type == "cpu" and importlib.util.find_spec("numba") is not None
+    on_cpu = cost.device.type == "cpu"
     if backend == "numba" and not on_cpu:
         raise GtalignError(f"backend 'numba' runs on the CPU, got cost on {cost.device}")
     if backend == "numba" or (backend == "auto" and on_cpu):
-        from gtalign.ops.drop_dtw_numba import DropDTWFunction
-
         out = DropDTWFunction.apply(cost, dx, dy, len_x, len_y, gamma, relaxation)
     else:
         out = _drop_dtw_torch(cost, dx, dy, len_x, len_y, gamma, relaxation)
