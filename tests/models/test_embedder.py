@@ -155,3 +155,22 @@ def test_a_frozen_trunk_runs_channels_last_and_gives_the_plain_trunks_maps(trunk
         out, ref = model.trunk_features(x), plain(x)
     assert out.is_contiguous()
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_the_head_convolutions_run_channels_last_3d_and_give_the_default_layouts_maps():
+    """The 3D convolutions of the head run channels-last (faster on CPU, forward and backward): maps and weight
+    gradients equal the same weights run by F.conv3d in the default layout, to float rounding."""
+    model = small_embedder().train()
+    conv = next(x for x in model.head.convs if isinstance(x, nn.Conv3d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last_3d) and not conv.weight.is_contiguous()
+    feats = torch.randn(6, 3, 96, 4, 4)
+    maps = model.head.conv_maps(feats)
+    grad, = torch.autograd.grad(maps.square().sum(), conv.weight)
+    weight = conv.weight.detach().contiguous().requires_grad_(True)
+    h = torch.nn.functional.conv3d(feats.transpose(1, 2).contiguous(), weight, padding=1)
+    for layer in list(model.head.convs)[1:]:
+        h = layer(h.contiguous()) if not isinstance(layer, nn.Conv3d) else torch.nn.functional.conv3d(
+            h.contiguous(), layer.weight.detach().contiguous(), padding=1)
+    ref_grad, = torch.autograd.grad(h.square().sum(), weight)
+    torch.testing.assert_close(maps, h, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-3, atol=1e-4)

@@ -32,7 +32,9 @@ class ContextEmbedder(nn.Module):
         for i in range(num_conv):
             convs += [nn.Conv3d(in_channels if i == 0 else conv_channels, conv_channels, 3, padding=1, bias=False),
                       nn.BatchNorm3d(conv_channels), nn.ReLU(inplace=True)]
-        self.convs = nn.Sequential(*convs)
+        # channels-last 3D: the two convolutions' forward + backward took 51 -> 41 ms a training step of the demo
+        # (80 clips of 3 x 7 x 7 maps, 96 -> 32 channels, one thread); values equal to float rounding
+        self.convs = nn.Sequential(*convs).to(memory_format=torch.channels_last_3d)
         fcs: list[nn.Module] = []
         width = conv_channels if num_conv else in_channels
         for _ in range(num_fc):
@@ -43,7 +45,7 @@ class ContextEmbedder(nn.Module):
 
     def conv_maps(self, feats: torch.Tensor) -> torch.Tensor:
         """The last 3D conv's maps: (N, C, F, h, w) -> (N, K, C, h, w), K = conv channels."""
-        return self.convs(feats.transpose(1, 2))
+        return self.convs(feats.transpose(1, 2).contiguous(memory_format=torch.channels_last_3d))
 
     def embed_maps(self, maps: torch.Tensor) -> torch.Tensor:
         """Max-pool conv maps (N, K, C, h, w) and project to L2-normalised embeddings (N, D)."""
