@@ -18,16 +18,19 @@ def local_min(a: torch.Tensor, gamma: float, relaxation: str) -> torch.Tensor:
 
 
 def reference_table(cost: torch.Tensor, gamma: float, relaxation: str, allowed=None,
-                    free_top: bool = False) -> torch.Tensor:
+                    free_top: bool = False, first_row: torch.Tensor | None = None) -> torch.Tensor:
     """``cost (N, M) -> R (N+1, M+1)`` with a +inf border, by a Python loop over cells (autograd-friendly).
 
     `allowed`: an optional ``(N, M)`` boolean array; the other cells are +inf (the DP restricted to a band).
     `free_top`: row 0 is ``[+inf, 0, 0, ...]`` instead of ``[0, +inf, ...]`` (subsequence DTW: start anywhere).
+    `first_row`: row 0 given, ``(M+1,)`` (differentiable; +inf entries are absent predecessors).
     """
     n, m = cost.shape
     inf = torch.tensor(float("inf"), dtype=cost.dtype)
     zero = torch.zeros((), dtype=cost.dtype)
     top = [inf] + [zero] * m if free_top else [zero] + [inf] * m
+    if first_row is not None:
+        top = list(first_row.unbind(0))
     rows = [top] + [[inf] + [inf] * m for _ in range(n)]
     for i in range(1, n + 1):
         for j in range(1, m + 1):

@@ -134,6 +134,66 @@ def test_last_row_equals_the_tables_last_row_with_its_gradient(backend, relaxati
     assert float(grad_row.abs().sum()) > 0
 
 
+def random_first_row(seed: int, b: int, m: int) -> torch.Tensor:
+    """``(B, M+1)`` row 0 of mixed finite values and +inf (at least one finite entry a pair)."""
+    gen = torch.Generator().manual_seed(seed)
+    row = torch.rand(b, m + 1, generator=gen, dtype=torch.float64) * 3
+    row[torch.rand(b, m + 1, generator=gen) < 0.3] = float("inf")
+    row[:, 1] = torch.rand(b, generator=gen, dtype=torch.float64)
+    return row
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("relaxation", RELAXATIONS)
+def test_given_first_row_matches_the_reference_loop_with_gradients(backend, relaxation):
+    """The table's row 0 given (finite values and +inf): the whole table, and gradients to the cost and to the
+    row, equal a float64 cell loop started from that row; the last row and the score are its cells."""
+    cost = random_case(4, b=3, n=5, m=6)
+    first = random_first_row(5, 3, 6)
+    leaf, row_leaf = cost.clone().requires_grad_(True), first.clone().requires_grad_(True)
+    table = smooth_dtw_table(leaf, 0.3, relaxation, backend=backend, first_row=row_leaf)
+    weights = torch.randn(3, 6, 7, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    grads = torch.autograd.grad((table[:, 1:, 1:] * weights[:, 1:, 1:]).sum(), (leaf, row_leaf))
+    for b in range(3):
+        ref_leaf, ref_row = cost[b].clone().requires_grad_(True), first[b].clone().requires_grad_(True)
+        ref = reference_table(ref_leaf, 0.3, relaxation, first_row=ref_row)
+        torch.testing.assert_close(table[b].detach(), ref.detach(), rtol=1e-12, atol=1e-12)
+        ref_grads = torch.autograd.grad((ref[1:, 1:] * weights[b, 1:, 1:]).sum(), (ref_leaf, ref_row),
+                                        allow_unused=True, materialize_grads=True)
+        torch.testing.assert_close(grads[0][b], ref_grads[0], rtol=1e-10, atol=1e-10)
+        finite = torch.isfinite(first[b])
+        torch.testing.assert_close(grads[1][b][finite], ref_grads[1][finite], rtol=1e-10, atol=1e-10)
+        assert float(grads[1][b][~finite].abs().sum()) == 0.0
+    row = smooth_dtw_last_row(cost, 0.3, relaxation, backend=backend, first_row=first)
+    torch.testing.assert_close(row, table[:, -1, 1:].detach())
+    torch.testing.assert_close(smooth_dtw(cost, 0.3, relaxation, backend=backend, first_row=first),
+                               table[:, -1, -1].detach())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_first_row_gradcheck_float64_with_padding(backend):
+    cost = random_case(7, b=2, n=4, m=5).requires_grad_(True)
+    first = (torch.rand(2, 6, generator=torch.Generator().manual_seed(8), dtype=torch.float64) + 0.5)
+    first = first.requires_grad_(True)
+    lengths = (torch.tensor([4, 2]), torch.tensor([5, 3]))
+    assert torch.autograd.gradcheck(
+        lambda c, r: smooth_dtw_last_row(c, 0.5, lengths=lengths, backend=backend, first_row=r).nan_to_num(
+            posinf=0.0).sum(), (cost, first))
+
+
+def test_first_row_plain_border_equals_no_first_row_and_bad_rows_are_named():
+    cost = random_case(9)
+    plain = torch.full((3, 9), float("inf"), dtype=torch.float64)
+    plain[:, 0] = 0
+    for backend in BACKENDS:
+        torch.testing.assert_close(smooth_dtw(cost, 0.2, backend=backend, first_row=plain),
+                                   smooth_dtw(cost, 0.2, backend=backend), rtol=0, atol=0)
+    with pytest.raises(GtalignError, match=r"first_row must be a floating-point torch.Tensor of shape \(3, 9\)"):
+        smooth_dtw(cost, first_row=torch.zeros(3, 8, dtype=torch.float64))
+    with pytest.raises(GtalignError, match="NaN or -inf"):
+        smooth_dtw(cost, first_row=torch.full((3, 9), float("-inf"), dtype=torch.float64))
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_last_row_gradcheck_float64(backend):
     cost = random_case(3, b=2, n=4, m=5).requires_grad_(True)

@@ -73,8 +73,8 @@ def compile_for_hopper(kernel, dtype: str, num_warps: int, **constexprs):
 @pytest.mark.parametrize("kernel, dtype, num_warps, constexprs", [
     ("_forward_kernel", "fp32", 4, {"RELAXATION": 0, "TABLE": False, "BLOCK": 256}),
     ("_forward_kernel", "fp64", 16, {"RELAXATION": 1, "TABLE": True, "BLOCK": 1024}),
-    ("_backward_kernel", "fp32", 16, {"FROM_TABLE": True, "BLOCK": 1024}),
-    ("_backward_kernel", "fp64", 4, {"FROM_TABLE": False, "BLOCK": 256}),
+    ("_backward_kernel", "fp32", 16, {"FROM_TABLE": True, "WITH_TOP": False, "BLOCK": 1024}),
+    ("_backward_kernel", "fp64", 4, {"FROM_TABLE": False, "WITH_TOP": True, "BLOCK": 256}),
 ])
 def test_kernels_compile_for_a_hopper_gpu_with_one_barrier_per_diagonal(kernel, dtype, num_warps, constexprs):
     try:

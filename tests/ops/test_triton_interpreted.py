@@ -68,8 +68,8 @@ def test_forward_and_backward_match_torch_backend(interpreted, relaxation, outpu
     assert_same_output(out, ref, rtol, atol)
     # incoming gradients everywhere, also on the border and padded cells (which must be ignored)
     grad = torch.randn(out.shape, generator=torch.Generator().manual_seed(1), dtype=dtype)
-    grad_cost = interpreted.backward(state, grad)
-    torch.testing.assert_close(grad_cost, dtw_torch.backward(ref_state, grad), rtol=10 * rtol, atol=10 * atol)
+    grad_cost, _ = interpreted.backward(state, grad)
+    torch.testing.assert_close(grad_cost, dtw_torch.backward(ref_state, grad)[0], rtol=10 * rtol, atol=10 * atol)
     padded = torch.arange(7)[None, :, None] >= len_x[:, None, None]
     assert bool((grad_cost[padded.expand_as(grad_cost)] == 0).all())
 
@@ -84,8 +84,27 @@ def test_any_shape_and_block_match_torch_fallback(interpreted, n, m, block):
         ref, ref_state = dtw_torch.forward(cost, len_x, len_y, 0.3, "smoothmin", output)
         assert_same_output(out, ref, 1e-12, 1e-12)
         grad = torch.rand(out.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-        torch.testing.assert_close(interpreted.backward(state, grad), dtw_torch.backward(ref_state, grad),
+        torch.testing.assert_close(interpreted.backward(state, grad)[0], dtw_torch.backward(ref_state, grad)[0],
                                    rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("relaxation", RELAXATIONS)
+@pytest.mark.parametrize("output", ["score", "row", "table"])
+def test_a_given_first_row_matches_torch_backend_with_its_gradient(interpreted, output, relaxation):
+    """Row 0 given (finite values and +inf, padded pairs, diagonals over several blocks): values and gradients to
+    the cost and to the row equal the torch backend's."""
+    cost, len_x, len_y = padded_case(3, torch.float64)
+    gen = torch.Generator().manual_seed(4)
+    top = torch.rand(3, 6, generator=gen, dtype=torch.float64) * 2
+    top[0, 0], top[1, 3], top[2, 0] = float("inf"), float("inf"), float("inf")
+    out, state = interpreted.forward(cost, len_x, len_y, 0.2, relaxation, output, top, block=2)
+    ref, ref_state = dtw_torch.forward(cost, len_x, len_y, 0.2, relaxation, output, top)
+    assert_same_output(out, ref, 1e-12, 1e-12)
+    grad = torch.rand(out.shape, generator=gen, dtype=torch.float64)
+    (grad_cost, grad_top), (ref_cost, ref_top) = interpreted.backward(state, grad), dtw_torch.backward(ref_state, grad)
+    torch.testing.assert_close(grad_cost, ref_cost, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad_top, ref_top, rtol=1e-12, atol=1e-12)
+    assert float(grad_top.abs().sum()) > 0
 
 
 @pytest.mark.parametrize("relaxation, published", [("smoothmin", 531.0542), ("min_gamma", 531.0540),
@@ -107,9 +126,9 @@ def test_large_costs_and_tiny_gamma_stay_exact_in_float32(interpreted):
     ref, ref_state = dtw_torch.forward(cost64, len_x, len_y, 1e-3, "smoothmin", "score")
     out, state = interpreted.forward(cost64.float(), len_x, len_y, 1e-3, "smoothmin", "score")
     torch.testing.assert_close(out.double(), ref, rtol=1e-6, atol=0)
-    grad = interpreted.backward(state, torch.ones(2))
+    grad, _ = interpreted.backward(state, torch.ones(2))
     assert bool(torch.isfinite(grad).all())
-    torch.testing.assert_close(grad.double(), dtw_torch.backward(ref_state, torch.ones(2, dtype=torch.float64)),
+    torch.testing.assert_close(grad.double(), dtw_torch.backward(ref_state, torch.ones(2, dtype=torch.float64))[0],
                                rtol=1e-4, atol=1e-5)
 
 
@@ -122,7 +141,7 @@ def test_autograd_wrapper_gradcheck_from_every_table_cell(interpreted):
     weights = torch.rand(2, 4, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
 
     def weighted_table(c: torch.Tensor) -> torch.Tensor:
-        r = _SmoothDTW.apply(c, len_x, len_y, 0.5, "smoothmin", interpreted, "table")
+        r = _SmoothDTW.apply(c, len_x, len_y, 0.5, "smoothmin", interpreted, "table", None)
         return (torch.where(torch.isfinite(r), r, torch.zeros_like(r)) * weights).sum()
 
     assert torch.autograd.gradcheck(weighted_table, (cost,), eps=1e-6, atol=1e-7, rtol=1e-5)

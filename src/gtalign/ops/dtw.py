@@ -73,16 +73,17 @@ class _SmoothDTW(torch.autograd.Function):
     """Autograd wrapper: the forward and the analytic backward of one backend."""
 
     @staticmethod
-    def forward(ctx, cost, len_x, len_y, gamma, relaxation, backend, output):
-        out, ctx.state = backend.forward(cost.detach().contiguous(), len_x, len_y, gamma, relaxation, output)
+    def forward(ctx, cost, len_x, len_y, gamma, relaxation, backend, output, first_row):
+        top = None if first_row is None else first_row.detach().contiguous()
+        out, ctx.state = backend.forward(cost.detach().contiguous(), len_x, len_y, gamma, relaxation, output, top)
         ctx.backend = backend
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        grad_cost = ctx.backend.backward(ctx.state, grad.contiguous())
-        return grad_cost, None, None, None, None, None, None
+        grad_cost, grad_first_row = ctx.backend.backward(ctx.state, grad.contiguous())
+        return grad_cost, None, None, None, None, None, None, grad_first_row
 
 
 def _check_cost(cost, validate: bool = True) -> torch.Tensor:
@@ -127,8 +128,25 @@ def _check_lengths(lengths, batch: int, n: int, m: int, device) -> tuple[torch.T
     return out[0], out[1]
 
 
+def _check_first_row(first_row, cost: torch.Tensor, validate: bool) -> torch.Tensor | None:
+    """`first_row` as ``(B, M+1)`` in the cost's dtype (None stays None): values finite or +inf."""
+    if first_row is None:
+        return None
+    m = cost.shape[-1]
+    shape = (m + 1,) if cost.dim() == 2 else (cost.shape[0], m + 1)
+    if not isinstance(first_row, torch.Tensor) or not first_row.is_floating_point() or tuple(first_row.shape) != shape:
+        raise GtalignError(f"first_row must be a floating-point torch.Tensor of shape {shape} (R[0, 0..M] of each "
+                           f"pair), got {describe(first_row)}")
+    if first_row.device != cost.device:
+        raise GtalignError(f"first_row must be on the cost's device {cost.device}, got {first_row.device}")
+    if validate and bool((torch.isnan(first_row) | (first_row == float("-inf"))).any()):
+        raise GtalignError("first_row must hold finite values or +inf (a cell no path starts from), got NaN or -inf")
+    row = first_row.to(cost.dtype)
+    return row.unsqueeze(0) if cost.dim() == 2 else row
+
+
 def _run(cost, gamma, relaxation, lengths, backend, output: Output, validate: bool = True,
-         band: Band = None) -> torch.Tensor:
+         band: Band = None, first_row: torch.Tensor | None = None) -> torch.Tensor:
     cost = _check_cost(cost, validate)
     gamma = check_gamma(gamma)
     relaxation = check_relaxation(relaxation)
@@ -139,20 +157,22 @@ def _run(cost, gamma, relaxation, lengths, backend, output: Output, validate: bo
         gamma = 1.0  # unused by the hard minimum; keeps the kernels free of 1/0
     impl = _pick_backend(backend, cost.device)
     if cost.dtype not in (torch.float32, torch.float64):  # half precision: computed in float32
-        return _run(cost.float(), gamma, relaxation, lengths, backend, output, False, band).to(cost.dtype)
+        row = None if first_row is None else first_row.float()
+        return _run(cost.float(), gamma, relaxation, lengths, backend, output, False, band, row).to(cost.dtype)
     unbatched = cost.dim() == 2
     batch_cost = cost.unsqueeze(0) if unbatched else cost
     batch, n, m = batch_cost.shape
     len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
     if band is not None:
         batch_cost = apply_band(batch_cost, len_x, len_y, band, gamma)
-    out = _SmoothDTW.apply(batch_cost, len_x, len_y, gamma, relaxation, impl, output)
+    top = _check_first_row(first_row, cost, validate)
+    out = _SmoothDTW.apply(batch_cost, len_x, len_y, gamma, relaxation, impl, output, top)
     return out.squeeze(0) if unbatched else out
 
 
 def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
-               validate: bool = True, band: Band = None) -> torch.Tensor:
+               validate: bool = True, band: Band = None, first_row: torch.Tensor | None = None) -> torch.Tensor:
     """The DTW alignment score ``R[len_x, len_y]`` of each pair.
 
     Args:
@@ -166,15 +186,20 @@ def smooth_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = 
         band: a global path constraint (`gtalign.ops.band`): a Sakoe-Chiba band of this many frames (an
             integer) or this fraction of the longer length (a float in (0, 1]) about the diagonal, or
             ``Itakura(max_slope)``; None: none.
+        first_row: the table's row 0, ``R[0, 0..M]``, ``(B, M+1)`` (or ``(M+1,)``), finite values or +inf; None:
+            0 then +inf (a path starts at the first cell). Zeros after a +inf let ``x`` start anywhere in ``y``
+            (subsequence DTW); the last row of a previous block of rows (with +inf in front) continues its table
+            (:func:`gtalign.ops.long_smooth_dtw`). Differentiable like ``cost``.
     Returns:
         ``(B,)`` scores, or a scalar for an unbatched cost. Differentiable with respect to ``cost``.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, "score", validate=validate, band=band)
+    return _run(cost, gamma, relaxation, lengths, backend, "score", validate, band, first_row)
 
 
 def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                      lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
-                     validate: bool = True, band: Band = None) -> torch.Tensor:
+                     validate: bool = True, band: Band = None, first_row: torch.Tensor | None = None
+                     ) -> torch.Tensor:
     """The whole DTW table ``R``, differentiable with respect to every cell.
 
     Arguments as for :func:`smooth_dtw`. Returns ``(B, N+1, M+1)`` (or ``(N+1, M+1)``) with ``R[:, 0, 0] = 0``
@@ -182,12 +207,13 @@ def smooth_dtw_table(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxat
     gradients arriving at those cells are ignored. With a `band`, cells outside it hold large finite values that
     no in-band path reaches.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, "table", validate=validate, band=band)
+    return _run(cost, gamma, relaxation, lengths, backend, "table", validate, band, first_row)
 
 
 def smooth_dtw_last_row(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
                         lengths: Sequence[torch.Tensor] | None = None, backend: str = "auto",
-                        validate: bool = True, band: Band = None) -> torch.Tensor:
+                        validate: bool = True, band: Band = None, first_row: torch.Tensor | None = None
+                        ) -> torch.Tensor:
     """The last row of the DTW table, ``R[len_x, j]`` for ``j = 1..M``: the scores of ``x`` aligned to every prefix
     of ``y``, differentiable with respect to each of them.
 
@@ -195,7 +221,7 @@ def smooth_dtw_last_row(cost: torch.Tensor, gamma: float = 0.1, relaxation: Rela
     (or a subsequence search, :func:`gtalign.ops.subsequence_dtw`) takes a minimum over this row; it costs one sweep
     and one row, where :func:`smooth_dtw_table` returns and differentiates every cell.
     """
-    return _run(cost, gamma, relaxation, lengths, backend, "row", validate=validate, band=band)
+    return _run(cost, gamma, relaxation, lengths, backend, "row", validate, band, first_row)
 
 
 def soft_alignment(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",

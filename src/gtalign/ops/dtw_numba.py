@@ -165,11 +165,12 @@ def sweep_relaxed(relaxation, count, left, diag, up, cost, out, gamma, inv_gamma
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, d, row, table, table_bnm):
+def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, top, d, row, table, table_bnm):
     """Forward sweep of chunk ``chunk`` (pairs ``chunk * L ..``), in the lanes-last layout; releases the GIL.
 
     Args: ``cost_bnm (B, N, M)`` packed into the workspace ``cost (chunks, N, M, L)``; ``len_x, len_y
-    (chunks * L,)``; ``row (chunks * L, M)`` (+inf from the caller) <- the last row ``R[len_x, j]``, ``j <= len_y``
+    (chunks * L,)``; ``top (chunks * L, M+1)`` the table's row 0 ``R[0, 0..M]`` (``big`` for +inf);
+    ``row (chunks * L, M)`` (+inf from the caller) <- the last row ``R[len_x, j]``, ``j <= len_y``
     (the score at ``j = len_y``); ``d (chunks, 3, (N M + 4) L)`` filled with the derivatives (zero guards of 2L at both
     ends); ``table (chunks, N+1, M+1, L)`` and ``table_bnm (B, N+1, M+1)``, or both empty, filled with R
     (+inf on padded cells; the border is left to the caller).
@@ -182,7 +183,9 @@ def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, 
     guard = 2 * lanes
     b0 = chunk * lanes
     buf = np.full((3, (n + 2) * lanes), big)  # rotating diagonals k-2, k-1, k (in cache)
-    buf[0, :lanes] = zero  # R[0, 0] on diagonal 0
+    for lane in range(lanes):
+        buf[0, lane] = top[b0 + lane, 0]  # R[0, 0] on diagonal 0
+        buf[1, lane] = top[b0 + lane, 1]  # R[0, 1] on diagonal 1
     cost_k = np.zeros((n + 2) * lanes, cost.dtype)
     d[chunk, :, :guard] = zero
     d[chunk, :, d.shape[2] - guard:] = zero
@@ -200,6 +203,9 @@ def _forward_chunk(chunk, cost_bnm, cost, len_x, len_y, gamma, big, relaxation, 
                       out[first:], gamma, inv_gamma, d[chunk, 0, start:], d[chunk, 1, start:], d[chunk, 2, start:])
         out[(lo - 1) * lanes:lo * lanes] = big  # border cells read by the next diagonals
         out[(hi + 1) * lanes:(hi + 2) * lanes] = big
+        if lo == 1 and k <= m:  # row 0's cell (0, k)
+            for lane in range(lanes):
+                out[lane] = top[b0 + lane, k]
         if table.shape[0] > 0:
             for i in range(lo, hi + 1):
                 for lane in range(lanes):
@@ -230,12 +236,13 @@ def _adjoint_diagonal(count, g_in, g_right, g_diag, g_down, d_left, d_diag, d_up
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _backward_chunk(chunk, d, len_x, len_y, grad_row, grad_table_bnm, grad_table, out, out_bnm):
+def _backward_chunk(chunk, d, len_x, len_y, grad_row, grad_table_bnm, grad_table, out, out_bnm, grad_top):
     """Reverse sweep of chunk ``chunk``, in the lanes-last layout (releases the GIL): the gradient
     ``out_bnm (B, N, M)`` (through the workspace ``out (chunks, N, M, L)``) from the gradient of the last row
     ``grad_row (chunks * L, M)`` (cells ``(len_x, j)``, ``j <= len_y``; the score's at ``j = len_y``), or
     from ``grad_table_bnm (B, N+1, M+1)`` (through the workspace ``grad_table (chunks, N+1, M+1, L)``) if not
-    empty.
+    empty; and the gradient with respect to row 0, ``grad_top (chunks * L, M+1)`` (zeroed by the caller): cell
+    (0, j) is the up-predecessor of (1, j) and the diagonal one of (1, j+1).
 
     Padded cells have derivative 0 (forward) and incoming gradient 0 (here), so their adjoint is 0."""
     chunks, n, m, lanes = out.shape
@@ -276,6 +283,11 @@ def _backward_chunk(chunk, d, len_x, len_y, grad_row, grad_table_bnm, grad_table
                           g_k[first:])
         g_k[(lo - 1) * lanes:lo * lanes] = zero  # successors outside the table have adjoint 0
         g_k[(hi + 1) * lanes:(hi + 2) * lanes] = zero
+        if lo == 1:  # the cell (1, k - 1) passes its adjoint on to row 0
+            cell = guard + (off[k] - lo) * lanes + lanes
+            for lane in range(lanes):
+                grad_top[b0 + lane, k - 1] += g_k[lanes + lane] * d[chunk, 2, cell + lane]
+                grad_top[b0 + lane, k - 2] += g_k[lanes + lane] * d[chunk, 1, cell + lane]
         for lane in range(lanes):
             b = b0 + lane
             if not from_table and 1 <= k - len_x[b] <= len_y[b]:
@@ -319,6 +331,7 @@ class NumbaState:
     len_y: np.ndarray
     shape: tuple[int, int, int]
     dtype: torch.dtype
+    with_top: bool = False
     d: np.ndarray = field(init=False)
 
 
@@ -339,16 +352,28 @@ def _lane_lengths(lengths: torch.Tensor, lanes: int, full: int) -> np.ndarray:
     return padded
 
 
+def _top_lanes(top: torch.Tensor | None, rows: int, m: int, dtype: np.dtype) -> np.ndarray:
+    """Row 0 of each lane's table ``(rows, M+1)``: `top` (+inf as the dtype's largest value), the plain border
+    (0, then +inf) where None and for lanes past the batch."""
+    big = np.finfo(dtype).max
+    out = np.full((rows, m + 1), big, dtype)
+    out[:, 0] = 0
+    if top is not None:
+        out[:top.shape[0]] = np.minimum(top.numpy(), big)
+    return out
+
+
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
-            output: str) -> tuple[torch.Tensor, NumbaState]:
-    """DTW of ``cost (B, N, M)`` (CPU, contiguous): scores ``(B,)``, the last rows ``(B, M)`` or the tables
-    ``(B, N+1, M+1)`` (`output`, :data:`gtalign.ops.dtw.OUTPUTS`), and the state."""
+            output: str, top: torch.Tensor | None = None) -> tuple[torch.Tensor, NumbaState]:
+    """DTW of ``cost (B, N, M)`` (CPU, contiguous) from row 0 `top` ``(B, M+1)`` (None: 0, then +inf): scores
+    ``(B,)``, the last rows ``(B, M)`` or the tables ``(B, N+1, M+1)`` (`output`, :data:`gtalign.ops.dtw.OUTPUTS`),
+    and the state."""
     b, n, m = cost.shape
     dtype = cost.numpy().dtype
     lanes = _lanes(b, b * n * m)
     chunks = -(-b // lanes)
     state = NumbaState(len_x=_lane_lengths(len_x, lanes, n), len_y=_lane_lengths(len_y, lanes, m), shape=(b, n, m),
-                       dtype=cost.dtype)
+                       dtype=cost.dtype, with_top=top is not None)
     state.d = SCRATCH.lend(state, (chunks, 3, (n * m + 4) * lanes), dtype)
     row = np.full((chunks * lanes, m), np.inf, dtype)
     table = output == "table"
@@ -356,21 +381,24 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     table_shape = (chunks, n + 1, m + 1, lanes) if table else (0, 0, 0, 0)
     with SCRATCH.scratch((chunks, n, m, lanes), dtype) as cost_t, SCRATCH.scratch(table_shape, dtype) as table_t:
         run_chunks(_forward_chunk, _forward_parallel, chunks, cost.numpy(), cost_t, state.len_x, state.len_y,
-                   dtype.type(gamma), dtype.type(np.finfo(dtype).max), RELAXATION_CODES[relaxation], state.d, row,
-                   table_t, out_table.numpy())
+                   dtype.type(gamma), dtype.type(np.finfo(dtype).max), RELAXATION_CODES[relaxation],
+                   _top_lanes(top, chunks * lanes, m, dtype), state.d, row, table_t, out_table.numpy())
     if output == "score":
         return torch.from_numpy(row[np.arange(b), state.len_y[:b] - 1]), state
     if output == "row":
         return torch.from_numpy(row[:b]), state
-    out_table[:, 0, :] = float("inf")
     out_table[:, :, 0] = float("inf")
+    out_table[:, 0, :] = float("inf")
     out_table[:, 0, 0] = 0.0
+    if top is not None:
+        out_table[:, 0, :] = top
     return out_table, state
 
 
-def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
-    """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)``, of the last rows
-    ``(B, M)`` or of the tables ``(B, N+1, M+1)``; border and padded cells are ignored."""
+def backward(state: NumbaState, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Gradients with respect to the cost ``(B, N, M)`` and to row 0 ``(B, M+1)`` (None when the forward had the
+    plain border), from the gradient of the scores ``(B,)``, of the last rows ``(B, M)`` or of the tables
+    ``(B, N+1, M+1)``; border and padded cells are ignored."""
     b, n, m = state.shape
     chunks, lanes = state.d.shape[0], state.d.shape[2] // (n * m + 4)
     dtype = state.d.dtype
@@ -385,6 +413,7 @@ def backward(state: NumbaState, grad: torch.Tensor) -> torch.Tensor:
     grad_table = grad.numpy() if by_table else np.zeros((0, 0, 0), dtype)
     table_shape = (chunks, n + 1, m + 1, lanes) if by_table else (0, 0, 0, 0)
     with SCRATCH.scratch(table_shape, dtype) as grad_table_t, SCRATCH.scratch((chunks, n, m, lanes), dtype) as out_t:
+        grad_top = np.zeros((chunks * lanes, m + 1), dtype)
         run_chunks(_backward_chunk, _backward_parallel, chunks, state.d, state.len_x, state.len_y, grad_row,
-                   grad_table, grad_table_t, out_t, out.numpy())
-    return out
+                   grad_table, grad_table_t, out_t, out.numpy(), grad_top)
+    return out, (torch.from_numpy(grad_top[:b]) if state.with_top else None)

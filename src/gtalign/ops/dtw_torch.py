@@ -26,6 +26,7 @@ class TorchState:
     len_y: torch.Tensor
     n: int
     m: int
+    with_top: bool = False
 
 
 def _skew_index(n: int, m: int, width: int, device) -> torch.Tensor:
@@ -56,15 +57,17 @@ def _last_row(len_x: torch.Tensor, m: int, width: int) -> torch.Tensor:
 
 
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
-            output: str) -> tuple[torch.Tensor, TorchState]:
-    """DTW of ``cost (B, N, M)``: returns the scores ``(B,)``, the last rows ``(B, M)`` (+inf past ``len_y``) or
-    the tables ``(B, N+1, M+1)`` (+inf border and padding), as `output` says, and the state for
-    :func:`backward`."""
+            output: str, top: torch.Tensor | None = None) -> tuple[torch.Tensor, TorchState]:
+    """DTW of ``cost (B, N, M)`` from row 0 `top` ``(B, M+1)`` (None: 0 then +inf): returns the scores ``(B,)``,
+    the last rows ``(B, M)`` (+inf past ``len_y``) or the tables ``(B, N+1, M+1)`` (+inf border and padding), as
+    `output` says, and the state for :func:`backward`."""
     b, n, m = cost.shape
     width = n + 2
     big = torch.finfo(cost.dtype).max
     s = cost.new_full((b, n + m + 3, width), big)
     s[:, 0, 0] = 0
+    if top is not None:
+        s[:, :m + 1, 0] = top.clamp_max(big)  # R[0, k] is the skewed cell [k, 0]
     d = cost.new_zeros((b, n + m + 3, width, 3))
     flat_cost = cost.reshape(b, n * m)
     i_all = torch.arange(1, n + 1, device=cost.device)
@@ -76,7 +79,7 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
         s[:, k, lo:hi + 1] = value + flat_cost[:, (rows - 1) * m + (k - rows - 1)]
         valid = (rows[None, :] <= len_x[:, None]) & ((k - rows)[None, :] <= len_y[:, None])
         d[:, k, lo:hi + 1] = dk * valid[:, :, None]
-    state = TorchState(d=d, len_x=len_x, len_y=len_y, n=n, m=m)
+    state = TorchState(d=d, len_x=len_x, len_y=len_y, n=n, m=m, with_top=top is not None)
     if output == "score":
         return s[torch.arange(b, device=cost.device), len_x + len_y, len_x], state
     if output == "row":
@@ -87,13 +90,15 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     r = s.reshape(b, -1)[:, index].reshape(b, n + 1, m + 1)
     r = r.masked_fill(~_valid_cells(len_x, len_y, n, m), float("inf"))
     r[:, 0, 0] = 0
+    if top is not None:
+        r[:, 0, :] = top
     return r, state
 
 
-def backward(state: TorchState, grad: torch.Tensor) -> torch.Tensor:
-    """Gradient with respect to the cost ``(B, N, M)`` given the gradient of the output of :func:`forward`:
-    ``(B,)`` for scores, ``(B, M)`` for last rows or ``(B, N+1, M+1)`` for tables (border and padded cells are
-    ignored)."""
+def backward(state: TorchState, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Gradients with respect to the cost ``(B, N, M)`` and to row 0 ``(B, M+1)`` (None for the plain border)
+    given the gradient of the output of :func:`forward`: ``(B,)`` for scores, ``(B, M)`` for last rows or
+    ``(B, N+1, M+1)`` for tables (border and padded cells are ignored)."""
     d, n, m = state.d, state.n, state.m
     b, _, width = d.shape[:3]
     index = _skew_index(n, m, width, d.device)
@@ -115,4 +120,11 @@ def backward(state: TorchState, grad: torch.Tensor) -> torch.Tensor:
                               + g[:, k + 1, lo:hi + 1] * d[:, k + 1, lo:hi + 1, 0]
                               + g[:, k + 2, lo + 1:hi + 2] * d[:, k + 2, lo + 1:hi + 2, 1]
                               + g[:, k + 1, lo + 1:hi + 2] * d[:, k + 1, lo + 1:hi + 2, 2])
-    return g.reshape(b, -1)[:, index[1:, 1:].reshape(-1)].reshape(b, n, m)
+    grad_cost = g.reshape(b, -1)[:, index[1:, 1:].reshape(-1)].reshape(b, n, m)
+    if not state.with_top:
+        return grad_cost, None
+    # R[0, j] is the up-predecessor of (1, j) (skewed [j+1, 1]) and the diagonal one of (1, j+1) ([j+2, 1])
+    grad_top = d.new_zeros((b, m + 1))
+    grad_top[:, 1:] += g[:, 2:m + 2, 1] * d[:, 2:m + 2, 1, 2]
+    grad_top[:, :m] += g[:, 2:m + 2, 1] * d[:, 2:m + 2, 1, 1]
+    return grad_cost, grad_top

@@ -76,10 +76,11 @@ def _softmin3(left, diag, up, has_left, has_diag, has_up, gamma, inv_gamma, RELA
 
 
 @triton.jit(do_not_specialize=["N", "M"])
-def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring_ptr, d_ptr, row_ptr, table_ptr,
-                    N, M, RELAXATION: tl.constexpr, TABLE: tl.constexpr, BLOCK: tl.constexpr):
-    """One pair per program: fill ``d (B, 3, N*M)`` and the last row ``row (B, M)`` (``R[len_x, j]``,
-    ``j <= len_y``), or the valid cells of ``table (B, N+1, M+1)`` when ``TABLE``."""
+def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, top_ptr, ring_ptr, d_ptr, row_ptr,
+                    table_ptr, N, M, RELAXATION: tl.constexpr, TABLE: tl.constexpr, BLOCK: tl.constexpr):
+    """One pair per program, from row 0 ``top (B, M+1)`` (``R[0, 0..M]``, +inf: absent): fill ``d (B, 3, N*M)`` and
+    the last row ``row (B, M)`` (``R[len_x, j]``, ``j <= len_y``), or the valid cells of ``table (B, N+1, M+1)``
+    when ``TABLE``."""
     b = tl.program_id(0).to(tl.int64)
     lx = tl.load(len_x_ptr + b)
     ly = tl.load(len_y_ptr + b)
@@ -91,6 +92,7 @@ def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring
     ring_b = ring_ptr + b * 3 * (N + 1)
     table_b = table_ptr + b * (N + 1) * (M + 1)
     row_b = row_ptr + b * M
+    top_b = top_ptr + b * (M + 1)
     lanes = tl.arange(0, BLOCK).to(tl.int64)
     for k in range(2, lx + ly + 1):
         lo = tl.maximum(1, k - ly)
@@ -103,12 +105,17 @@ def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring
             i = start + lanes
             j = k - i
             inside = i <= hi
-            has_left, has_up = j > 1, i > 1
+            has_left, below_top, row1 = j > 1, i > 1, i == 1
             left = tl.load(prev + i, mask=inside & has_left, other=0.0, cache_modifier=".cg")  # R[i, j-1]
-            up = tl.load(prev + i - 1, mask=inside & has_up, other=0.0, cache_modifier=".cg")  # R[i-1, j]
-            # R[i-1, j-1]: loaded where both are >= 1, and R[0, 0] = 0 (the 'other') for the first cell
-            diag = tl.load(prev2 + i - 1, mask=inside & has_left & has_up, other=0.0, cache_modifier=".cg")
-            has_diag = (has_left & has_up) | ((i == 1) & (j == 1))
+            up = tl.load(prev + i - 1, mask=inside & below_top, other=0.0, cache_modifier=".cg")  # R[i-1, j]
+            diag = tl.load(prev2 + i - 1, mask=inside & has_left & below_top, other=0.0, cache_modifier=".cg")
+            # row 1's predecessors above are row 0's cells R[0, j] and R[0, j-1], present where finite
+            top_up = tl.load(top_b + j, mask=inside & row1, other=float("inf"))
+            top_diag = tl.load(top_b + j - 1, mask=inside & row1, other=float("inf"))
+            up = tl.where(row1, top_up, up)
+            diag = tl.where(row1, top_diag, diag)
+            has_up = below_top | (row1 & (top_up < float("inf")))
+            has_diag = (has_left & below_top) | (row1 & (top_diag < float("inf")))
             value, d_left, d_diag, d_up = _softmin3(left, diag, up, has_left, has_diag, has_up, gamma, inv_gamma,
                                                     RELAXATION)
             r = value + tl.load(cost_b + (i - 1) * M + (j - 1), mask=inside, other=0.0)
@@ -124,10 +131,12 @@ def _forward_kernel(cost_ptr, len_x_ptr, len_y_ptr, gamma_ptr, offsets_ptr, ring
 
 
 @triton.jit(do_not_specialize=["N", "M"])
-def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_ptr, out_ptr, N, M,
-                     FROM_TABLE: tl.constexpr, BLOCK: tl.constexpr):
+def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_ptr, out_ptr, grad_top_ptr, N, M,
+                     FROM_TABLE: tl.constexpr, WITH_TOP: tl.constexpr, BLOCK: tl.constexpr):
     """One pair per program: ``out (B, N, M)`` (zero-initialised) from ``grad``: the last row's ``(B, M)`` or, when
-    ``FROM_TABLE``, the table's ``(B, N+1, M+1)``."""
+    ``FROM_TABLE``, the table's ``(B, N+1, M+1)``; with ``WITH_TOP`` also the gradient with respect to row 0,
+    ``grad_top (B, M+1)`` (zero-initialised): R[0, j] is the up-predecessor of (1, j), the diagonal one of
+    (1, j+1)."""
     b = tl.program_id(0).to(tl.int64)
     lx = tl.load(len_x_ptr + b)
     ly = tl.load(len_y_ptr + b)
@@ -135,6 +144,7 @@ def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_pt
     d_b = d_ptr + b * 3 * nm
     ring_b = ring_ptr + b * 3 * (N + 1)
     out_b = out_ptr + b * nm
+    grad_top_b = grad_top_ptr + b * (M + 1)
     if FROM_TABLE:
         grad_b = grad_ptr + b * (N + 1) * (M + 1)
     else:
@@ -144,6 +154,7 @@ def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_pt
         k = lx + ly - step
         lo = tl.maximum(1, k - ly)
         hi = tl.minimum(lx, k - 1)
+        d_here = d_b + tl.load(offsets_ptr + k) - tl.maximum(1, k - M)  # + i: the cell (i, k - i)
         d_next = d_b + tl.load(offsets_ptr + k + 1) - tl.maximum(1, k + 1 - M)  # + i: the cell (i, k + 1 - i)
         d_next2 = d_b + tl.load(offsets_ptr + k + 2) - tl.maximum(1, k + 2 - M)
         cur = ring_b + (k % 3) * (N + 1)
@@ -168,6 +179,13 @@ def _backward_kernel(d_ptr, offsets_ptr, len_x_ptr, len_y_ptr, grad_ptr, ring_pt
                 d_next + 2 * nm + i + 1, mask=has_below, other=0.0)
             tl.store(cur + i, g, mask=inside)
             tl.store(out_b + (i - 1) * M + (j - 1), g, mask=inside)
+            if WITH_TOP:  # one lane (i = 1) per diagonal; the same thread adds to j - 1 on the next diagonal
+                row1 = inside & (i == 1)
+                to_up = g * tl.load(d_here + 2 * nm + i, mask=row1, other=0.0)
+                to_diag = g * tl.load(d_here + nm + i, mask=row1, other=0.0)
+                tl.store(grad_top_b + j, tl.load(grad_top_b + j, mask=row1, other=0.0) + to_up, mask=row1)
+                tl.store(grad_top_b + j - 1, tl.load(grad_top_b + j - 1, mask=row1, other=0.0) + to_diag,
+                         mask=row1)
         tl.debug_barrier()
 
 
@@ -213,12 +231,14 @@ class TritonState:
     shape: tuple[int, int, int]
     block: int
     num_warps: int
+    with_top: bool = False
 
 
 def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma: float, relaxation: str,
-            output: str, *, block: int | None = None, num_warps: int | None = None
+            output: str, top: torch.Tensor | None = None, *, block: int | None = None, num_warps: int | None = None
             ) -> tuple[torch.Tensor, TritonState]:
-    """DTW of ``cost (B, N, M)`` (contiguous, float32 or float64, on a CUDA device): returns the scores ``(B,)``,
+    """DTW of ``cost (B, N, M)`` (contiguous, float32 or float64, on a CUDA device) from row 0 `top` ``(B, M+1)``
+    (None: 0 then +inf): returns the scores ``(B,)``,
     the last rows ``(B, M)`` (+inf past ``len_y``) or the tables ``(B, N+1, M+1)`` (+inf border and padding), as
     `output` says, and the state for :func:`backward`. ``block`` (a power of two) and ``num_warps`` override
     :func:`launch_config`."""
@@ -237,21 +257,29 @@ def forward(cost: torch.Tensor, len_x: torch.Tensor, len_y: torch.Tensor, gamma:
     row = cost.new_full((1, 1) if table else (b, m), float("inf"))
     out_table = cost.new_full((b, n + 1, m + 1) if table else (1, 1, 1), float("inf"))
     out_table[:, 0, 0] = 0
+    if top is None:
+        first = cost.new_full((b, m + 1), float("inf"))
+        first[:, 0] = 0
+    else:
+        first = top.to(cost.dtype).contiguous()
+        if table:
+            out_table[:, 0, :] = first
     gamma_t = torch.full((1,), gamma if relaxation != "hard" else 1.0, dtype=cost.dtype, device=cost.device)
     with _on_device(cost):
-        _forward_kernel[(b,)](cost, len_x, len_y, gamma_t, offsets, ring, d, row, out_table, n, m,
+        _forward_kernel[(b,)](cost, len_x, len_y, gamma_t, offsets, first, ring, d, row, out_table, n, m,
                               RELAXATION=RELAXATION_CODES[relaxation], TABLE=table, BLOCK=block,
                               num_warps=num_warps, num_stages=1)
     state = TritonState(d=d, offsets=offsets, len_x=len_x, len_y=len_y, shape=(b, n, m), block=block,
-                        num_warps=num_warps)
+                        num_warps=num_warps, with_top=top is not None)
     if output == "score":
         return row.gather(1, (len_y - 1)[:, None])[:, 0], state
     return (out_table if table else row), state
 
 
-def backward(state: TritonState, grad: torch.Tensor) -> torch.Tensor:
-    """Gradient ``(B, N, M)`` with respect to the cost, from the gradient of the scores ``(B,)``, of the last rows
-    ``(B, M)`` or of the tables ``(B, N+1, M+1)``; border and padded cells are ignored."""
+def backward(state: TritonState, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Gradients with respect to the cost ``(B, N, M)`` and to row 0 ``(B, M+1)`` (None for the plain border),
+    from the gradient of the scores ``(B,)``, of the last rows ``(B, M)`` or of the tables ``(B, N+1, M+1)``;
+    border and padded cells are ignored."""
     b, n, m = state.shape
     grad = grad.to(device=state.d.device, dtype=state.d.dtype)
     if grad.dim() == 1:  # the score is the last row's cell at len_y
@@ -259,8 +287,9 @@ def backward(state: TritonState, grad: torch.Tensor) -> torch.Tensor:
     grad = grad.contiguous()
     out = state.d.new_zeros((b, n, m))
     ring = state.d.new_empty((b, 3, n + 1))
+    grad_top = state.d.new_zeros((b, m + 1) if state.with_top else (1, 1))
     with _on_device(out):
-        _backward_kernel[(b,)](state.d, state.offsets, state.len_x, state.len_y, grad, ring, out, n, m,
-                               FROM_TABLE=grad.dim() == 3, BLOCK=state.block, num_warps=state.num_warps,
-                               num_stages=1)
-    return out
+        _backward_kernel[(b,)](state.d, state.offsets, state.len_x, state.len_y, grad, ring, out, grad_top, n, m,
+                               FROM_TABLE=grad.dim() == 3, WITH_TOP=state.with_top, BLOCK=state.block,
+                               num_warps=state.num_warps, num_stages=1)
+    return out, (grad_top if state.with_top else None)
