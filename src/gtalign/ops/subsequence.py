@@ -6,10 +6,9 @@ the table's row 0 is free, ``R[0, j] = 0`` for ``j >= 1`` (``R[0, 0] = +inf``), 
 the score is the soft minimum of the last row, ``softmin_j R[N, j]``. With the hard minimum the score is
 ``min over s <= e`` of the DTW score of ``cost[:, s:e+1]``.
 
-It runs on the one DTW core (every backend, batched, padded lengths, the analytic backward): the cost is given one
-extra row of zeros on top, whose cells cost nothing and so make the query's first frame free to start anywhere, and
-one sweep returns the table's last row (:func:`gtalign.ops.smooth_dtw_last_row`), over which the soft minimum is
-taken; its gradient seeds the backward sweep on that row.
+It runs on the one DTW core (every backend, batched, padded lengths, the analytic backward): one sweep from the
+free row 0 (``first_row``) returns the table's last row (:func:`gtalign.ops.smooth_dtw_last_row`), over which the
+soft minimum is taken; its gradient seeds the backward sweep on that row.
 """
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 
 from gtalign.errors import GtalignError, describe
-from gtalign.ops.dtw import _check_cost, _check_lengths, smooth_dtw_last_row, smooth_dtw_table
+from gtalign.ops.dtw import _check_cost, _check_lengths, smooth_dtw_last_row
 from gtalign.ops.path import dtw_path
 from gtalign.ops.smoothmin import Relaxation, check_gamma, check_relaxation, min_gamma, smooth_min
 
@@ -34,9 +33,11 @@ class SubsequenceMatch(NamedTuple):
     score: float
 
 
-def _free_row(cost: torch.Tensor) -> torch.Tensor:
-    """``(B, N, M) -> (B, N+1, M)``: a row of zero costs on top."""
-    return torch.cat([cost.new_zeros(cost.shape[0], 1, cost.shape[2]), cost], dim=1)
+def free_row(batch: int, m: int, like: torch.Tensor) -> torch.Tensor:
+    """``(B, M+1)``: row 0 of subsequence DTW, ``[+inf, 0, ..., 0]`` (a path may start at any column)."""
+    row = like.new_zeros((batch, m + 1))
+    row[:, 0] = float("inf")
+    return row
 
 
 def subsequence_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxation = "smoothmin",
@@ -54,8 +55,8 @@ def subsequence_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxati
     batch_cost = cost.unsqueeze(0) if unbatched else cost
     batch, n, m = batch_cost.shape
     len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
-    last = smooth_dtw_last_row(_free_row(batch_cost), gamma, relaxation, (len_x + 1, len_y), backend,
-                               validate=False)  # (B, M): R[len_x, j] for j = 1..M, +inf past len_y
+    last = smooth_dtw_last_row(batch_cost, gamma, relaxation, (len_x, len_y), backend, validate=False,
+                               first_row=free_row(batch, m, batch_cost))  # (B, M): R[len_x, 1..M], +inf past len_y
     if gamma == 0 or relaxation == "hard":
         score = last.amin(dim=1)
     else:
@@ -74,9 +75,9 @@ def subsequence_path(cost: torch.Tensor | np.ndarray) -> SubsequenceMatch:
     tensor = tensor.detach().cpu()
     if not tensor.is_floating_point():
         tensor = tensor.double()
-    free = _free_row(tensor[None])[0]
-    last = smooth_dtw_table(free, gamma=0.0, relaxation="hard")[-1, 1:]
+    last = smooth_dtw_last_row(tensor, gamma=0.0, relaxation="hard", first_row=free_row(1, tensor.shape[1], tensor)[0])
     end = int(torch.argmin(last))
+    free = torch.cat([tensor.new_zeros(1, tensor.shape[1]), tensor])  # a row of zero costs on top for the path
     path = np.asarray(dtw_path(free[:, : end + 1].numpy()))
     path = path[path[:, 0] > 0] - np.array([1, 0])  # drop the free row
     return SubsequenceMatch(path, int(path[0, 1]), end, float(last[end]))
