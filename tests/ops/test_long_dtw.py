@@ -76,7 +76,7 @@ def test_keeps_only_one_row_per_block():
     rows = score.grad_fn.state.checkpoints
     block = math.ceil(math.sqrt(n))
     assert len(rows) == math.ceil(n / block) and all(r.shape == (m + 1,) for r in rows)
-    assert sum(r.size for r in rows) < n * m / 10
+    assert sum(r.numel() for r in rows) < n * m / 10
 
 
 @pytest.mark.parametrize("x, y, kwargs, message", [
@@ -92,3 +92,19 @@ def test_keeps_only_one_row_per_block():
 def test_bad_input_is_named(x, y, kwargs, message):
     with pytest.raises(GtalignError, match=message):
         long_smooth_dtw(x, y, **kwargs)
+
+
+@pytest.mark.parametrize("relaxation", ["smoothmin", "min_gamma", "hard"])
+def test_runs_on_every_backend_of_the_core_with_the_same_result(relaxation):
+    """The blocks are swept by the core, so the torch backend (the one for any device) gives what numba gives; on a
+    CUDA GPU the Triton kernels do the same sweeps (their first-row and last-row paths are tested against torch in
+    test_triton_interpreted.py)."""
+    g = torch.Generator().manual_seed(3)
+    x, y = torch.randn(23, 4, generator=g, dtype=torch.float64), torch.randn(17, 4, generator=g, dtype=torch.float64)
+    results = []
+    for backend in ("numba", "torch"):
+        xl, yl = x.clone().requires_grad_(True), y.clone().requires_grad_(True)
+        score = long_smooth_dtw(xl, yl, 0.2, relaxation, "cosine", block=5, backend=backend)
+        results.append((score, *torch.autograd.grad(score, (xl, yl))))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
