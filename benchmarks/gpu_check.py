@@ -46,10 +46,11 @@ class Case:
     padded: bool = True
     offset: float = 0.0  # added to the cost: large table values test float32 exactness of the stored weights
     reference: str = "numba"  # or "torch" (the anti-diagonal fallback, on the GPU)
+    first_row: bool = False  # a random row 0 (finite values and +inf), as long sequences and subsequences give
 
     @property
     def name(self) -> str:
-        kind = self.output
+        kind = self.output + (" first_row" if self.first_row else "")
         extra = f" +{self.offset:g}" if self.offset else ""
         return (f"B={self.b} {self.n}x{self.m} {self.relaxation} {kind} {str(self.dtype)[6:]} gamma={self.gamma:g}"
                 f"{extra} vs {self.reference}")
@@ -58,9 +59,12 @@ class Case:
 def cases(quick: bool) -> list[Case]:
     small = [Case(8, 37, 53, relaxation, output, dtype) for relaxation in ("smoothmin", "min_gamma", "hard")
              for output in ("score", "row", "table") for dtype in (torch.float32, torch.float64)]
+    small += [Case(8, 37, 53, relaxation, "row", torch.float64, first_row=True)
+              for relaxation in ("smoothmin", "min_gamma", "hard")]
     larger = [Case(4, 1500, 2100),  # diagonals longer than one block: several chunks per diagonal
               Case(4, 1500, 2100, output="table"),
               Case(4, 1500, 2100, output="row"),
+              Case(4, 1500, 2100, output="row", first_row=True),
               Case(4, 300, 300, gamma=1e-3, offset=50.0),
               Case(8, 256, 256, relaxation="min_gamma", reference="torch"),
               Case(16, 2048, 2048, output="table"),
@@ -88,7 +92,12 @@ def make_inputs(case: Case, seed: int):
         len_y = torch.full((case.b,), case.m, device=DEVICE)
     shape = {"score": (case.b,), "row": (case.b, case.m), "table": (case.b, case.n + 1, case.m + 1)}[case.output]
     grad = torch.rand(shape, device=DEVICE, generator=gen, dtype=case.dtype)
-    return cost, len_x, len_y, grad
+    top = None
+    if case.first_row:
+        top = torch.rand(case.b, case.m + 1, device=DEVICE, generator=gen, dtype=case.dtype) * 3
+        top[torch.rand(case.b, case.m + 1, device=DEVICE, generator=gen) < 0.2] = float("inf")
+        top[:, 1] = 0.5
+    return cost, len_x, len_y, grad, top
 
 
 def value_error(out: torch.Tensor, ref: torch.Tensor) -> float:
@@ -104,30 +113,36 @@ def grad_error(grad: torch.Tensor, ref: torch.Tensor) -> float:
     return float((grad - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
 
 
+def both_gradients(grads: tuple[torch.Tensor, torch.Tensor | None]) -> torch.Tensor:
+    """The gradients to the cost and (when given) to row 0, flattened into one vector."""
+    return torch.cat([g.reshape(-1) for g in grads if g is not None])
+
+
 def run_case(case: Case, seed: int) -> dict:
-    cost, len_x, len_y, grad = make_inputs(case, seed)
+    cost, len_x, len_y, grad, top = make_inputs(case, seed)
     sync()
     start = time.perf_counter()
-    out, state = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output)
-    grad_cost, _ = dtw_triton.backward(state, grad)
+    out, state = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output, top)
+    grad_cost = both_gradients(dtw_triton.backward(state, grad))
     sync()
     gpu_s = time.perf_counter() - start
-    again, state_again = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output)
-    repeatable = torch.equal(again, out) and torch.equal(dtw_triton.backward(state_again, grad)[0], grad_cost)
+    again, state_again = dtw_triton.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output, top)
+    repeatable = torch.equal(again, out) and torch.equal(both_gradients(dtw_triton.backward(state_again, grad)),
+                                                         grad_cost)
     del state, state_again, again
     if case.reference == "numba":
-        cpu = [t.cpu() for t in (cost, len_x, len_y, grad)]
+        cpu = [None if t is None else t.cpu() for t in (cost, len_x, len_y, grad, top)]
         del cost
         start = time.perf_counter()
-        ref, ref_state = dtw_numba.forward(cpu[0], cpu[1], cpu[2], case.gamma, case.relaxation, case.output)
-        ref_grad, _ = dtw_numba.backward(ref_state, cpu[3])
+        ref, ref_state = dtw_numba.forward(cpu[0], cpu[1], cpu[2], case.gamma, case.relaxation, case.output, cpu[4])
+        ref_grad = both_gradients(dtw_numba.backward(ref_state, cpu[3]))
         ref_s = time.perf_counter() - start
         del ref_state
         out, grad_cost = out.cpu(), grad_cost.cpu()
     else:
         start = time.perf_counter()
-        ref, ref_state = dtw_torch.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output)
-        ref_grad, _ = dtw_torch.backward(ref_state, grad)
+        ref, ref_state = dtw_torch.forward(cost, len_x, len_y, case.gamma, case.relaxation, case.output, top)
+        ref_grad = both_gradients(dtw_torch.backward(ref_state, grad))
         sync()
         ref_s = time.perf_counter() - start
     tol_value, tol_grad = TOLERANCE[case.dtype]
