@@ -11,7 +11,7 @@ from scipy import stats
 
 from gtalign.apps.demo import table
 from gtalign.apps.demo.embed_cached import frame_time
-from gtalign.apps.demo.pipeline import jobs_for, pair_scores
+from gtalign.apps.demo.pipeline import jobs_for, pair_scores, start_order
 from gtalign.apps.demo.settings import REFERENCES, UNTRAINED, load_settings, quick_settings, settings_hash
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, VideoEmbedding
@@ -128,3 +128,17 @@ def test_pair_scores_against_a_direct_computation():
 def test_shipped_demo_configs_load(path):
     settings = load_settings("full", path)  # training keys and types are checked by the train config schema
     assert settings.methods and len({m.key for m in settings.methods}) == len(settings.methods)
+
+
+def test_the_most_costly_runs_start_first_seed_by_seed():
+    """CARL and SCL (the longest runs) start first within each seed; seeds stay in order; every run starts once."""
+    settings = load_settings("full")
+    todo = jobs_for(settings, [0, 1], ablations=False)
+    order = start_order(todo, list(range(len(todo))))
+    assert sorted(order) == list(range(len(todo)))
+    seeds = [todo[k].seed for k in order]
+    assert seeds == sorted(seeds)
+    first_of_seed = [todo[k].method.key for k in order if todo[k].seed == 1][:2]
+    assert first_of_seed == ["carl", "scl"]
+    costs = [todo[k].method.cost for k in order if todo[k].seed == 0]
+    assert costs == sorted(costs, reverse=True)
