@@ -237,8 +237,9 @@ def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablati
              log: Callable[[str], None] = print, jobs: int = 1) -> DemoRun:
     """Run (or continue) the comparison in `out_dir` with seeds `0..seeds-1`; finished jobs are read back.
 
-    With `jobs > 1` the first seed's reference rows run first in this process (they build the shared trunk-feature
-    cache, with `jobs` threads), then the other runs go to `jobs` worker processes of `threads` threads each. Every
+    With `jobs > 1` the first seed's trunk-feature row runs first in this process (it builds the shared
+    trunk-feature cache, with `jobs` threads), then the other runs go to `jobs` worker processes of `threads` threads
+    each, longest first (`start_order`). Every
     run seeds itself, so the numbers do not depend on `jobs`.
     """
     if not isinstance(seeds, int) or seeds < 1:
@@ -253,7 +254,7 @@ def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablati
     pair = held_out_pair(manifest)
     run = DemoRun(out_dir, settings, manifest, trunk_note, list(range(seeds)))
     todo = jobs_for(settings, run.seeds, ablations)
-    first = [k for k, job in enumerate(todo) if job.method.key in NOT_TRAINED and job.seed == run.seeds[0]]
+    first = [k for k, job in enumerate(todo) if job.method.key == TRUNK and job.seed == run.seeds[0]]
     rest = [k for k in range(len(todo)) if k not in first]
     records: dict[int, dict[str, Any]] = {}
     bar = tqdm(total=len(todo), desc="demo runs", unit="run", disable=not progress)
