@@ -78,10 +78,10 @@ def main(argv=None) -> int:
               + ["divergence ms (x its three sweeps by hand)"])
     notes = (f"B={BATCH}, float32, gamma {GAMMA}, numba backend, {args.threads} threads; forward + backward of the "
              f"summed scores, median of {args.repeats} interleaved runs. The band and the parallelogram mask the cost "
-             "and sweep the whole table (no time saved, some lost to the mask); subsequence sweeps from a free row 0 and "
-             "returns the last row; Drop-DTW (drop cost 5 per frame) runs four tables, 14 soft-minimum terms a cell, "
-             "in a scalar cell loop per pair; the divergence (three DTWs on D=128 embeddings, costs included) is "
-             "compared with the same three `smooth_dtw(sqeuclidean_cost(...))` written by hand.")
+             "and sweep the whole table (no time saved, some lost to the mask); subsequence sweeps from a free row 0 "
+             "and returns the last row; Drop-DTW (drop cost 5 per frame) runs four tables, 14 soft-minimum terms a "
+             "cell, in a scalar cell loop per pair; the divergence (three DTWs on D=128 embeddings, costs included) "
+             "is compared with the same three `smooth_dtw(sqeuclidean_cost(...))` written by hand.")
     text = write_table(args.out, "DTW variants against the plain sweep (benchmarks/dtw_variants.py)", header, rows,
                        machine_info(), notes)
     publish(text, "dtw-variants", args.docs, doc="docs/performance.md")
