@@ -21,6 +21,8 @@ import torch
 from numba import njit, prange
 from torch.autograd.function import once_differentiable
 
+from gtalign.errors import GtalignError
+from gtalign.ops import constrained
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos
 from gtalign.ops.smoothmin import RELAXATION_CODES
 from gtalign.ops.threads import run_chunks
@@ -167,6 +169,17 @@ def _backward_parallel(pairs, *args):
         _backward_pair(b, *args)
 
 
+def check_memory(batch: int, n: int, m: int) -> None:
+    """GtalignError before the sweep when the four tables and their adjoints (8 float64 values a cell) exceed the
+    free memory, instead of a MemoryError (or the out-of-memory killer) part-way through."""
+    need = 8 * batch * (n + 1) * (m + 1) * 8
+    free = constrained.free_memory_bytes()
+    if free and need > free:
+        raise GtalignError(f"Drop-DTW of {batch} pair(s) of {n} x {m} frames needs about {need / 1e9:.2g} GB, more "
+                           f"than the {free / 1e9:.2g} GB free: align shorter stretches or every k-th frame, or "
+                           "fewer pairs at a time (drop_dtw_path gives the hard alignment of a long pair in less)")
+
+
 class DropDTWFunction(torch.autograd.Function):
     """Scores ``(B,)`` of ``cost (B, N, M)`` with drop costs ``drop_x (B, N)``, ``drop_y (B, M)`` (+inf: never
     dropped) and lengths ``(B,)``; differentiable with respect to the three float inputs. Computed in float64."""
@@ -176,6 +189,7 @@ class DropDTWFunction(torch.autograd.Function):
         arrays = [t.detach().double().contiguous().numpy() for t in (cost, drop_x, drop_y)]
         lengths = [t.detach().cpu().long().contiguous().numpy() for t in (len_x, len_y)]
         batch, n, m = cost.shape
+        check_memory(batch, n, m)
         code = RELAXATION_CODES[relaxation]
         tables = np.empty((batch, 4, n + 1, m + 1))
         score = np.empty(batch)
