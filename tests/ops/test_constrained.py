@@ -124,10 +124,11 @@ def test_whole_numbers_given_as_floats_are_run_lengths():
 
 
 def test_a_pair_too_large_for_the_free_memory_is_refused_before_the_sweep(monkeypatch):
+    import gtalign.ops.buffers as buffers
     import gtalign.ops.constrained as constrained
 
-    monkeypatch.setattr(constrained, "free_memory_bytes", lambda: 10_000_000)  # 10 MB free
+    monkeypatch.setattr(buffers, "free_memory_bytes", lambda: 10_000_000)  # 10 MB free
     with pytest.raises(GtalignError, match=r"1000 x 1000 frames .* needs about 0\.1 GB, more than the 0\.0 GB free"):
         constrained.constrained_dtw(np.ones((1000, 1000)), max_run=3, gamma=0.05)  # 8 values a cell: 64 MB
-    monkeypatch.setattr(constrained, "free_memory_bytes", lambda: 0)  # unknown: no refusal
+    monkeypatch.setattr(buffers, "free_memory_bytes", lambda: 0)  # unknown: no refusal
     assert constrained.constrained_dtw(np.ones((30, 30)), max_run=3).path.shape[1] == 2

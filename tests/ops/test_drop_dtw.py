@@ -177,11 +177,11 @@ def test_bad_drop_costs_are_named():
 
 
 def test_pairs_too_large_for_memory_are_refused_before_the_sweep(monkeypatch):
-    from gtalign.ops import constrained
+    from gtalign.ops import buffers
 
-    monkeypatch.setattr(constrained, "free_memory_bytes", lambda: 10_000_000)  # 10 MB free
+    monkeypatch.setattr(buffers, "free_memory_bytes", lambda: 10_000_000)  # 10 MB free
     expected = r"Drop-DTW of 2 pair\(s\) of 300 x 400 frames needs about 0.015 GB, more than the 0.01 GB free"
     with pytest.raises(GtalignError, match=expected):
         drop_dtw(torch.rand(2, 300, 400), 1.0, 1.0, backend="numba")
-    monkeypatch.setattr(constrained, "free_memory_bytes", lambda: 0)  # unknown: no refusal
+    monkeypatch.setattr(buffers, "free_memory_bytes", lambda: 0)  # unknown: no refusal
     assert drop_dtw(torch.rand(1, 30, 40), 1.0, 1.0, backend="numba").shape == (1,)

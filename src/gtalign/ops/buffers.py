@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import math
+import os
 import threading
 import weakref
 from typing import Iterator
@@ -118,3 +119,19 @@ class BufferPool:
         total = sum(buf.nbytes for buf in self._idle)
         while self._idle and total > self.max_bytes:
             total -= self._idle.pop(0).nbytes
+
+
+def free_memory_bytes() -> int:
+    """Physical memory the system has free now (bytes); 0 where it cannot tell."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return 0
+
+
+def short_of_memory(need: int) -> int:
+    """The free memory (bytes) when `need` bytes exceed it, else 0 (also where the free memory is unknown): what the
+    DP loops that keep whole tables check before their sweep, to refuse a pair clearly instead of a MemoryError (or
+    the out-of-memory killer) part-way through."""
+    free = free_memory_bytes()
+    return free if free and need > free else 0

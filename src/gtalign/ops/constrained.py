@@ -28,7 +28,6 @@ all; a pair that would need more than the memory free is refused with a clear er
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numba
@@ -36,6 +35,7 @@ import numpy as np
 
 from gtalign.checks import check_finite
 from gtalign.errors import GtalignError, describe
+from gtalign.ops.buffers import short_of_memory
 
 INF = np.inf
 
@@ -250,20 +250,11 @@ def _check(cost: np.ndarray, skip: float, gamma: float) -> np.ndarray:
     return cost
 
 
-def free_memory_bytes() -> int:
-    """Physical memory the system has free now (bytes); 0 where it cannot tell."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):  # not a POSIX system
-        return 0
-
-
 def _check_memory(n: int, m: int, states: int) -> None:
-    """GtalignError before the sweep when its tables (`states` + 3 values a cell, float64) exceed the free memory,
-    instead of a MemoryError (or the system's out-of-memory killer) part-way through."""
+    """GtalignError before the sweep when its tables (`states` + 3 values a cell, float64) exceed the free memory."""
     need = (states + 3) * n * m * 8
-    free = free_memory_bytes()
-    if free and need > free:
+    free = short_of_memory(need)
+    if free:
         raise GtalignError(f"aligning {n} x {m} frames on the slope-limited path needs about {need / 1e9:.1f} GB, "
                            f"more than the {free / 1e9:.1f} GB free: align shorter stretches, or every k-th frame of "
                            "both sequences (per-frame arrays: subsample them, and divide --fps by k)")

@@ -22,7 +22,7 @@ from numba import njit, prange
 from torch.autograd.function import once_differentiable
 
 from gtalign.errors import GtalignError
-from gtalign.ops import constrained
+from gtalign.ops.buffers import short_of_memory
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos
 from gtalign.ops.smoothmin import RELAXATION_CODES
 from gtalign.ops.threads import run_chunks
@@ -171,10 +171,10 @@ def _backward_parallel(pairs, *args):
 
 def check_memory(batch: int, n: int, m: int) -> None:
     """GtalignError before the sweep when the four tables and their adjoints (8 float64 values a cell) exceed the
-    free memory, instead of a MemoryError (or the out-of-memory killer) part-way through."""
+    free memory."""
     need = 8 * batch * (n + 1) * (m + 1) * 8
-    free = constrained.free_memory_bytes()
-    if free and need > free:
+    free = short_of_memory(need)
+    if free:
         raise GtalignError(f"Drop-DTW of {batch} pair(s) of {n} x {m} frames needs about {need / 1e9:.2g} GB, more "
                            f"than the {free / 1e9:.2g} GB free: align shorter stretches or every k-th frame, or "
                            "fewer pairs at a time (drop_dtw_path gives the hard alignment of a long pair in less)")
