@@ -33,7 +33,7 @@ class SubsequenceMatch(NamedTuple):
     score: float
 
 
-def free_row(batch: int, m: int, like: torch.Tensor) -> torch.Tensor:
+def _free_row(batch: int, m: int, like: torch.Tensor) -> torch.Tensor:
     """``(B, M+1)``: row 0 of subsequence DTW, ``[+inf, 0, ..., 0]`` (a path may start at any column)."""
     row = like.new_zeros((batch, m + 1))
     row[:, 0] = float("inf")
@@ -56,7 +56,7 @@ def subsequence_dtw(cost: torch.Tensor, gamma: float = 0.1, relaxation: Relaxati
     batch, n, m = batch_cost.shape
     len_x, len_y = _check_lengths(lengths, batch, n, m, cost.device)
     last = smooth_dtw_last_row(batch_cost, gamma, relaxation, (len_x, len_y), backend, validate=False,
-                               first_row=free_row(batch, m, batch_cost))  # (B, M): R[len_x, 1..M], +inf past len_y
+                               first_row=_free_row(batch, m, batch_cost))  # (B, M): R[len_x, 1..M], +inf past len_y
     if gamma == 0 or relaxation == "hard":
         score = last.amin(dim=1)
     else:
@@ -75,7 +75,7 @@ def subsequence_path(cost: torch.Tensor | np.ndarray) -> SubsequenceMatch:
     tensor = tensor.detach().cpu()
     if not tensor.is_floating_point():
         tensor = tensor.double()
-    last = smooth_dtw_last_row(tensor, gamma=0.0, relaxation="hard", first_row=free_row(1, tensor.shape[1], tensor)[0])
+    last = smooth_dtw_last_row(tensor, gamma=0.0, relaxation="hard", first_row=_free_row(1, tensor.shape[1], tensor)[0])
     end = int(torch.argmin(last))
     free = torch.cat([tensor.new_zeros(1, tensor.shape[1]), tensor])  # a row of zero costs on top for the path
     path = np.asarray(dtw_path(free[:, : end + 1].numpy()))

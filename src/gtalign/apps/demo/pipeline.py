@@ -239,8 +239,7 @@ def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablati
 
     With `jobs > 1` the first seed's trunk-feature row runs first in this process (it builds the shared
     trunk-feature cache, with `jobs` threads), then the other runs go to `jobs` worker processes of `threads` threads
-    each, longest first (`start_order`). Every
-    run seeds itself, so the numbers do not depend on `jobs`.
+    each, longest first (`start_order`). Every run seeds itself, so the numbers do not depend on `jobs`.
     """
     if not isinstance(seeds, int) or seeds < 1:
         raise GtalignError(f"seeds must be an integer >= 1, got {seeds!r}")
