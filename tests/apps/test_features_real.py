@@ -169,3 +169,35 @@ def test_videos_extracted_in_parallel_threads_give_the_same_streams_in_order():
         assert a.streams.keys() == b.streams.keys() and len(a.people) == len(b.people)
         for name in a.streams:
             np.testing.assert_array_equal(a.streams[name], b.streams[name])
+
+
+def test_align_decodes_each_video_once_for_features_and_outputs(tmp_path, monkeypatch):
+    """The side-by-side and viewer videos are made from the frames the features pass decoded (`apps.display`):
+    every decode is at the working size, none at the display size."""
+    from itertools import islice
+
+    from gtalign.apps.align import align_videos
+    from gtalign.apps.features import WORKING_SIDE, FeatureExtractor
+    from gtalign.apps.inputs import open_videos
+    from gtalign.data.source import VideoSource
+    from gtalign.data.video import iter_video, probe_video, write_video
+
+    src = CLIPS / "carphone_pristine.mp4"
+    frames = np.stack(list(islice(iter_video(src), 40)))
+    a = write_video(tmp_path / "a.mp4", frames, 30.0)
+    b = write_video(tmp_path / "b.mp4", frames[5:], 30.0)
+    asked = []
+    original = VideoSource.iter_frames
+
+    def spy(self, i, indices=None, max_side=None):
+        asked.append(max_side)
+        return original(self, i, indices, max_side)
+
+    monkeypatch.setattr(VideoSource, "iter_frames", spy)
+    out = tmp_path / "out"
+    align_videos(open_videos([a, b]), None, out, extractor=FeatureExtractor("pose+imagenet:0.5", device="cpu"),
+                 max_side=96, progress=False)
+    assert asked == [WORKING_SIDE, WORKING_SIDE]
+    shown = probe_video(next(out.glob("video_b.*")))
+    assert shown.num_frames == 35 and max(shown.height, shown.width) <= 96
+    assert probe_video(next(out.glob("side_by_side.*"))).num_frames == 40

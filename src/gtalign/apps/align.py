@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -29,9 +29,9 @@ from gtalign.apps.alignment import (
     embedding_alignment,
 )
 from gtalign.apps.contextual import contextual_cost
+from gtalign.apps.display import DisplayFrames, display_frames, display_taps
 from gtalign.apps.encoders import FrameEncoder, encode_all
 from gtalign.apps.features import FeatureExtractor, VideoFeatures, pairings, stream_costs
-from gtalign.apps.inputs import read_display_frames
 from gtalign.apps.sameness import DEFAULT_MIN_Z, SamenessTest, sameness_test
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
@@ -118,11 +118,11 @@ def write_csv_and_plot(alignment: Alignment, folder: Path, names: tuple[str, str
 
 
 def write_pair(source: VideoSource, index: int, alignment: Alignment, test: SamenessTest, folder: Path,
-               frames_a: np.ndarray, max_side: int, progress: bool = True) -> None:
-    """Write the CSV, plot, side-by-side video and viewer of video `index` aligned to video 0 into `folder`."""
+               frames_a: np.ndarray, frames_b: np.ndarray, progress: bool = True) -> None:
+    """Write the CSV, plot, side-by-side video and viewer of video `index` aligned to video 0 into `folder`
+    (`frames_a`, `frames_b`: the two videos' display frames, uint8 (T, H, W, 3))."""
     a, b = source.entries[0], source.entries[index]
     write_csv_and_plot(alignment, folder, (a.id, b.id), (a.fps, b.fps))
-    frames_b = read_display_frames(source, index, max_side)
     write_side_by_side(frames_a, frames_b, alignment.display_path(), folder / "side_by_side.mp4", a.fps, progress)
     video_a = write_browser_video(frames_a, folder / "video_a.mp4", a.fps)
     video_b = write_browser_video(frames_b, folder / "video_b.mp4", b.fps)
@@ -225,19 +225,22 @@ def threads_per_worker(workers: int) -> Iterator[None]:
 
 
 def extract_all(source: VideoSource, extractor: FeatureExtractor, progress: bool = True,
-                workers: int = FEATURE_WORKERS) -> list[VideoFeatures]:
+                workers: int = FEATURE_WORKERS, displays: Sequence[DisplayFrames] | None = None
+                ) -> list[VideoFeatures]:
     """Every video's feature streams (`apps.features.VideoFeatures`), in order, with a progress bar.
 
     `workers` videos at a time, in threads, torch's threads shared among them (`threads_per_worker`): BlazePose and
     the network release the GIL, so two videos on two cores take about 0.57 of the time of one after the other,
-    with the same streams.
+    with the same streams. `displays` (one per video) keep each video's display frames on the way
+    (`apps.display`).
     """
     extractor.trunk()  # built once, before the threads share it
     workers = max(1, min(workers, len(source)))
     pool = ThreadPoolExecutor(workers)
     try:
         with threads_per_worker(workers):
-            futures = [pool.submit(extractor.video, source, i) for i in range(len(source))]
+            futures = [pool.submit(extractor.video, source, i, displays[i].tap if displays else None)
+                       for i in range(len(source))]
             for _ in tqdm(as_completed(futures), total=len(futures), desc="features", unit="video",
                           disable=not progress):
                 pass
@@ -247,12 +250,13 @@ def extract_all(source: VideoSource, extractor: FeatureExtractor, progress: bool
 
 
 def feature_alignments(source: VideoSource, extractor, settings: PathSettings = PathSettings(),
-                       progress: bool = True, features: list | None = None
+                       progress: bool = True, features: list | None = None,
+                       displays: Sequence[DisplayFrames] | None = None
                        ) -> tuple[list[FeaturePair], list[list[str]]]:
     """Align every video after the first to the first with feature streams (`apps.features`) and the constrained
     path: (one `FeaturePair` per video after the first, notes per video). `features`: the videos' streams when
-    already extracted."""
-    feats = features if features is not None else extract_all(source, extractor, progress)
+    already extracted; else `displays` are passed on to `extract_all`."""
+    feats = features if features is not None else extract_all(source, extractor, progress, displays=displays)
     found = [align_features(extractor.spec, feats[0], feats[k], source.entries[0].fps, source.entries[k].fps,
                             settings) for k in range(1, len(source))]
     return found, [f.notes for f in feats]
@@ -271,15 +275,16 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
     Returns the summary also written to `out_dir/summary.json`.
     """
     out = Path(out_dir)
+    displays = display_taps(source, max_side) if extractor is not None and features is None else None
     if extractor is not None:
-        found, notes = feature_alignments(source, extractor, path_settings, progress, features)
+        found, notes = feature_alignments(source, extractor, path_settings, progress, features, displays)
         description = extractor.description
     elif encoder is not None:
         embeddings = encode_all(encoder, source, progress)
         description = encoder.description
     else:
         raise GtalignError("align_videos needs a frame encoder or a feature extractor, got neither")
-    frames_a = read_display_frames(source, 0, max_side)
+    frames_a = display_frames(source, 0, max_side, displays)
     a = source.entries[0]
     pairs = []
     for k in tqdm(range(1, len(source)), desc="align", unit="pair", disable=not progress):
@@ -292,7 +297,8 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
             alignment = align_embeddings(embeddings[0], embeddings[k], soft=soft, gamma=gamma)
         test = sameness_test(alignment.cost)
         folder = out if len(source) == 2 else out / f"{k:02d}_{b.id}"
-        write_pair(source, k, alignment, test, folder, frames_a, max_side, progress)
+        write_pair(source, k, alignment, test, folder, frames_a, display_frames(source, k, max_side, displays),
+                   progress)
         pairs.append({"a": a.id, "b": b.id, "folder": str(folder), "frames": [a.num_frames, b.num_frames],
                       "fps": [a.fps, b.fps], "soft": soft, "mean_cost": alignment.mean_cost,
                       "span": span_json(alignment, a.fps, b.fps),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, cast
+from typing import Any, Callable, Iterable, Iterator, cast
 
 import numpy as np
 import torch
@@ -285,9 +285,12 @@ class FeatureExtractor:
             self._trunk = _Trunk(self.image_size, self.grid, self.device)
         return self._trunk
 
-    def video(self, source: VideoSource, i: int) -> VideoFeatures:
-        """The streams of video i of `source`, decoded at the working size (`WORKING_SIDE`)."""
-        return self.extract(source.iter_frames(i, max_side=WORKING_SIDE), source.entries[i].fps)
+    def video(self, source: VideoSource, i: int,
+              tap: Callable[[Iterator[np.ndarray]], Iterator[np.ndarray]] | None = None) -> VideoFeatures:
+        """The streams of video i of `source`, decoded at the working size (`WORKING_SIDE`); `tap` sees every frame
+        on the way (`apps.display.DisplayFrames.tap`)."""
+        frames = source.iter_frames(i, max_side=WORKING_SIDE)
+        return self.extract(tap(frames) if tap is not None else frames, source.entries[i].fps)
 
     def extract(self, frames: Iterable[np.ndarray], fps: float) -> VideoFeatures:
         """The streams of one video from its uint8 RGB frames (H, W, 3), in order (larger frames are scaled to

@@ -28,8 +28,8 @@ from tqdm import tqdm
 
 from gtalign.apps.align import align_features, extract_all
 from gtalign.apps.alignment import PathSettings
+from gtalign.apps.display import display_frames, display_taps
 from gtalign.apps.features import banded_whole_frames
-from gtalign.apps.inputs import read_display_frames
 from gtalign.apps.sync import Clock, PairClock, SyncResult, pair_clock, sync_from_pairs, sync_json
 from gtalign.data.source import VideoSource
 from gtalign.data.video import write_video
@@ -176,12 +176,14 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
     names = [Path(e.path).name for e in source.entries]
     fps = [e.fps for e in source.entries]
     durations = [e.num_frames / e.fps for e in source.entries]
-    pairs = pairwise_clocks(extract_all(source, extractor, progress), fps, extractor.spec, settings, progress)
+    displays = display_taps(source, max_side) if viewer or write_videos else None
+    pairs = pairwise_clocks(extract_all(source, extractor, progress, displays=displays), fps, extractor.spec,
+                            settings, progress)
     result, doc = write_sync(pairs, names, fps, durations, reference, extractor.description, out)
     times = synced_times(result, source) if write_videos else None
     cams = []
     for k, cam in enumerate(doc["cameras"] if viewer or write_videos else []):
-        frames = read_display_frames(source, k, max_side)  # decoded once for both outputs
+        frames = display_frames(source, k, max_side, displays)  # kept from the features pass, or decoded once
         clock = result.cameras[k].clock
         if times is not None and clock is not None:
             write_synced(frames, clock, fps[k], times, fps[reference],
