@@ -45,6 +45,20 @@ def test_write_probe_read_roundtrip(tmp_path):
     np.testing.assert_array_equal(frame_ids(frames), np.arange(20))
 
 
+def test_frames_may_come_one_at_a_time_and_must_keep_one_size(tmp_path):
+    """A generator is encoded as it yields (what the side-by-side video streams), equal to the array; a frame of
+    another size or type stops it with the sizes, and nothing is left at the output path."""
+    path = write_video(tmp_path / "g.mp4", (f for f in ramp(20)), fps=25)
+    np.testing.assert_array_equal(read_video(path), read_video(write_video(tmp_path / "a.mp4", ramp(20), fps=25)))
+    with pytest.raises(GtalignError, match=r"like the first, got uint8 \(16, 48, 3\)"):
+        write_video(tmp_path / "bad.mp4", iter([ramp(1)[0], ramp(1, h=16)[0]]))
+    assert not (tmp_path / "bad.mp4").exists()
+    for bad, match in ((iter([]), "no frames"), (np.zeros((2, 4, 4, 3)), "float64"),
+                       (iter([np.zeros((4, 4), np.uint8)]), r"a first frame uint8 \(4, 4\)")):
+        with pytest.raises(GtalignError, match=match):
+            write_video(tmp_path / "bad.mp4", bad)
+
+
 def test_read_indices_in_order_with_repeats(tmp_path):
     path = write_video(tmp_path / "a.mp4", ramp(12), fps=10)
     np.testing.assert_array_equal(frame_ids(read_video(path, [7, 2, 7, 0])), [7, 2, 7, 0])
