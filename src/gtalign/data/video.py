@@ -230,11 +230,12 @@ def write_video(path: str | Path, frames: np.ndarray | Iterable[np.ndarray], fps
     """
     it = iter(frames)
     first = next(it, None)
-    shape = None if first is None else np.asarray(first).shape
-    if first is None or np.asarray(first).dtype != np.uint8 or len(shape) != 3 or shape[-1] != 3:
-        got = describe(np.asarray(frames)) if isinstance(frames, np.ndarray) else "no frames" if first is None \
-            else f"a first frame {np.asarray(first).dtype} {shape}"
+    image = None if first is None else np.asarray(first)
+    if image is None or image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+        got = describe(np.asarray(frames)) if isinstance(frames, np.ndarray) else \
+            "no frames" if image is None else f"a first frame {image.dtype} {image.shape}"
         raise GtalignError(f"frames must be non-empty uint8 frames (n, H, W, 3), got {got}")
+    shape = image.shape
     h, w = shape[0] // 2 * 2, shape[1] // 2 * 2
     if h == 0 or w == 0:
         raise GtalignError(f"frames must be at least 2x2 pixels, got {shape[0]}x{shape[1]}")
@@ -247,12 +248,12 @@ def write_video(path: str | Path, frames: np.ndarray | Iterable[np.ndarray], fps
                 stream.codec_context.qmin = stream.codec_context.qmax = quality
             elif codec == "libx264":
                 stream.options = {"preset": "veryfast"}
-            for image in itertools.chain([first], it):
-                image = np.asarray(image)
-                if image.shape != shape or image.dtype != np.uint8:
-                    raise GtalignError(f"every frame must be uint8 {shape} like the first, got {image.dtype} "
-                                       f"{image.shape}")
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
+            for each in itertools.chain([image], it):
+                each = np.asarray(each)
+                if each.shape != shape or each.dtype != np.uint8:
+                    raise GtalignError(f"every frame must be uint8 {shape} like the first, got {each.dtype} "
+                                       f"{each.shape}")
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(each[:h, :w]), format="rgb24")
                 for packet in stream.encode(frame):
                     out.mux(packet)
             for packet in stream.encode():
