@@ -176,7 +176,9 @@ def metrics(position: np.ndarray, pair: Pair) -> dict:
 def feature_key(extractor: FeatureExtractor, path: Path, cache: Path) -> Path:
     """Where `cached_features` keeps the video's streams (the seconds they took beside it, as .json)."""
     stat = path.stat()
-    return cache / f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}-p{extractor.max_people}-v{FEATURES_VERSION}.npz"
+    stride = f"-s{extractor.stride}" if extractor.stride > 1 else ""
+    return cache / (f"{path.stem}-{stat.st_size}-{int(stat.st_mtime)}-p{extractor.max_people}{stride}"
+                    f"-v{FEATURES_VERSION}.npz")
 
 
 def cached_features(extractor: FeatureExtractor, path: Path, fps: float, cache: Path):

@@ -171,6 +171,33 @@ def test_videos_extracted_in_parallel_threads_give_the_same_streams_in_order():
             np.testing.assert_array_equal(a.streams[name], b.streams[name])
 
 
+def test_a_stride_looks_at_every_kth_frame_and_interpolates_the_rest(monkeypatch):
+    """Stride 3: the networks see 20 of 60 frames; every stream still has 60 rows; motion (cheap) is measured on every
+    frame, as without a stride; the pose descriptors follow the ones measured on every frame."""
+    from itertools import islice
+
+    from gtalign.apps import features
+    from gtalign.data.video import iter_video, probe_video
+
+    path = CLIPS / "carphone_pristine.mp4"
+    frames = list(islice(iter_video(path), 60))
+    fps = probe_video(path).fps
+    seen = []
+    original = features._Trunk.__call__
+    monkeypatch.setattr(features._Trunk, "__call__", lambda self, fs: seen.append(len(fs)) or original(self, fs))
+    every = features.FeatureExtractor("pose+crop:0.5+imagenet:0.5", device="cpu").extract(frames, fps)
+    seen.clear()
+    third = features.FeatureExtractor("pose+crop:0.5+imagenet:0.5", device="cpu", stride=3).extract(frames, fps)
+    assert sum(seen) == 2 * 20   # whole frames and one person's crops, 20 frames each
+    assert third.num_frames == 60 and len(third.people) == 1
+    np.testing.assert_array_equal(third.streams["motion"], every.streams["motion"])
+    for name, x in list(third.streams.items()) + list(third.people[0].streams.items()):
+        assert x.shape[0] == 60 and np.isfinite(x).all(), name
+    a, b = third.people[0].streams["pose"], every.people[0].streams["pose"]
+    half = a.shape[1] // 2   # the descriptors (then their velocities); on this talking head 0.77 (stride 2: 0.87)
+    assert np.corrcoef(a[:, :half].ravel(), b[:, :half].ravel())[0, 1] > 0.6
+
+
 def test_align_decodes_each_video_once_for_features_and_outputs(tmp_path, monkeypatch):
     """The side-by-side and viewer videos are made from the frames the features pass decoded (`apps.display`):
     every decode is at the working size, none at the display size."""

@@ -142,3 +142,35 @@ def test_banded_whole_frames_puts_the_bands_in_place_of_their_mean():
     assert v.streams["imagenet"] is mean
     plain = VideoFeatures({"imagenet": mean}, 9)
     assert banded_whole_frames(plain) is plain
+
+
+def test_upsample_interpolates_between_the_frames_looked_at_and_holds_the_last():
+    from gtalign.apps.features import upsample
+
+    x = np.array([[0.0, 10.0], [3.0, 4.0], [6.0, -2.0]], dtype=np.float32)   # frames 0, 3, 6 of 8
+    up = upsample(x, 3, 8)
+    assert up.shape == (8, 2) and up.dtype == np.float32
+    np.testing.assert_allclose(up[:, 0], [0, 1, 2, 3, 4, 5, 6, 6])            # linear, then held after frame 6
+    np.testing.assert_allclose(up[::3], x)                                      # the frames looked at unchanged
+    np.testing.assert_array_equal(upsample(np.array([True, False, True]), 2, 6),
+                                  [True, False, False, False, True, True])     # True only between Trues
+    assert upsample(x, 1, 3) is x
+    with pytest.raises(GtalignError, match="stride must be >= 1"):
+        from gtalign.apps.features import FeatureExtractor
+        FeatureExtractor("imagenet", stride=0)
+
+
+def test_stride_reaches_the_extractor_of_align_and_sync_and_must_be_positive(capsys):
+    from gtalign import cli
+    from gtalign.cli.commands.apps import _feature_extractor
+
+    for command in ("align", "sync"):
+        args = cli.build_parser().parse_args([command, "a.mp4", "b.mp4", "-o", "out", "--features", "imagenet",
+                                              "--stride", "3"])
+        extractor = _feature_extractor(args)
+        assert extractor.stride == 3 and "one frame in 3" in extractor.description
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args([command, "a.mp4", "b.mp4", "-o", "out", "--stride", "0"])
+    assert "--stride" in capsys.readouterr().err
+    default = cli.build_parser().parse_args(["align", "a.mp4", "b.mp4", "-o", "out", "--features", "imagenet"])
+    assert _feature_extractor(default).stride == 1

@@ -264,8 +264,11 @@ class FeatureExtractor:
     """
 
     def __init__(self, spec: FeatureSpec | str = DEFAULT_FEATURES, image_size: int = 160, grid: int = 2,
-                 device: str = "auto", max_people: int = 2):
+                 device: str = "auto", max_people: int = 2, stride: int = 1):
         self.spec = FeatureSpec.parse(spec) if isinstance(spec, str) else spec
+        if int(stride) < 1:
+            raise GtalignError(f"stride must be >= 1, got {stride!r}")
+        self.stride = int(stride)
         self.device = _device(device)
         self.image_size, self.grid = int(image_size), int(grid)
         if int(max_people) < 1:
@@ -278,7 +281,8 @@ class FeatureExtractor:
         return (f"features {self.spec} (pose: BlazePose descriptors, up to {self.max_people} people; crop/imagenet: "
                 f"ImageNet MobileNetV2 conv4, {self.grid} horizontal bands for crops, one for whole frames, "
                 f"{self.image_size}px; motion: frame "
-                f"differences in {MOTION_BANDS} bands)")
+                f"differences in {MOTION_BANDS} bands)"
+                + (f"; networks on one frame in {self.stride}, interpolated between" if self.stride > 1 else ""))
 
     def trunk(self) -> _Trunk:
         if self._trunk is None:
@@ -311,6 +315,9 @@ class FeatureExtractor:
             for frame in frames:
                 frame = scale_frame(frame, WORKING_SIDE)
                 t += 1
+                motion.add(frame)
+                if (t - 1) % self.stride:
+                    continue
                 if estimator is not None:
                     for k, found in enumerate(estimator.landmarks(frame)):
                         recorders[k].add(found)
@@ -319,13 +326,14 @@ class FeatureExtractor:
                 for batch, box in zip(crops, boxes):  # before a person's first detection: the whole frame
                     batch.add(None if box is None else crop_square(frame, box))
                 whole.add(frame)
-                motion.add(frame)
         finally:
             if estimator is not None:
                 estimator.close()
         if t == 0:
             raise GtalignError("the video has no frames")
-        whole_feats = whole.result()
+        sampled_fps = fps / self.stride
+        whole_sampled = whole.result()   # (frames looked at, D): every `stride`-th frame
+        whole_feats = upsample(whole_sampled, self.stride, t)
         # the whole frame as one pooled descriptor: in bands, a crop, a shift or a pan of the camera moves content
         # from band to band and looks like another moment (docs/results.md: 2.22 -> 1.94 frames)
         banded = _centre(whole_feats)
@@ -339,10 +347,10 @@ class FeatureExtractor:
                 continue
             streams = {}
             if "pose" in names:
-                streams["pose"] = pose_mod.pose_features(track, fps)
+                streams["pose"] = upsample(pose_mod.pose_features(track, sampled_fps), self.stride, t)
             if crops:
-                streams["crop"] = _centre(crops[k].result(whole_feats))
-            out.people.append(Person(track.valid, streams))
+                streams["crop"] = _centre(upsample(crops[k].result(whole_sampled), self.stride, t))
+            out.people.append(Person(upsample(track.valid, self.stride, t), streams))
         out.people.sort(key=lambda p: -p.fraction)
         if want_people and not out.people:
             out.notes.append(f"a person was found on {100 * max(fractions):.0f}% of the frames (fewer than "
@@ -352,6 +360,21 @@ class FeatureExtractor:
             out.notes.append(f"{len(out.people)} people tracked; each pair is aligned on the pairing of people that "
                              "aligns best")
         return out
+
+
+def upsample(x: np.ndarray, stride: int, length: int) -> np.ndarray:
+    """Rows (S, ...) taken at frames 0, stride, 2 stride, ... -> (length, ...) at every frame: linear between the
+    two nearest taken frames, the last held after it. Booleans (a person found) are True where every taken frame
+    the value comes from is True."""
+    if stride == 1 and len(x) == length:
+        return x
+    pos = np.minimum(np.arange(length) / stride, len(x) - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(x) - 1)
+    if x.dtype == bool:
+        return x[lo] & (x[hi] | (pos == lo))
+    w = (pos - lo).reshape(-1, *([1] * (x.ndim - 1)))
+    return ((1 - w) * x[lo] + w * x[hi]).astype(x.dtype)
 
 
 def pose_available() -> bool:

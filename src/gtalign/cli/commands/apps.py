@@ -148,7 +148,7 @@ def _feature_extractor(args: argparse.Namespace):
             print("note: MediaPipe is not installed (pip install 'gtalign[pose]'): using whole-frame appearance "
                   "only", file=sys.stderr)
     FeatureSpec.parse(args.features)  # a bad spec fails before any work
-    return FeatureExtractor(args.features, device=args.device)
+    return FeatureExtractor(args.features, device=args.device, stride=getattr(args, "stride", 1))
 
 
 def _sync_inputs(args: argparse.Namespace, videos: list[str]):
