@@ -23,6 +23,10 @@ def test_parallel_runs_give_the_same_numbers(tmp_path):
     serial = run_demo(_tiny(), tmp_path / "serial", progress=False, log=lambda s: None, jobs=1)
     parallel = run_demo(_tiny(), tmp_path / "parallel", progress=False, log=lambda s: None, jobs=2)
     assert [r["method"] for r in serial.results] == [r["method"] for r in parallel.results]
+    # the workers filled the trunk-feature cache between them: one file per video, as one process fills it
+    cached = {p.name.rsplit("-", 1)[0] for p in (tmp_path / "parallel" / "feature_cache").rglob("*.npy")}
+    assert cached == {p.name.rsplit("-", 1)[0] for p in (tmp_path / "serial" / "feature_cache").rglob("*.npy")}
+    assert len(cached) == len(json.loads(parallel.manifest.read_text())["videos"])
     for a, b in zip(serial.results, parallel.results):
         assert a["hash"] == b["hash"], a["method"]
         for name in a["protocols"]:  # the numbers, not the seconds they took

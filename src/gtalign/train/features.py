@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -74,9 +75,9 @@ class FeatureCache:
             parts.append(feats.float().cpu().numpy())
         return np.concatenate(parts)
 
-    def build(self, device: torch.device, progress: bool = True) -> None:
-        """Compute and store the features of every video not cached yet."""
-        todo = [i for i in range(len(self.source)) if not self.path(i).is_file()]
+    def build(self, device: torch.device, progress: bool = True, indices: Iterable[int] | None = None) -> None:
+        """Compute and store the features of every video (of `indices`, when given) not cached yet."""
+        todo = [i for i in (range(len(self.source)) if indices is None else indices) if not self.path(i).is_file()]
         for i in tqdm(todo, desc=f"trunk features -> {self.folder}", unit="video", disable=not progress):
             feats = self.compute(i, device)
             atomic_save_npy(self.path(i), feats)

@@ -26,7 +26,7 @@ from gtalign.apps.demo.embed_cached import embed_cached, embed_frame_time, embed
 from gtalign.apps.demo.report import write_report
 from gtalign.apps.demo.settings import REFERENCES, TIME, TRUNK, UNTRAINED, DemoSettings, Method, settings_hash
 from gtalign.apps.demo.showcase import build_showcase
-from gtalign.data import load_manifest
+from gtalign.data import load_manifest, open_source
 from gtalign.data.synth import generate_dataset
 from gtalign.errors import GtalignError
 from gtalign.evaluate import load_embeddings, run_protocol
@@ -44,10 +44,13 @@ from gtalign.models import weights_dir
 from gtalign.models.trunks import trunk_spec
 from gtalign.train.checkpoint import LAST, load_checkpoint
 from gtalign.train.config import config_from_dict
-from gtalign.train.trainer import Trainer
+from gtalign.train.features import FeatureCache
+from gtalign.train.trainer import Trainer, build_embedder
 
 RESULTS_FORMAT = "gtalign-demo-result"
 NOT_TRAINED = (TIME, TRUNK, UNTRAINED)
+#: The trunk-feature cache is filled in this many shares per worker process (so its bar moves).
+TRUNK_CACHE_PARTS = 4
 
 
 @dataclass(frozen=True)
@@ -232,14 +235,38 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(max(1, threads))
 
 
+def build_trunk_cache_part(settings: DemoSettings, job: Job, out_dir: Path, manifest: Path,
+                           trunk_weights: str | None, part: int, parts: int) -> int:
+    """Fill the shared trunk-feature cache for videos `part`, `part + parts`, ... of the dataset (the cache `job`'s
+    training reads); returns how many videos that is. Run in every worker at once, before the runs start."""
+    cache_dir = out_dir / "feature_cache" / settings.dataset.folder_name
+    config = train_config(settings, job, manifest, out_dir / "runs" / job.method.key, cache_dir, trunk_weights)
+    source = open_source(config.data.root, kind=config.data.kind, progress=False)
+    cache = FeatureCache(cache_dir, source, build_embedder(config), config.data.image_size)
+    indices = range(part, len(source), parts)
+    cache.build(torch.device("cpu"), progress=False, indices=indices)
+    return len(indices)
+
+
+def build_trunk_cache(pool: ProcessPoolExecutor, settings: DemoSettings, job: Job, out_dir: Path, manifest: Path,
+                      trunk_weights: str | None, parts: int, progress: bool) -> None:
+    """The trunk features of every video, computed in the worker processes in `parts` shares (a bar over videos)."""
+    futures = [pool.submit(build_trunk_cache_part, settings, job, out_dir, manifest, trunk_weights, k, parts)
+               for k in range(parts)]
+    with tqdm(total=len(load_manifest(manifest).videos), desc="trunk features", unit="video",
+              disable=not progress) as bar:
+        for future in as_completed(futures):
+            bar.update(future.result())
+
+
 def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablations: bool = False,
              workers: int = 2, threads: int = 1, progress: bool = True,
              log: Callable[[str], None] = print, jobs: int = 1) -> DemoRun:
     """Run (or continue) the comparison in `out_dir` with seeds `0..seeds-1`; finished jobs are read back.
 
-    With `jobs > 1` the first seed's trunk-feature row runs first in this process (it builds the shared
-    trunk-feature cache, with `jobs` threads), then the other runs go to `jobs` worker processes of `threads` threads
-    each, longest first (`start_order`). Every run seeds itself, so the numbers do not depend on `jobs`.
+    With `jobs > 1` the `jobs` worker processes (of `threads` threads each) first fill the shared trunk-feature
+    cache together (`build_trunk_cache`), then take every run, longest first (`start_order`). Every run seeds
+    itself, so the numbers do not depend on `jobs`.
     """
     if not isinstance(seeds, int) or seeds < 1:
         raise GtalignError(f"seeds must be an integer >= 1, got {seeds!r}")
@@ -253,21 +280,22 @@ def run_demo(settings: DemoSettings, out_dir: str | Path, seeds: int = 1, ablati
     pair = held_out_pair(manifest)
     run = DemoRun(out_dir, settings, manifest, trunk_note, list(range(seeds)))
     todo = jobs_for(settings, run.seeds, ablations)
-    first = [k for k, job in enumerate(todo) if job.method.key == TRUNK and job.seed == run.seeds[0]]
-    rest = [k for k in range(len(todo)) if k not in first]
     records: dict[int, dict[str, Any]] = {}
-    bar = tqdm(total=len(todo), desc="demo runs", unit="run", disable=not progress)
-    for k in first if jobs > 1 else range(len(todo)):
-        torch.set_num_threads(max(threads, jobs if k in first else 1))
-        bar.set_postfix(method=todo[k].method.key, seed=todo[k].seed)
-        records[k] = run_job(settings, todo[k], out_dir, manifest, weights, pair, threads, progress)
-        bar.update()
-    torch.set_num_threads(max(1, threads))
-    if jobs > 1 and rest:
+    if jobs == 1:
+        bar = tqdm(total=len(todo), desc="demo runs", unit="run", disable=not progress)
+        for k, job in enumerate(todo):
+            bar.set_postfix(method=job.method.key, seed=job.seed)
+            records[k] = run_job(settings, job, out_dir, manifest, weights, pair, threads, progress)
+            bar.update()
+    else:
         with ProcessPoolExecutor(jobs, mp_context=pool_context(), initializer=_init_worker,
                                  initargs=(threads,)) as pool:
+            trunk_job = next(job for job in todo if job.method.key == TRUNK)
+            build_trunk_cache(pool, settings, trunk_job, out_dir, manifest, weights, TRUNK_CACHE_PARTS * jobs,
+                              progress)
+            bar = tqdm(total=len(todo), desc="demo runs", unit="run", disable=not progress)
             futures = {pool.submit(run_job, settings, todo[k], out_dir, manifest, weights, pair, threads, False): k
-                       for k in start_order(todo, rest)}
+                       for k in start_order(todo, list(range(len(todo))))}
             for future in as_completed(futures):
                 k = futures[future]
                 records[k] = future.result()
