@@ -265,17 +265,21 @@ def feature_alignments(source: VideoSource, extractor, settings: PathSettings = 
 def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str | Path, soft: bool = False,
                  gamma: float = 0.1, max_side: int = 480, progress: bool = True, extractor=None,
                  path_settings: PathSettings = PathSettings(), features: list | None = None,
-                 constrained: bool = False, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                 constrained: bool = False, extra: dict[str, Any] | None = None,
+                 displays: Sequence[DisplayFrames] | None = None) -> dict[str, Any]:
     """Align every video of `source` after the first to the first; write the files (module docstring).
 
     With two videos the pair's files go to `out_dir` itself, with more to `out_dir/<index>_<id>/`.
     With `extractor` (an `apps.features.FeatureExtractor`) the videos are aligned by its feature streams on the
     constrained path (`align_costs`; `features`: their streams when already extracted) instead of `encoder`'s
     embeddings on plain DTW (or on the constrained path too with `constrained`). `extra` is added to the summary.
+    The written videos show the display frames the features pass kept (`apps.display`; `displays`: those kept by
+    the pass that extracted `features`), else each video decoded again.
     Returns the summary also written to `out_dir/summary.json`.
     """
     out = Path(out_dir)
-    displays = display_taps(source, max_side) if extractor is not None and features is None else None
+    if displays is None and extractor is not None and features is None:
+        displays = display_taps(source, max_side)
     if extractor is not None:
         found, notes = feature_alignments(source, extractor, path_settings, progress, features, displays)
         description = extractor.description
