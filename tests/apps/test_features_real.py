@@ -228,3 +228,37 @@ def test_align_decodes_each_video_once_for_features_and_outputs(tmp_path, monkey
     shown = probe_video(next(out.glob("video_b.*")))
     assert shown.num_frames == 35 and max(shown.height, shown.width) <= 96
     assert probe_video(next(out.glob("side_by_side.*"))).num_frames == 40
+
+
+def test_the_features_bar_counts_frames_of_every_video(tmp_path, monkeypatch):
+    """The bar's unit is the frame (a rate and an ETA while two long videos are extracted), and it ends at the
+    frames of all videos, moved from both threads."""
+    from itertools import islice
+
+    import gtalign.apps.align as align_mod
+    from gtalign.apps.align import extract_all
+    from gtalign.apps.features import FeatureExtractor
+    from gtalign.apps.inputs import open_videos
+    from gtalign.data.video import iter_video, write_video
+
+    frames = np.stack(list(islice(iter_video(CLIPS / "carphone_pristine.mp4"), 30)))
+    paths = [write_video(tmp_path / "a.mp4", frames[:30], 30.0), write_video(tmp_path / "b.mp4", frames[:21], 30.0)]
+    bars = []
+
+    class Bar:
+        def __init__(self, total, desc, unit, disable):
+            self.total, self.unit, self.n = total, unit, 0
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    monkeypatch.setattr(align_mod, "tqdm", Bar)
+    extract_all(open_videos(paths), FeatureExtractor("imagenet", device="cpu"), workers=2)
+    assert [(b.unit, b.total, b.n) for b in bars] == [("frame", 51, 51)]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -237,16 +238,45 @@ def extract_all(source: VideoSource, extractor: FeatureExtractor, progress: bool
     extractor.trunk()  # built once, before the threads share it
     workers = max(1, min(workers, len(source)))
     pool = ThreadPoolExecutor(workers)
-    try:
-        with threads_per_worker(workers):
-            futures = [pool.submit(extractor.video, source, i, displays[i].tap if displays else None)
-                       for i in range(len(source))]
-            for _ in tqdm(as_completed(futures), total=len(futures), desc="features", unit="video",
-                          disable=not progress):
-                pass
-            return [f.result() for f in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C or an error: videos not yet started are cancelled
+    total = sum(e.num_frames for e in source.entries)
+    with tqdm(total=total, desc="features", unit="frame", disable=not progress) as bar:
+        counted = _FrameCounter(bar)
+
+        def tap(i: int) -> Callable[[Iterator[np.ndarray]], Iterator[np.ndarray]]:
+            display = displays[i].tap if displays else None
+            return lambda frames: counted(display(frames) if display else frames)
+
+        try:
+            with threads_per_worker(workers):
+                futures = [pool.submit(extractor.video, source, i, tap(i)) for i in range(len(source))]
+                for _ in as_completed(futures):
+                    pass
+                return [f.result() for f in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C or an error: videos not started are cancelled
+
+
+class _FrameCounter:
+    """Moves a progress bar by every frame that passes, from several threads (a frame-level rate and ETA: a bar
+    over videos would stand still for minutes on two long ones)."""
+
+    def __init__(self, bar: tqdm, every: int = 8) -> None:
+        self.bar, self.every, self.lock = bar, every, threading.Lock()
+
+    def __call__(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        pending = 0
+        for frame in frames:
+            yield frame
+            pending += 1
+            if pending == self.every:
+                self._add(pending)
+                pending = 0
+        self._add(pending)
+
+    def _add(self, n: int) -> None:
+        if n:
+            with self.lock:
+                self.bar.update(n)
 
 
 def feature_alignments(source: VideoSource, extractor, settings: PathSettings = PathSettings(),
