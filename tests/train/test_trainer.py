@@ -170,3 +170,16 @@ def test_clips_too_short_for_the_loss_name_the_setting(tiny_config, synth_root, 
 
     with pytest.raises(GtalignError, match=r"data.num_steps=1 frames per clip is fewer than the 2 that loss 'gta'"):
         Trainer(tiny_config(synth_root, tmp_path, "data.num_steps=1"), progress=False)
+
+
+def test_steps_after_a_validation_train_again(tiny_config, synth_root, tmp_path):
+    """train() is called once, and again after each validation (not on every step): every step runs in training
+    mode, every validation batch in eval mode, and a frozen trunk stays in eval mode throughout."""
+    trainer = Trainer(tiny_config(synth_root, tmp_path, "train.max_steps=4", "train.val_every=2",
+                                  "train.val_batches=1", "model.regime=frozen"), progress=False)
+    modes: list[tuple[bool, bool]] = []
+    trainer.module.register_forward_pre_hook(
+        lambda module, args: modes.append((module.training, module.embedder.trunk.training)))
+    trainer.fit()
+    assert [m[0] for m in modes] == [True, True, False, True, True, False]
+    assert not any(m[1] for m in modes)
