@@ -47,7 +47,7 @@ def _crc32c_table() -> np.ndarray:
 _TABLE = _crc32c_table()
 
 
-@numba.njit(cache=False, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _crc32c_kernel(data: np.ndarray, table: np.ndarray) -> int:  # pragma: no cover - compiled
     crc = np.uint32(0xFFFFFFFF)
     for b in data:
