@@ -73,8 +73,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
     p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first video)")
     p.add_argument("--features", default=None, metavar="SPEC", help=FEATURES_HELP)
-    p.add_argument("--stride", type=int_at_least(1), default=1, metavar="K",
-                   help=STRIDE_HELP)
     p.add_argument("--write-videos", action="store_true",
                    help="also write synced/<name>.mp4: every camera with a clock re-timed onto the reference clock "
                         "over the time all cover, at the reference's frame rate")
