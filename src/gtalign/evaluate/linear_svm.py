@@ -48,8 +48,9 @@ class LinearSVM:
         return self.classes[scores.argmax(axis=1)]
 
 
-def _objective(X: np.ndarray, y: np.ndarray, w: np.ndarray, C: float) -> float:
-    hinge = np.maximum(0.0, 1.0 - y * (X @ w))
+def _objective(scores: np.ndarray, y: np.ndarray, w: np.ndarray, C: float) -> float:
+    """f(w) from the scores X @ w."""
+    hinge = np.maximum(0.0, 1.0 - y * scores)
     return 0.5 * float(w @ w) + C * float(hinge @ hinge)
 
 
@@ -62,21 +63,22 @@ def _fit_binary(X: np.ndarray, y: np.ndarray, C: float) -> np.ndarray:
     for _ in range(MAX_STEPS):
         scores = X @ w
         inside = y * scores < 1.0
+        Xa = X[inside]
         changed = inside != inside_before
         if changed.sum() * 2 < inside.sum():
-            sign = np.where(inside[changed], 1.0, -1.0)
-            gram = gram + (X[changed] * sign[:, None]).T @ X[changed]
+            Xc = X[changed]
+            gram = gram + (Xc * np.where(inside[changed], 1.0, -1.0)[:, None]).T @ Xc
         else:
-            gram = X[inside].T @ X[inside]
+            gram = Xa.T @ Xa
         inside_before = inside
-        g = w + 2.0 * C * (X[inside].T @ (scores[inside] - y[inside]))
+        g = w + 2.0 * C * (Xa.T @ (scores[inside] - y[inside]))
         g_norm = float(np.linalg.norm(g))
         g0 = g_norm if g0 is None else g0
         if g_norm <= TOL * max(g0, 1e-300):
             break
         d = -np.linalg.solve(2.0 * C * gram + np.eye(len(w)), g)
-        f0, slope, step = _objective(X, y, w, C), float(g @ d), 1.0
-        while step > 1e-12 and _objective(X, y, w + step * d, C) > f0 + 1e-4 * step * slope:
+        f0, slope, step = _objective(scores, y, w, C), float(g @ d), 1.0
+        while step > 1e-12 and _objective(X @ (w + step * d), y, w + step * d, C) > f0 + 1e-4 * step * slope:
             step *= 0.5
         if step <= 1e-12:  # no decrease left at float64 precision: at the optimum
             break
