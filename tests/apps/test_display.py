@@ -28,8 +28,10 @@ def test_tap_passes_frames_through_and_keeps_scaled_copies(rng):
     kept = DisplayFrames(40)
     passed = list(kept.tap(iter(frames)))
     assert all(a is b for a, b in zip(passed, frames))
-    np.testing.assert_array_equal(kept.array(), np.stack([scale_frame(f, 40) for f in frames]))
-    assert kept.array().shape == (6, 30, 40, 3)
+    got = kept.take()
+    np.testing.assert_array_equal(got, np.stack([scale_frame(f, 40) for f in frames]))
+    assert got.shape == (6, 30, 40, 3)
+    assert kept.frames == []   # taken, not held twice
 
 
 def test_kept_only_when_the_features_frames_are_large_enough_and_they_fit(tmp_path, rng, monkeypatch):

@@ -33,9 +33,12 @@ class DisplayFrames:
             self.frames.append(scale_frame(frame, self.max_side))
             yield frame
 
-    def array(self) -> np.ndarray:
-        """uint8 (T, H, W, 3)."""
-        return np.stack(self.frames)
+    def take(self) -> np.ndarray:
+        """The kept frames as one uint8 array (T, H, W, 3), released from this holder (so a video's frames are not
+        held twice, as a list and as the array)."""
+        out = np.stack(self.frames)
+        self.frames = []
+        return out
 
 
 def display_taps(source: VideoSource, max_side: int) -> list[DisplayFrames] | None:
@@ -48,7 +51,8 @@ def display_taps(source: VideoSource, max_side: int) -> list[DisplayFrames] | No
 
 
 def display_frames(source: VideoSource, i: int, max_side: int, kept: Sequence[DisplayFrames] | None) -> np.ndarray:
-    """Video i's display frames: the kept ones when there are, else decoded again (`inputs.read_display_frames`)."""
+    """Video i's display frames: the kept ones when there are (taken: a second call decodes again), else decoded
+    again (`inputs.read_display_frames`)."""
     if kept is not None and kept[i].frames:
-        return kept[i].array()
+        return kept[i].take()
     return read_display_frames(source, i, max_side)
