@@ -11,7 +11,7 @@ import csv
 import io
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,8 +249,6 @@ def extract_all(source: VideoSource, extractor: FeatureExtractor, progress: bool
         try:
             with threads_per_worker(workers):
                 futures = [pool.submit(extractor.video, source, i, tap(i)) for i in range(len(source))]
-                for _ in as_completed(futures):
-                    pass
                 return [f.result() for f in futures]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C or an error: videos not started are cancelled
