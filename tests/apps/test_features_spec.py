@@ -177,3 +177,15 @@ def test_stride_reaches_the_extractor_of_align_must_be_positive_and_is_not_a_syn
     assert _feature_extractor(default).stride == 1
     sync = cli.build_parser().parse_args(["sync", "a.mp4", "b.mp4", "-o", "out", "--features", "imagenet"])
     assert _feature_extractor(sync).stride == 1
+
+
+def test_stride_with_a_checkpoint_or_with_arrays_is_refused_before_any_work(tmp_path, capsys):
+    from gtalign.cli import main
+
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    np.save(a, np.zeros((5, 2))), np.save(b, np.zeros((5, 2)))
+    assert main(["align", str(a), str(b), "-o", str(tmp_path / "o1"), "--stride", "2"]) == 2
+    assert "--stride and --soft apply to videos, not to per-frame arrays" in capsys.readouterr().err
+    assert main(["align", "a.mp4", "b.mp4", "-o", str(tmp_path / "o2"), "--checkpoint", "c.pt", "--stride", "2"]) == 2
+    assert "--stride thins the --features streams" in capsys.readouterr().err
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()

@@ -21,9 +21,9 @@ FEATURES_HELP = ("feature streams: 'pose', 'crop' (person crop), 'imagenet' (who
 
 
 STRIDE_HELP = ("run the pose and appearance networks on every K-th frame only and interpolate their streams in "
-               "between (motion is still measured on every frame): about K times faster features for long videos, "
-               "at a cost in precision (real-footage benchmark, K=2: mean error 2.40 frames instead of 1.94; "
-               "docs/results.md). Default 1: every frame")
+               "between (motion is still measured on every frame): faster features for long videos (1.5x with K=2, "
+               "2.2x with K=3), at a cost in precision (real-footage benchmark, K=2: mean error 2.40 frames instead "
+               "of 1.94; docs/results.md). Default 1: every frame")
 CKPT_HELP = "a gtalign checkpoint (default: ImageNet MobileNetV2 features from the local weights folder)"
 
 

@@ -60,6 +60,8 @@ def run_align(args: argparse.Namespace) -> int:
         raise GtalignError("give either --checkpoint or --fit, not both")
     if args.features and args.checkpoint:
         raise GtalignError("--features aligns by pose/appearance streams; it cannot be combined with --checkpoint")
+    if args.stride > 1 and args.checkpoint:
+        raise GtalignError("--stride thins the --features streams; it cannot be combined with --checkpoint")
     if args.drop and args.soft:
         raise GtalignError("--drop and --soft are two different paths; give one")
     if args.soft and not args.checkpoint:
@@ -109,8 +111,9 @@ def _align_sequences(args: argparse.Namespace, sequences: list[bool]) -> int:
                            + ", ".join(str(v) for v in args.videos))
     if len(args.videos) < 2:
         raise GtalignError(f"align needs two or more sequences, got {len(args.videos)}")
-    if args.checkpoint or args.fit or args.features or args.soft:
-        raise GtalignError("--checkpoint, --fit, --features and --soft apply to videos, not to per-frame arrays")
+    if args.checkpoint or args.fit or args.features or args.soft or args.stride > 1:
+        raise GtalignError("--checkpoint, --fit, --features, --stride and --soft apply to videos, not to per-frame "
+                           "arrays")
     out = Path(args.out)
     summary = align_sequence_files(args.videos, _sequence_fps(args), out, PathSettings(drop=args.drop))
     _report_pairs(summary, out)
