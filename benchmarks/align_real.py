@@ -162,11 +162,17 @@ def _retimed(frames: list[np.ndarray], fps: float, warp, change, b: Path) -> Pat
     return b
 
 
+def frame_errors(position: np.ndarray, pair: Pair) -> np.ndarray:
+    """|found - true| position in B of each frame of A that both cover, in frames of the slower video (a copy at a
+    higher frame rate repeats source frames, so its own frames are ambiguous by that much)."""
+    unit = min(pair.fps_a, pair.fps_b) / pair.fps_b
+    return np.abs(position[pair.covered] - pair.truth[pair.covered]) * unit
+
+
 def metrics(position: np.ndarray, pair: Pair) -> dict:
     from scipy.stats import kendalltau
 
-    unit = min(pair.fps_a, pair.fps_b) / pair.fps_b  # error in frames of the slower video
-    err = np.abs(position[pair.covered] - pair.truth[pair.covered]) * unit
+    err = frame_errors(position, pair)
     tau = kendalltau(position[pair.covered], pair.truth[pair.covered]).statistic
     return {"mean": float(err.mean()), "within1": float((err <= 1).mean()), "within3": float((err <= 3).mean()),
             "frames": int(err.size), "frames_within3": int((err <= 3).sum()), "error_sum": float(err.sum()),
@@ -266,7 +272,10 @@ def _pair_rows(k: int) -> dict[str, dict]:
                                             "used": found.streams, "people": found.people,
                                             "confidence": float(np.mean(al.confidence[pair.covered]))})
             if spec_text == DEFAULT_FEATURES and path_name == "soft":
-                out[f"{spec_text}, soft"]["cycle"] = cycle_frames(al, pair.fps_a, pair.fps_b, settings)
+                out[f"{spec_text}, soft"].update(
+                    cycle=cycle_frames(al, pair.fps_a, pair.fps_b, settings),
+                    frame_confidence=al.confidence[pair.covered].round(4).tolist(),
+                    frame_within3=(frame_errors(al.b_of_a, pair) <= 3).tolist())
         if spec_text == DEFAULT_FEATURES:
             t = time.perf_counter()
             pos = path_to_mapping(np.asarray(dtw_path(al.cost)), len(al.cost))
@@ -368,7 +377,24 @@ def predictors_line(rows: list[dict]) -> str:
     for key, label in [("confidence", "mean confidence"), ("cycle", "cycle inconsistency")]:
         rho, p = spearmanr([r[key] for r in rows], err)
         parts.append(f"{label} rho = {rho:.2f} (p = {p:.3f})")
-    return f"Rank correlation with the default's error over the {len(rows)} pairs: {'; '.join(parts)}.\n"
+    confidence = np.concatenate([r["frame_confidence"] for r in rows])
+    within3 = np.concatenate([r["frame_within3"] for r in rows]).astype(bool)
+    return (f"Rank correlation with the default's error over the {len(rows)} pairs: {'; '.join(parts)}. Per frame, "
+            f"the confidence tells a frame within 3 frames of the truth from one further off with an area under the "
+            f"ROC curve of {roc_auc(confidence, within3):.2f} over {len(within3)} frames (0.5: chance).\n")
+
+
+def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """The area under the ROC curve of `score` (n,) for the boolean labels `positive` (n,): the chance that a random
+    positive scores above a random negative, ties counting half (the Mann-Whitney U over the product of the counts);
+    nan when either class is empty."""
+    from scipy.stats import rankdata
+
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def main() -> int:
