@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -29,8 +29,11 @@ def test_equals_a_cell_loop():
 
 
 @settings(max_examples=40, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(0.0, 10.0)),
+@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)),
+              elements=st.one_of(st.just(0.0), st.floats(1e-200, 10.0))),  # no subnormals: scaling flushes them
        st.floats(1e-3, 1e3))
+@example(np.array([[4.84e-36]]), 0.125)  # costs this small once fell under an absolute floor at one scale only
+@example(np.array([[1e-200]]), 1.0)  # and the product of two such means once underflowed to 0 (0/0)
 def test_non_negative_and_unchanged_by_the_costs_scale(cost, scale):
     d = contextual_cost(cost)
     assert d.shape == cost.shape and np.isfinite(d).all() and (d >= 0).all()

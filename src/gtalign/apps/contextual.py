@@ -36,11 +36,14 @@ def contextual_cost(cost: np.ndarray) -> np.ndarray:
     if c.ndim != 2 or c.size == 0:
         raise GtalignError(f"cost must be a non-empty matrix (N, M), got {describe(c)}")
     check_finite("cost", c)
-    floor = TINY * max(float(np.abs(c).max()), TINY)
     if float(c.min()) < -1e-9 * max(float(c.max()), TINY):
         raise GtalignError(f"cost must be >= 0 (squared distances), got a minimum of {float(c.min())!r}")
     c = np.maximum(c, 0.0)  # rounding in a squared distance may leave -1e-16
-    scale = np.sqrt(np.outer(np.maximum(c.mean(axis=1), floor), np.maximum(c.mean(axis=0), floor)))
+    top = float(c.max())
+    if top == 0.0:
+        return c
+    c = c / top  # in units of the largest cost, so that scaling the costs changes nothing, however small they are
+    scale = np.outer(np.sqrt(np.maximum(c.mean(axis=1), TINY)), np.sqrt(np.maximum(c.mean(axis=0), TINY)))
     d = c / scale
     median = float(np.median(d))
     return d / median if median > TINY else d
