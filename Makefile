@@ -17,7 +17,7 @@ MOBILENET := $(WEIGHTS_DIR)/mobilenet_v2-b0353104.pth
 # process. (xdist_group marks would do it per module, but they are ignored with pytest 9 and xdist 3.8.)
 PYTEST := $(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadscope
 
-.PHONY: venv demo test test-fast bench bench-align bench-fit bench-sync bench-app clips weights browser clean
+.PHONY: venv demo test test-fast bench bench-align bench-fit bench-rotated bench-sync bench-app clips weights browser clean
 
 venv: $(STAMP)
 
@@ -70,6 +70,10 @@ bench-align: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 # `align --fit` on the same pairs (docs/results.md, section align-fit)
 bench-fit: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/align_fit.py
+
+# phone videos in portrait (a display rotation) on the camera pairs (docs/results.md, section align-rotated)
+bench-rotated: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
+	$(PY) benchmarks/align_rotated.py
 
 bench-sync: $(STAMP) $(MOBILENET) $(CLIPS_STAMP)
 	$(PY) benchmarks/sync_real.py

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gtalign.data.video as video_module
+from gtalign.apps.inputs import open_videos
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.source import VideoSource
 from gtalign.data.video import (
@@ -215,3 +216,53 @@ def test_h264_is_written_with_the_veryfast_preset(tmp_path):
     frames = np.random.default_rng(0).integers(0, 255, (8, 32, 48, 3), dtype=np.uint8)
     data = write_video(tmp_path / "a.mp4", frames, 30.0, codec="libx264").read_bytes()
     assert b"x264" in data and b"subme=2" in data and b" ref=1 " in data
+
+
+def quadrants(h: int = 32, w: int = 48) -> np.ndarray:
+    """One frame (h, w, 3) of four flat colours, one per quadrant: which way up it is shows after lossy coding."""
+    image = np.zeros((h, w, 3), np.uint8)
+    image[: h // 2, : w // 2] = (250, 30, 30)
+    image[: h // 2, w // 2:] = (30, 250, 30)
+    image[h // 2:, : w // 2] = (30, 30, 250)
+    image[h // 2:, w // 2:] = (240, 240, 240)
+    return image
+
+
+def write_tagged(path, upright: np.ndarray, degrees: int, n: int = 4):
+    """`n` frames stored turned against `upright` and tagged with a display rotation of `degrees` (counter-clockwise),
+    as a phone writes a portrait video: a player turns them back."""
+    stored = np.ascontiguousarray(np.rot90(upright, -(degrees // 90)))
+    return write_video(path, np.stack([stored] * n), fps=10, codec="libx264", display_rotation=degrees)
+
+
+@pytest.mark.parametrize("degrees", [90, -90, 180])
+def test_frames_tagged_with_a_rotation_come_out_upright(tmp_path, degrees):
+    """A file stored sideways (or upside down) with a display rotation: every reader gives the frames as a player
+    shows them, scaled or not, and the probe gives the upright size."""
+    upright = quadrants()
+    path = write_tagged(tmp_path / f"r{degrees}.mp4", upright, degrees)
+    with av.open(str(path)) as container:
+        first = next(container.decode(video=0))
+        assert (first.height, first.width) != upright.shape[:2] or degrees == 180  # stored turned
+        assert video_module.quarter_turns(first) == (degrees // 90) % 4
+    info = probe_video(path)
+    assert (info.num_frames, info.height, info.width) == (4, 32, 48)
+    for frames in (read_video(path), read_video_segment(path, 0.0, 1.0),
+                   np.stack(list(open_videos([path]).iter_frames(0)))):
+        assert frames.shape == (4, 32, 48, 3)
+        assert np.abs(frames.astype(int) - upright.astype(int)).mean() < 8
+    small = np.stack(list(iter_video(path, max_side=24)))
+    assert small.shape == (4, 16, 24, 3)
+    assert np.abs(small.astype(int) - scale_frame(upright, 24).astype(int)).mean() < 12
+
+
+def test_a_display_rotation_that_is_not_a_quarter_turn_is_refused(tmp_path):
+    with pytest.raises(GtalignError, match="multiple of 90"):
+        write_video(tmp_path / "r.mp4", np.stack([quadrants()] * 2), display_rotation=45)
+
+
+def test_an_untagged_file_is_not_turned(tmp_path):
+    path = write_video(tmp_path / "plain.mp4", np.stack([quadrants()] * 2), fps=10)
+    with av.open(str(path)) as container:
+        assert video_module.quarter_turns(next(container.decode(video=0))) == 0
+    assert np.abs(read_video(path).astype(int) - quadrants().astype(int)).mean() < 8
