@@ -98,3 +98,52 @@ def test_a_later_instance_without_a_person_looks_only_every_few_frames(monkeypat
     assert [f[1] is not None for f in found] == [False] * 12 + [True] + [False] * 3
     with pytest.raises(GtalignError, match="probe_every"):
         pose.PeopleEstimator(max_people=2, probe_every=0)
+
+
+def _at(x: float, size: float = 100.0):
+    """A detection (world, image landmarks) of a person of `size` pixels centred at (x, 200)."""
+    image = np.stack([np.linspace(x - size / 2, x + size / 2, 33), np.linspace(200 - size / 2, 200 + size / 2, 33)],
+                     axis=1)
+    return np.zeros((33, 3)), image
+
+
+def test_match_people_keeps_instances_on_their_slots_unless_a_swap_continues_both_better():
+    last = [pose._centre_size(_at(100)[1]), pose._centre_size(_at(400)[1])]
+    assert pose.match_people([_at(105), _at(395)], last) == [0, 1]
+    assert pose.match_people([_at(395), _at(105)], last) == [1, 0]      # the instances traded people
+    assert pose.match_people([_at(395), None], last) == [1, 0]          # instance 0 jumped to the other person
+    assert pose.match_people([None, _at(102)], last) == [1, 0]          # instance 1 picked up the lost person
+    assert pose.match_people([_at(130), None], last) == [0, 1]          # a small step stays
+    # before slot 1 was seen: a detection moves there only when it does not continue slot 0 (step > 1)
+    assert pose.match_people([_at(130), None], [last[0], None]) == [0, 1]
+    assert pose.match_people([_at(400), None], [last[0], None]) == [1, 0]
+    assert pose.match_people([_at(130), _at(131)], [None, None]) == [0, 1]  # ties: the identity
+
+
+def test_people_stay_on_their_slots_when_the_instances_trade_them(monkeypatch):
+    """Instance 0 follows the performer (x = 100) on frames 0-4, then jumps to the bystander (x = 400) while
+    instance 1 picks up the performer: slot 0 keeps the performer throughout, slot 1 gets the bystander."""
+    class Stub:
+        count = 0
+
+        def __init__(self, model_complexity):
+            self.k, Stub.count = Stub.count, Stub.count + 1
+
+        def landmarks(self, frame):
+            t = int(frame[0, 0, 0])
+            if self.k == 0:
+                return _at(100 + t if t < 5 else 400)
+            return None if t < 5 else _at(100 + t)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(pose, "PoseEstimator", Stub)
+    people = pose.PeopleEstimator(max_people=2, probe_every=1)
+    slots = []
+    for t in range(10):
+        frame = np.zeros((500, 600, 3), np.uint8)
+        frame[0, 0, 0] = t
+        slots.append(people.landmarks(frame))
+    assert [round(float(s[0][1].mean(axis=0)[0])) for s in slots] == [100 + t for t in range(10)]
+    assert [s[1] is not None and round(float(s[1][1].mean(axis=0)[0])) for s in slots] == [False] * 5 + [400] * 5

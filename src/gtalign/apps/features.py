@@ -49,7 +49,7 @@ DEFAULT_FEATURES = "pose+crop:0.5+imagenet:0.5"
 MIN_POSE_FRACTION = 0.5   # a video whose person is found on fewer frames than this has no pose stream
 CHUNK = 32                # frames per forward pass of the trunk
 #: Bumped whenever a stream's definition changes, so caches of extracted features (benchmarks) are not reused.
-FEATURES_VERSION = 7  # 7: a second person is looked for every 4th frame until one is found
+FEATURES_VERSION = 8  # 8: detections put into person slots by where each person was last seen
 MOTION_SIDE = 96          # width (pixels) of the grey frames the motion stream compares
 #: Frames are scaled to this longest side (pixels) once, as they are decoded, and every stream works from that
 #: copy: BlazePose looks at this size anyway, and the person crops and whole frames go to the trunk at 224 px.

@@ -18,6 +18,7 @@ Known traps, and what is done about each:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 import threading
@@ -175,13 +176,50 @@ def cover(frame: np.ndarray, image_points: np.ndarray, margin: float = 0.1) -> n
 PROBE_EVERY = 4
 
 
+def _centre_size(image_points: np.ndarray) -> tuple[np.ndarray, float]:
+    """The centre (2,) and size (the longer side of the bounding box, pixels) of a person's image landmarks (33, 2)."""
+    return image_points.mean(axis=0), max(float(np.ptp(image_points, axis=0).max()), 1e-6)
+
+
+def step_from(last: tuple[np.ndarray, float], image_points: np.ndarray, jump: float = 0.6,
+              scale_jump: float = 0.35) -> float:
+    """How far a detection (image landmarks (33, 2)) is from where a person was last seen (centre, size), in units
+    of what `main_track` still takes for the same person: <= 1 when the centre moved at most `jump` body sizes and
+    the size changed at most `scale_jump` (relative)."""
+    (c0, s0), (c1, s1) = last, _centre_size(image_points)
+    bigger = max(s0, s1)
+    return max(float(np.linalg.norm(c1 - c0)) / (jump * bigger), abs(s1 - s0) / (scale_jump * bigger))
+
+
+def match_people(found: list, last: list) -> list[int]:
+    """Which instance's detection each person slot takes: a permutation `order` with slot j taking `found[order[j]]`.
+
+    `found`: one detection per BlazePose instance (landmarks as `PoseEstimator.landmarks` gives them, or None);
+    `last`: each slot's (centre, size) where its person was last seen, or None before they were. The order chosen
+    costs least, where a detection costs `step_from` its slot's last sighting, 1 (the most that still continues a
+    track) on a slot not seen yet, and nothing is free; ties keep every instance on its own slot. So a detection
+    changes slot only where it continues another slot's person clearly better: where an instance that lost its
+    person jumped to another one, or a later instance picked up the person an earlier one lost.
+    """
+    def cost(detection, seen) -> float:
+        if detection is None:
+            return 0.0
+        return 1.0 if seen is None else step_from(seen, detection[1])
+
+    orders = itertools.permutations(range(len(found)))  # the identity first: it wins ties
+    return list(min(orders, key=lambda order: sum(cost(found[i], last[j]) for j, i in enumerate(order)) - 1e-9 *
+                    (order == tuple(range(len(found))))))
+
+
 class PeopleEstimator:
     """BlazePose for up to `max_people` people in the frames of one video, in order.
 
     BlazePose finds one person per image. Instance k is shown the frame with the people that instances 0..k-1 found
     in it covered (`cover`), so it finds another person if there is one; each instance tracks its person from frame
-    to frame. Which track is the person of interest is left to the caller (`gtalign.apps.align` keeps the pairing of
-    tracks that aligns best).
+    to frame. An instance that loses its person may find another one (a bystander), and the next instance the one
+    it lost, so detections are put into person slots by where each person was last seen (`match_people`): on the
+    real-footage benchmark's scenes with a bystander the instances traded people while the two crossed. Which
+    person is of interest is left to the caller (`gtalign.apps.align` keeps the pairing of people that aligns best).
 
     The first instance sees every frame. A later one, until it first finds a person, looks only every `probe_every`
     frames (None on the frames between), and from then on sees every frame: with nobody to track, BlazePose runs its
@@ -204,6 +242,7 @@ class PeopleEstimator:
         self._probe_every = int(probe_every)
         self._idle = [0] * len(self._instances)  # frames since each instance last ran without finding anyone
         self._found = [False] * len(self._instances)  # whether each instance has found anyone yet
+        self._last: list[tuple[np.ndarray, float] | None] = [None] * len(self._instances)  # each slot's last sighting
 
     def close(self) -> None:
         for instance in self._instances:
@@ -216,7 +255,8 @@ class PeopleEstimator:
         self.close()
 
     def landmarks(self, frame: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
-        """Per instance: world (33, 3) and image (33, 2) landmarks of its person in `frame`, or None."""
+        """Per person slot (`match_people`): world (33, 3) and image (33, 2) landmarks of its person in `frame`, or
+        None."""
         found: list[tuple[np.ndarray, np.ndarray] | None] = []
         shown = frame
         for k, instance in enumerate(self._instances):
@@ -229,7 +269,11 @@ class PeopleEstimator:
             found.append(instance.landmarks(shown))
             self._found[k] |= found[-1] is not None
             self._idle[k] = 1 if k > 0 and not self._found[k] else 0
-        return found
+        slots = [found[i] for i in match_people(found, self._last)]
+        for j, detection in enumerate(slots):
+            if detection is not None:
+                self._last[j] = _centre_size(detection[1])
+        return slots
 
 
 class TrackRecorder:
@@ -275,12 +319,8 @@ def main_track(image: np.ndarray, detected: np.ndarray, jump: float = 0.6, scale
     valid = np.zeros(t, dtype=bool)
     if idx.size == 0:
         return valid
-    centre = image[idx].mean(axis=1)
-    size = np.maximum(np.ptp(image[idx], axis=1).max(axis=1), 1e-6)
-
     def continues(a: int, b: int) -> bool:
-        return (np.linalg.norm(centre[b] - centre[a]) <= jump * max(size[a], size[b])
-                and abs(size[b] - size[a]) <= scale_jump * max(size[a], size[b]))
+        return step_from(_centre_size(image[idx[a]]), image[idx[b]], jump, scale_jump) <= 1.0
 
     cuts = [0] + [k for k in range(1, idx.size) if not continues(k - 1, k)] + [idx.size]
     runs = [(cuts[r], cuts[r + 1]) for r in range(len(cuts) - 1)]
