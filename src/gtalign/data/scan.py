@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from gtalign.data.labels import check_labels
 from gtalign.data.manifest import VideoEntry
 from gtalign.data.source import list_frame_files
-from gtalign.data.video import header_frame_count, probe_video
+from gtalign.data.video import VideoInfo, header_frame_count, probe_video
 from gtalign.errors import GtalignError
 
 log = logging.getLogger("gtalign.data")
@@ -96,7 +96,8 @@ def report_skipped(skipped: Sequence[Skipped], total: int, kept: int, what: str)
 def count_frames(path: Path) -> tuple[int, float | None]:
     """(frame count, fps or None) of a frame folder or a video file, decoding enough to know it is readable.
 
-    A frame folder has every image's header read and its first and last image decoded.
+    A frame folder has every image's header read and its first and last image decoded. A video file whose frames
+    keep no constant rate is logged (`variable_rate_warning`).
     """
     path = Path(path)
     if path.is_dir():
@@ -113,7 +114,18 @@ def count_frames(path: Path) -> tuple[int, float | None]:
         raise GtalignError(f"video not found: {path}")
 
     info = probe_video(path)
+    if info.variable_rate:
+        log.warning("%s", variable_rate_warning(path, info))
     return info.num_frames, info.fps
+
+
+def variable_rate_warning(path: Path, info: VideoInfo) -> str:
+    """What a user needs to know about a video whose frames keep no constant rate (`VideoInfo.variable_rate`)."""
+    return (f"{path}: a variable frame rate: some frames are shown up to {info.drift_s:.3f} s "
+            f"({info.drift_s * info.fps:.1f} frames) away from frame index / {info.fps:.3f} fps. Frames are aligned "
+            "by index, so matches are right, but the times in seconds that gtalign writes (and sync's clocks) assume "
+            "that constant rate and are off by up to that much; for exact times, re-encode at a constant rate first "
+            "(for example: ffmpeg -i IN -fps_mode cfr OUT)")
 
 
 def truncation_warning(path: Path, decoded: int) -> str | None:

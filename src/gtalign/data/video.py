@@ -34,12 +34,21 @@ def is_video_file(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What `probe_video` learns: the exact decoded frame count, the mean frame rate and the frame size."""
+    """What `probe_video` learns: the exact decoded frame count, the mean frame rate and the frame size, and how far
+    the frames' timestamps stray from a constant rate."""
 
     num_frames: int
     fps: float
     height: int
     width: int
+    drift_s: float = 0.0  # the largest |timestamp - index / fps| of a frame, from the first frame's (0: no timestamps)
+
+    @property
+    def variable_rate(self) -> bool:
+        """Whether some frame is shown more than 1.5 frame periods away from where a constant `fps` puts it (phones
+        lower their frame rate in low light; screen recordings skip frames). A frame's worth is left to rounding
+        and to files that skip one timestamp."""
+        return self.drift_s * self.fps > 1.5
 
 
 def _open(path: Path):
@@ -102,17 +111,28 @@ def probe_video(path: str | Path) -> VideoInfo:
     the upright frames (`quarter_turns`)."""
     path = Path(path)
     count, height, width = 0, 0, 0
+    times: list[float | None] = []
     for frame in _decode(path):
         count += 1
         height, width = frame.height, frame.width
         if quarter_turns(frame) % 2:
             height, width = width, height
+        times.append(frame.time)
     container = _open(path)
     try:
         fps = _stream_fps(container.streams.video[0])
     finally:
         container.close()
-    return VideoInfo(num_frames=count, fps=fps, height=height, width=width)
+    return VideoInfo(num_frames=count, fps=fps, height=height, width=width, drift_s=_drift(times, fps))
+
+
+def _drift(times: list[float | None], fps: float) -> float:
+    """The largest |t_i - t_0 - i / fps| over the frames' timestamps `times` (seconds), sorted (some files give
+    frames in display order with their timestamps in another); 0 when any is missing."""
+    if len(times) < 2 or any(t is None for t in times):
+        return 0.0
+    t = np.sort(np.asarray(times, dtype=np.float64))
+    return float(np.abs(t - t[0] - np.arange(len(t)) / fps).max())
 
 
 def header_frame_count(path: str | Path) -> int:
