@@ -197,7 +197,7 @@ def match_people(found: list, last: list) -> list[int]:
     `found`: one detection per BlazePose instance (landmarks as `PoseEstimator.landmarks` gives them, or None);
     `last`: each slot's (centre, size) where its person was last seen, or None before they were. The order chosen
     costs least, where a detection costs `step_from` its slot's last sighting, 1 (the most that still continues a
-    track) on a slot not seen yet, and nothing is free; ties keep every instance on its own slot. So a detection
+    track) on a slot not seen yet, and a missing detection nothing; ties keep every instance on its own slot. So a detection
     changes slot only where it continues another slot's person clearly better: where an instance that lost its
     person jumped to another one, or a later instance picked up the person an earlier one lost.
     """
@@ -217,8 +217,9 @@ class PeopleEstimator:
     BlazePose finds one person per image. Instance k is shown the frame with the people that instances 0..k-1 found
     in it covered (`cover`), so it finds another person if there is one; each instance tracks its person from frame
     to frame. An instance that loses its person may find another one (a bystander), and the next instance the one
-    it lost, so detections are put into person slots by where each person was last seen (`match_people`): on the
-    real-footage benchmark's scenes with a bystander the instances traded people while the two crossed. Which
+    it lost, so detections are put into person slots by where each person was last seen (`match_people`). On the
+    real-footage benchmark's scenes with a bystander the instances traded people for a few frames while the two
+    crossed; keeping them apart changed its errors by 0.1 point or less (docs/results.md). Which
     person is of interest is left to the caller (`gtalign.apps.align` keeps the pairing of people that aligns best).
 
     The first instance sees every frame. A later one, until it first finds a person, looks only every `probe_every`
