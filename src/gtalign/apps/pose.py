@@ -197,9 +197,9 @@ def match_people(found: list, last: list) -> list[int]:
     `found`: one detection per BlazePose instance (landmarks as `PoseEstimator.landmarks` gives them, or None);
     `last`: each slot's (centre, size) where its person was last seen, or None before they were. The order chosen
     costs least, where a detection costs `step_from` its slot's last sighting, 1 (the most that still continues a
-    track) on a slot not seen yet, and a missing detection nothing; ties keep every instance on its own slot. So a detection
-    changes slot only where it continues another slot's person clearly better: where an instance that lost its
-    person jumped to another one, or a later instance picked up the person an earlier one lost.
+    track) on a slot not seen yet, and a missing detection nothing; ties keep every instance on its own slot. So a
+    detection changes slot only where it continues another slot's person clearly better: where an instance that
+    lost its person jumped to another one, or a later instance picked up the person an earlier one lost.
     """
     def cost(detection, seen) -> float:
         if detection is None:
