@@ -10,6 +10,7 @@ from gtalign.apps.inputs import open_videos
 from gtalign.data.manifest import Manifest, VideoEntry
 from gtalign.data.source import VideoSource
 from gtalign.data.video import (
+    is_video_file,
     iter_video,
     probe_video,
     read_video,
@@ -291,3 +292,18 @@ def test_a_constant_frame_rate_is_not_reported(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="gtalign.data"):
         open_videos([path])
     assert "variable frame rate" not in caplog.text
+
+
+def test_camera_formats_count_as_video_files_in_any_case(tmp_path):
+    """A camcorder's AVCHD clip (.MTS, an MPEG transport stream) is found in a folder and decodes; other files are
+    not taken for videos."""
+    frames = np.random.default_rng(0).integers(0, 255, (30, 32, 48, 3), dtype=np.uint8)
+    clip = write_video(tmp_path / "00001.MTS", frames, fps=25.0)
+    assert is_video_file(clip) and probe_video(clip).num_frames == 30
+    for name in ("a.M2TS", "b.mxf", "c.3gp", "d.MOV"):
+        (tmp_path / name).write_bytes(b"")
+        assert is_video_file(tmp_path / name)
+    for name in ("notes.txt", "index.ts", "clip.mp4.json"):
+        (tmp_path / name).write_bytes(b"")
+        assert not is_video_file(tmp_path / name)
+    assert not is_video_file(tmp_path)  # a folder is not a video file

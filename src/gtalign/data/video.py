@@ -25,7 +25,11 @@ from gtalign.data.indices import increasing_indices
 from gtalign.errors import GtalignError, describe
 from gtalign.io import atomic_path
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg")
+#: What a folder's video files end with (any case). Beside the usual ones, what cameras write: AVCHD camcorders
+#: (.mts, .m2ts), broadcast and cinema cameras (.mxf), DV tape (.dv), old phones (.3gp). A file named on the command
+#: line is read whatever its name ends with.
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".webm", ".mkv", ".m4v", ".mpg", ".mpeg", ".mts", ".m2ts", ".mxf", ".dv",
+                  ".3gp", ".wmv", ".flv", ".ogv")
 
 
 def is_video_file(path: Path) -> bool:

@@ -27,7 +27,7 @@ from gtalign.apps.transfer import audio_time_map, check_track, read_track, trans
 from gtalign.data import open_source
 from gtalign.data.manifest import Manifest
 from gtalign.data.source import VideoSource
-from gtalign.data.video import VIDEO_SUFFIXES
+from gtalign.data.video import VIDEO_SUFFIXES, is_video_file
 from gtalign.errors import GtalignError
 from gtalign.io import write_json
 
@@ -188,7 +188,7 @@ def run_audit(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise GtalignError(f"audit: {folder} is not a folder of videos")
-    videos = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    videos = sorted(str(p) for p in folder.iterdir() if is_video_file(p))
     if len(videos) < 2:
         raise GtalignError(f"audit: {folder} has {len(videos)} video file(s); expected two or more "
                            f"({', '.join(VIDEO_SUFFIXES)})")
