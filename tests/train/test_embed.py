@@ -210,3 +210,34 @@ def test_feature_cache_errors_name_the_folder(cached_checkpoint, synth_root, tmp
             embed_dataset(cached_checkpoint, synth_root, tmp_path / "d", split="val", progress=False)
     finally:
         cache.path(0).write_bytes(good)
+
+
+def test_video_ids_are_stems_made_distinct_by_suffix_then_by_folders(tmp_path):
+    from gtalign.train.embed import video_ids
+
+    for name in ("cam1/GX010001.MP4", "cam2/GX010001.MP4", "a/x/c.mp4", "b/x/c.mp4", "s/y.mp4", "s/y.mov",
+                 "u.mp4", "frames/u"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        if "." in name:
+            (tmp_path / name).write_bytes(b"")
+        else:
+            (tmp_path / name).mkdir()
+    ids = video_ids([tmp_path / n for n in ("cam1/GX010001.MP4", "cam2/GX010001.MP4", "u.mp4")])
+    assert ids == ["cam1-GX010001", "cam2-GX010001", "u"]  # two cameras of one make, one folder each
+    assert video_ids([tmp_path / "a/x/c.mp4", tmp_path / "b/x/c.mp4"]) == ["a-x-c", "b-x-c"]
+    assert video_ids([tmp_path / "s/y.mp4", tmp_path / "s/y.mov"]) == ["y.mp4", "y.mov"]
+    assert video_ids([tmp_path / "u.mp4", tmp_path / "frames/u"]) == ["u.mp4", "u"]  # a file and a frame folder
+    with pytest.raises(GtalignError, match="more than once"):
+        video_ids([tmp_path / "u.mp4", tmp_path / "s/../u.mp4"])
+
+
+def test_two_cameras_with_the_same_file_name_open_and_keep_apart(tmp_path):
+    """What a user with two GoPros does: cam1/GX010001.MP4 and cam2/GX010001.MP4 open as two videos."""
+    from gtalign.apps.inputs import open_videos
+    from gtalign.data.video import write_video
+
+    frames = np.random.default_rng(0).integers(0, 255, (4, 16, 24, 3), dtype=np.uint8)
+    paths = [write_video(tmp_path / cam / "GX010001.MP4", frames, 10.0) for cam in ("cam1", "cam2")]
+    source = open_videos(paths)
+    assert [e.id for e in source.entries] == ["cam1-GX010001", "cam2-GX010001"]
+    assert [e.num_frames for e in source.entries] == [4, 4]

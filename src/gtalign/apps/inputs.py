@@ -17,7 +17,8 @@ def open_videos(paths: Sequence[str | Path], fps: float | None = None, minimum: 
     """A source of the video files / frame folders `paths`, in the order given.
 
     Frame counts are checked by reading (an unreadable file is a GtalignError naming it). Video files keep
-    their own frame rate; frame folders get `fps` (default 30). Ids are the file or folder names.
+    their own frame rate; frame folders get `fps` (default 30). Ids are the file or folder names, made distinct
+    where they clash (`gtalign.train.embed.video_ids`).
     """
     files = [Path(p) for p in paths]
     if len(files) < minimum:

@@ -56,7 +56,7 @@ def named_index(reference: str | None, names: list[tuple[str, ...]], what: str) 
 
 def reference_index(source: VideoSource, reference: str | None) -> int:
     """The index of `reference` (a file name as given, or its id) among the videos; 0 when None."""
-    return named_index(reference, [(Path(e.path).name, e.id, str(e.path)) for e in source.entries], "videos")
+    return named_index(reference, [(e.id, Path(e.path).name, str(e.path)) for e in source.entries], "videos")
 
 
 #: The path for clocks: no smooth-speed prior (`PathSettings.smooth_s`), since the clock line is the prior here, and
@@ -187,7 +187,7 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
         clock = result.cameras[k].clock
         if times is not None and clock is not None:
             write_synced(frames, clock, fps[k], times, fps[reference],
-                         out / "synced" / f"{Path(source.entries[k].path).stem}.mp4")
+                         out / "synced" / f"{source.entries[k].id}.mp4")  # ids are distinct, stems may not be
         if viewer:
             src = write_browser_video(frames, out / "videos" / f"{k:02d}.mp4", fps[k])
             cams.append({"name": cam["video"], "src": src} | {key: cam[key] for key in

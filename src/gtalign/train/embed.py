@@ -53,13 +53,34 @@ def file_sha1(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def videos_source(paths: Sequence[str | os.PathLike]) -> VideoSource:
-    """A source of loose video files or frame folders (ids are their names, counted frames)."""
-    entries = [check_entry(VideoEntry(id=Path(p).stem if Path(p).is_file() else Path(p).name,
-                                      path=Path(p).resolve(), split="test")) for p in paths]
-    ids = [e.id for e in entries]
-    if len(set(ids)) != len(ids):
+def video_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """A distinct name for each video file (its stem) or frame folder (its name). Where names clash, the clashing
+    ones are named by their file name with its suffix (x.mp4, x.mov), and where that clashes too, as the clips of
+    several cameras of one make do (cam1/GX010001.MP4, cam2/GX010001.MP4), by their parent folders' names in front,
+    as many as it takes ("cam1-GX010001"). The same file given twice is an error."""
+    resolved = [Path(p).resolve() for p in paths]
+    twice = [str(p) for k, p in enumerate(resolved) if p in resolved[:k]]
+    if twice:
+        raise GtalignError(f"videos: {twice[0]} is given more than once")
+    own = [p.stem if p.is_file() else p.name for p in resolved]
+
+    def rename(ids: list[str], name) -> list[str]:
+        clash = {i for i in ids if ids.count(i) > 1}
+        return [name(p, stem) if i in clash else i for p, stem, i in zip(resolved, own, ids)]
+
+    ids = rename(own, lambda p, stem: p.name)
+    for depth in range(1, max(len(p.parts) for p in resolved)):  # distinct paths differ in some folder
+        ids = rename(ids, lambda p, stem, depth=depth: "-".join([*p.parent.parts[1:][-depth:], stem]))
+    if len(set(ids)) != len(ids):  # a folder named like another's renamed file
         raise GtalignError(f"videos must have distinct names, got {ids}")
+    return ids
+
+
+def videos_source(paths: Sequence[str | os.PathLike]) -> VideoSource:
+    """A source of loose video files or frame folders (ids from `video_ids`, checked before anything is decoded;
+    counted frames)."""
+    ids = video_ids(paths)
+    entries = [check_entry(VideoEntry(id=i, path=Path(p).resolve(), split="test")) for i, p in zip(ids, paths)]
     return VideoSource(Manifest(name="videos", videos=entries))
 
 
