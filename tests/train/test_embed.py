@@ -236,8 +236,13 @@ def test_two_cameras_with_the_same_file_name_open_and_keep_apart(tmp_path):
     from gtalign.apps.inputs import open_videos
     from gtalign.data.video import write_video
 
-    frames = np.random.default_rng(0).integers(0, 255, (4, 16, 24, 3), dtype=np.uint8)
+    frames = np.random.default_rng(0).integers(0, 255, (40, 32, 48, 3), dtype=np.uint8)
     paths = [write_video(tmp_path / cam / "GX010001.MP4", frames, 10.0) for cam in ("cam1", "cam2")]
     source = open_videos(paths)
     assert [e.id for e in source.entries] == ["cam1-GX010001", "cam2-GX010001"]
-    assert [e.num_frames for e in source.entries] == [4, 4]
+    assert [e.num_frames for e in source.entries] == [40, 40]
+    assert main(["sync", *map(str, paths), "-o", str(tmp_path / "out"), "--features", "imagenet",
+                 "--reference", "cam2-GX010001", "--write-videos", "--quiet"]) == 0
+    doc = read_json(tmp_path / "out" / "sync.json")
+    assert doc["reference"] == "cam2-GX010001"
+    assert [c["video"] for c in doc["cameras"]] == ["cam1-GX010001", "cam2-GX010001"]

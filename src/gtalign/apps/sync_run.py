@@ -173,7 +173,8 @@ def sync_videos(source: VideoSource, extractor, out_dir: str | Path, reference: 
     if len(source) < 2:
         raise GtalignError(f"sync needs two or more videos, got {len(source)}")
     out = Path(out_dir)
-    names = [Path(e.path).name for e in source.entries]
+    files = [Path(e.path).name for e in source.entries]
+    names = [f if files.count(f) == 1 else e.id for f, e in zip(files, source.entries)]  # cam1/GX010001.MP4 ...
     fps = [e.fps for e in source.entries]
     durations = [e.num_frames / e.fps for e in source.entries]
     displays = display_taps(source, max_side) if viewer or write_videos else None

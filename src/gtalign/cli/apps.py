@@ -71,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                              "(.npy with frames first, .csv with a row per frame; --fps gives "
                                              "their rate)")
     p.add_argument("-o", "--out", required=True, type=output_folder, help="output folder")
-    p.add_argument("--reference", default=None, help="the reference camera's file name (default: the first video)")
+    p.add_argument("--reference", default=None,
+                   help="the reference camera's file name, or its name in the outputs (cam1-GX010001 where file "
+                        "names clash; default: the first video)")
     p.add_argument("--features", default=None, metavar="SPEC", help=FEATURES_HELP)
     p.add_argument("--write-videos", action="store_true",
                    help="also write synced/<name>.mp4: every camera with a clock re-timed onto the reference clock "
