@@ -226,13 +226,20 @@ def extract_videos(pairs: list[Pair], extractor: FeatureExtractor, old, cache: P
     Two videos at a time, in threads, as `gtalign align` extracts its two videos (`apps.align.extract_all`); a
     pair's time is then the slower of its two videos (a video's seconds are measured while another is extracted).
     """
+    feats = extract_cached(pairs, extractor, cache)
+    with ThreadPoolExecutor(FEATURE_WORKERS) as pool, threads_per_worker(FEATURE_WORKERS):
+        before = dict(zip(feats, pool.map(lambda path: cached_before(old, path, cache), feats)))
+    return feats, before
+
+
+def extract_cached(pairs: list[Pair], extractor: FeatureExtractor, cache: Path) -> dict:
+    """Every video of `pairs` once: {path: (its feature streams, the seconds they took)}, from `cache` when computed
+    before (`cached_features`), two videos at a time in threads as `gtalign align` runs them."""
     videos = list(dict.fromkeys(v for pair in pairs for v in ((pair.a, pair.fps_a), (pair.b, pair.fps_b))))
     extractor.trunk()  # built once, before the threads share it
     with ThreadPoolExecutor(FEATURE_WORKERS) as pool, threads_per_worker(FEATURE_WORKERS):
-        feats = dict(zip([v[0] for v in videos], pool.map(lambda v: cached_features(extractor, v[0], v[1], cache),
-                                                          videos)))
-        before = dict(zip([v[0] for v in videos], pool.map(lambda v: cached_before(old, v[0], cache), videos)))
-    return feats, before
+        return dict(zip([v[0] for v in videos], pool.map(lambda v: cached_features(extractor, v[0], v[1], cache),
+                                                         videos)))
 
 
 #: What `_pair_rows` reads in the worker processes (inherited by fork, not pickled): the pairs, each video's
@@ -357,15 +364,20 @@ def summary_rows(results: dict) -> list[list]:
     for name, per_pair in results.items():
         mean = np.mean([r["mean"] for r in per_pair])
         worst = max(per_pair, key=lambda r: r["mean"])
-        frames = sum(r["frames"] for r in per_pair)
         rows.append([name, round(float(mean), 2), round(100 * float(np.mean([r["within1"] for r in per_pair])), 1),
                      round(100 * float(np.mean([r["within3"] for r in per_pair])), 1),
-                     f"{sum(r['error_sum'] for r in per_pair) / frames:.2f}, "
-                     f"{100 * sum(r['frames_within3'] for r in per_pair) / frames:.1f}%",
+                     pooled(per_pair),
                      round(float(np.mean([r["tau"] for r in per_pair])), 3),
                      f"{worst['mean']:.1f} ({worst['pair']})",
                      round(float(np.mean([r["seconds"] for r in per_pair])), 1)])
     return rows
+
+
+def pooled(per_pair: list[dict]) -> str:
+    """"mean error, within 3" over every frame of every pair at once (a long pair counts for more)."""
+    frames = sum(r["frames"] for r in per_pair)
+    return (f"{sum(r['error_sum'] for r in per_pair) / frames:.2f}, "
+            f"{100 * sum(r['frames_within3'] for r in per_pair) / frames:.1f}%")
 
 
 def predictors_line(rows: list[dict]) -> str:

@@ -19,17 +19,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from align_real import MULTIVIEW, _camera_pairs, cached_features, metrics  # noqa: E402
+from align_real import MULTIVIEW, _camera_pairs, extract_cached, metrics, pooled  # noqa: E402
 from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
 from fetch_clips import cache_dir  # noqa: E402
 
-from gtalign.apps.align import FEATURE_WORKERS, align_features, threads_per_worker  # noqa: E402
+from gtalign.apps.align import align_features  # noqa: E402
 from gtalign.apps.features import DEFAULT_FEATURES, FeatureExtractor, FeatureSpec  # noqa: E402
 from gtalign.data.video import iter_video, write_video  # noqa: E402
 
@@ -51,13 +50,8 @@ def rewritten(path: Path, fps: float, folder: Path, turned: bool, tagged: bool) 
 def evaluate(conditions: dict[str, list], cache: Path) -> dict[str, list[dict]]:
     """Per-pair metrics of the default for every condition's pairs (features two videos at a time, cached; the
     alignments one after another, a tenth of a second each)."""
-    extractor = FeatureExtractor(DEFAULT_FEATURES)
-    extractor.trunk()
-    videos = list(dict.fromkeys(v for pairs in conditions.values() for p in pairs
-                                for v in ((p.a, p.fps_a), (p.b, p.fps_b))))
-    with ThreadPoolExecutor(FEATURE_WORKERS) as pool, threads_per_worker(FEATURE_WORKERS):
-        done = list(pool.map(lambda v: cached_features(extractor, v[0], v[1], cache)[0], videos))
-    feats = {v[0]: f for v, f in zip(videos, done)}
+    every = [p for pairs in conditions.values() for p in pairs]
+    feats = {path: f for path, (f, _) in extract_cached(every, FeatureExtractor(DEFAULT_FEATURES), cache).items()}
     spec = FeatureSpec.parse(DEFAULT_FEATURES)
     return {name: [metrics(align_features(spec, feats[p.a], feats[p.b], p.fps_a, p.fps_b).alignment.b_of_a, p)
                    for p in pairs] for name, pairs in conditions.items()}
@@ -90,7 +84,6 @@ def main() -> int:
     found = evaluate(conditions, out / "features")
     rows = []
     for name, per_pair in found.items():
-        frames = sum(r["frames"] for r in per_pair)
         mean = float(np.mean([r["mean"] for r in per_pair]))
         ratio = ""
         if "ignored" in name:
@@ -98,8 +91,7 @@ def main() -> int:
             ratio = f"{mean / float(np.mean([r['mean'] for r in applied])):.2f}x"
         worst = max(zip(pairs, per_pair), key=lambda t: t[1]["mean"])
         rows.append([name, round(mean, 2), round(100 * float(np.mean([r["within3"] for r in per_pair])), 1),
-                     f"{sum(r['error_sum'] for r in per_pair) / frames:.2f}, "
-                     f"{100 * sum(r['frames_within3'] for r in per_pair) / frames:.1f}%",
+                     pooled(per_pair),
                      round(float(np.mean([r["tau"] for r in per_pair])), 3),
                      f"{worst[0].name} {worst[1]['mean']:.2f}", ratio])
     table = markdown_table(["videos", "mean error (frames)", "within 3 (%)", "all frames pooled: mean error, within 3",

@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from align_real import cached_features, make_pairs, metrics  # noqa: E402
+from align_real import extract_cached, make_pairs, metrics, pooled  # noqa: E402
 from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
 from fetch_clips import cache_dir  # noqa: E402
 
-from gtalign.apps.align import FEATURE_WORKERS, align_features, threads_per_worker  # noqa: E402
+from gtalign.apps.align import FEATURE_WORKERS, align_features  # noqa: E402
 from gtalign.apps.features import DEFAULT_FEATURES, FeatureExtractor, FeatureSpec  # noqa: E402
 
 _SHARED: dict = {}
@@ -40,15 +39,11 @@ def _align(k: int) -> dict:
 
 def evaluate(pairs, stride: int, cache: Path) -> tuple[list[dict], float]:
     """Per-pair metrics of the default at `stride`, and the seconds the extraction took (all videos)."""
-    extractor = FeatureExtractor("pose+crop+imagenet", stride=stride)
-    extractor.trunk()
-    videos = list(dict.fromkeys(v for p in pairs for v in ((p.a, p.fps_a), (p.b, p.fps_b))))
-    with ThreadPoolExecutor(FEATURE_WORKERS) as pool, threads_per_worker(FEATURE_WORKERS):
-        done = list(pool.map(lambda v: cached_features(extractor, v[0], v[1], cache), videos))
-    _SHARED.update(pairs=pairs, feats={v[0]: f for v, (f, _) in zip(videos, done)})
+    done = extract_cached(pairs, FeatureExtractor("pose+crop+imagenet", stride=stride), cache)
+    _SHARED.update(pairs=pairs, feats={path: f for path, (f, _) in done.items()})
     with multiprocessing.get_context("fork").Pool(2) as pool:
         rows = pool.map(_align, range(len(pairs)))
-    return rows, sum(s for _, s in done) / FEATURE_WORKERS
+    return rows, sum(s for _, s in done.values()) / FEATURE_WORKERS
 
 
 def main() -> int:
@@ -62,12 +57,10 @@ def main() -> int:
     found = {k: evaluate(pairs, k, out / "features") for k in [1, *args.strides]}
     rows, moved = [], []
     for k, (per_pair, seconds) in found.items():
-        frames = sum(r["frames"] for r in per_pair)
         rows.append(["every frame (default)" if k == 1 else f"--stride {k}",
                      round(float(np.mean([r["mean"] for r in per_pair])), 2),
                      round(100 * float(np.mean([r["within3"] for r in per_pair])), 1),
-                     f"{sum(r['error_sum'] for r in per_pair) / frames:.2f}, "
-                     f"{100 * sum(r['frames_within3'] for r in per_pair) / frames:.1f}%",
+                     pooled(per_pair),
                      round(float(np.median([r["mean"] - b["mean"] for r, b in zip(per_pair, found[1][0])])), 2),
                      round(seconds / 60, 1), f"{found[1][1] / seconds:.2f}x"])
         if k > 1:
