@@ -1,16 +1,23 @@
-"""Drop-DTW on the CPU: a compiled cell loop per pair with an analytic backward (the recursion of
-:mod:`gtalign.ops.drop_dtw`).
+"""Drop-DTW on the CPU: a compiled row-by-row sweep with the pairs as SIMD lanes and an analytic backward (the
+recursion of :mod:`gtalign.ops.drop_dtw`).
 
-The forward fills the four tables ``V (B, 4, N+1, M+1)`` (MM, MD, DM, DD) of each pair row by row and keeps them;
-the backward takes the cells in reverse order, recomputes each state's local soft minimum from the kept values and
-pushes the state's adjoint to the cells it came from:
+The batch is split into chunks of up to ``L = 8`` pairs (lanes), one chunk per thread, as in
+:mod:`gtalign.ops.dtw_numba`. A chunk fills its four tables ``V[i, j, state, lane]`` (states MM, MD, DM, DD) cell
+after cell in row-major order; each cell is one loop over the lanes whose body has no branch that differs between
+lanes, so LLVM turns it into SIMD code (with the exp of :mod:`gtalign.ops.fastmath`; indices are cast to unsigned,
+see :func:`_u`). The tables are kept for the backward, which takes the cells in reverse order, recomputes each
+state's local soft minimum from the kept values and pushes the state's adjoint to the cells it came from:
 
-    G[pred] += G[state] * d softmin / d pred,   grad C[i-1, j-1] += G[MM],   grad drop_y[j-1] += G[MD],
+    G[pred] += G[state] * d softmin / d pred,   grad C[i-1, j-1] = G[MM],   grad drop_y[j-1] += G[MD],
     grad drop_x[i-1] += G[DM] + G[DD].
 
 Every cell's successors come later in row-major order, so reverse row-major order sees each adjoint complete
-before it is pushed on. Candidates at +inf (undefined states, forbidden drops) get weight exactly 0. One pair per
-task, the pairs spread over threads (:func:`gtalign.ops.threads.run_chunks`); inputs are validated by the caller.
+before it is pushed on; only two rows of adjoints are kept. The backward's lane loop compiles to SIMD code too, but
+inside the sweep its scalar fallback is what runs (about 125 ns a cell and pair on one thread of a 2-core AMD EPYC,
+against 28 for the forward; the same loop timed alone over a small array runs at 24; the reason was not found), so
+the backward takes about four fifths of the time. Undefined states and forbidden drops (+inf) are held as
+:data:`BIG`, a finite stand-in whose soft-minimum weight underflows to exactly 0, so that no lane ever computes
+``inf - inf``. Everything is computed in float64; inputs are validated by the caller.
 """
 from __future__ import annotations
 
@@ -23,156 +30,322 @@ from torch.autograd.function import once_differentiable
 
 from gtalign.errors import GtalignError
 from gtalign.ops.buffers import short_of_memory
-from gtalign.ops.fastmath import FASTMATH, exp_nonpos
+from gtalign.ops.dtw_numba import _lane_lengths, _lanes
+from gtalign.ops.fastmath import FASTMATH, exp_nonpos, log_1_to_3
 from gtalign.ops.smoothmin import RELAXATION_CODES
 from gtalign.ops.threads import run_chunks
 
 _MM, _MD, _DM, _DD = 0, 1, 2, 3
-#: Candidates of each state: (state, row offset, column offset) of the cell it may come from.
-_MATCH_FROM = ((_MM, 1, 1), (_MD, 1, 1), (_DM, 1, 1), (_DD, 1, 1), (_MM, 1, 0), (_DM, 1, 0), (_MM, 0, 1),
-               (_MD, 0, 1))
+_STATES = 4
+#: Most pairs per chunk: eight float64 lanes fill one AVX-512 register or two AVX2 registers.
+MAX_LANES = 8
+#: Values a cell pushes to the cells it came from (the diagonal cell's four states, the upper cell's four, the left
+#: cell's MM and MD), stored lane after lane: at offsets LLVM can tell apart at compile time. (Stored state after
+#: state, ``lanes`` apart, they need a run-time overlap check per pair of stores and LLVM leaves the loop scalar.)
+_PUSHES = 10
+#: +inf inside the kernels: large enough that its weight is exactly 0 at any gamma below 1e180, small enough that
+#: the sums of a whole table of them stay finite.
+BIG = 1e200
+_LN4 = math.log(4.0)
+
+
+# --- the local soft minima; code 0 smoothmin, 1 min_gamma (log-sum-exp), 2 hard (smoothmin.RELAXATION_CODES) ---
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _log_1_to_8(s):
+    """``log(s)`` for ``1 <= s <= 8`` (a sum of at most eight weights, one of which is 1)."""
+    return log_1_to_3(s * 0.25) + _LN4 if s > 2.8 else log_1_to_3(s)
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _softmin(vals, count, gamma, code, ders):
-    """The soft minimum of ``vals[:count]`` (+inf allowed) by relaxation ``code`` (smoothmin 0, min_gamma 1, hard
-    2), its derivatives into ``ders[:count]``; +inf with zero derivatives when every value is +inf."""
-    low = math.inf
-    for k in range(count):
-        low = min(low, vals[k])
-    if low == math.inf:
-        for k in range(count):
-            ders[k] = 0.0
-        return math.inf
+def _term(v, low, inv_gamma, code, taken):
+    """Candidate ``v``'s unnormalised weight ``e``, ``e * (v - low)``, and whether the first minimum is taken (hard:
+    the weight is the one-hot of the first minimum)."""
     if code == 2:
-        first = True
-        for k in range(count):
-            ders[k] = 1.0 if (first and vals[k] == low) else 0.0
-            if vals[k] == low:
-                first = False
-        return low
-    total, inv_gamma = 0.0, 1.0 / gamma
-    for k in range(count):
-        ders[k] = exp_nonpos((low - vals[k]) * inv_gamma) if vals[k] != math.inf else 0.0
-        total += ders[k]
-    excess = 0.0
-    for k in range(count):
-        ders[k] /= total  # the weights
-        if ders[k] > 0.0:
-            excess += ders[k] * (vals[k] - low)
+        hit = v == low
+        return (1.0 if (hit and not taken) else 0.0), 0.0, taken or hit
+    e = exp_nonpos((low - v) * inv_gamma)
+    return e, (e * (v - low) if e > 0.0 else 0.0), taken
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _value(low, total, spread, gamma, code):
+    """The soft minimum from the lowest value, the weights' sum and ``sum e (v - low)``; and ``1 / total``."""
+    inv_total = 1.0 / total
     if code == 1:
-        return low - gamma * math.log(total)
-    for k in range(count):
-        if ders[k] > 0.0:
-            ders[k] *= 1.0 - (vals[k] - low - excess) * inv_gamma
-    return low + excess
+        return low - gamma * _log_1_to_8(total), inv_total
+    return low + spread * inv_total, inv_total
 
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _der(e, v, low, inv_total, excess, inv_gamma, code):
+    """d softmin / d v of one candidate: its weight, and for smoothmin ``w (1 - (v - low - excess) / gamma)``."""
+    w = e * inv_total
+    if code != 0:
+        return w
+    return w * (1.0 - (v - low - excess) * inv_gamma) if w > 0.0 else 0.0
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _softmin2(a, b, gamma, inv_gamma, code):
+    """The soft minimum of two values and its two derivatives."""
+    low = min(a, b)
+    ea, sa, taken = _term(a, low, inv_gamma, code, False)
+    eb, sb, taken = _term(b, low, inv_gamma, code, taken)
+    value, inv_total = _value(low, ea + eb, sa + sb, gamma, code)
+    excess = value - low
+    return (value, _der(ea, a, low, inv_total, excess, inv_gamma, code),
+            _der(eb, b, low, inv_total, excess, inv_gamma, code))
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _softmin8(a0, a1, a2, a3, a4, a5, a6, a7, gamma, inv_gamma, code):
+    """The soft minimum of the eight candidates of MM and their derivatives (a 9-tuple)."""
+    low = min(min(min(a0, a1), min(a2, a3)), min(min(a4, a5), min(a6, a7)))
+    e0, s0, taken = _term(a0, low, inv_gamma, code, False)
+    e1, s1, taken = _term(a1, low, inv_gamma, code, taken)
+    e2, s2, taken = _term(a2, low, inv_gamma, code, taken)
+    e3, s3, taken = _term(a3, low, inv_gamma, code, taken)
+    e4, s4, taken = _term(a4, low, inv_gamma, code, taken)
+    e5, s5, taken = _term(a5, low, inv_gamma, code, taken)
+    e6, s6, taken = _term(a6, low, inv_gamma, code, taken)
+    e7, s7, taken = _term(a7, low, inv_gamma, code, taken)
+    value, inv_total = _value(low, ((e0 + e1) + (e2 + e3)) + ((e4 + e5) + (e6 + e7)),
+                              ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), gamma, code)
+    x = value - low  # the excess for smoothmin (unused otherwise)
+    return (value, _der(e0, a0, low, inv_total, x, inv_gamma, code), _der(e1, a1, low, inv_total, x, inv_gamma, code),
+            _der(e2, a2, low, inv_total, x, inv_gamma, code), _der(e3, a3, low, inv_total, x, inv_gamma, code),
+            _der(e4, a4, low, inv_total, x, inv_gamma, code), _der(e5, a5, low, inv_total, x, inv_gamma, code),
+            _der(e6, a6, low, inv_total, x, inv_gamma, code), _der(e7, a7, low, inv_total, x, inv_gamma, code))
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _match(v, diag, up, left, lanes, gamma, inv_gamma, code):
+    """MM's soft minimum over the diagonal cell's four states, the upper cell's MM and DM and the left cell's MM
+    and MD (``diag``, ``up``, ``left``: the lane's MM value of each cell in ``v``, the states ``lanes`` apart)."""
+    return _softmin8(v[_u(diag)], v[_u(diag + _MD * lanes)], v[_u(diag + _DM * lanes)], v[_u(diag + _DD * lanes)],
+                     v[_u(up)], v[_u(up + _DM * lanes)], v[_u(left)], v[_u(left + _MD * lanes)], gamma, inv_gamma, code)
+
+
+# --- the sweeps ---
 
 @njit(inline="always")
-def _candidates(v, state, i, j, vals):
-    """The values state `state` of cell (i, j) is a soft minimum over, into ``vals``; their number."""
-    if state == _MM:
-        for k in range(8):
-            s, di, dj = _MATCH_FROM[k]
-            vals[k] = v[s, i - di, j - dj]
-        return 8
-    if state == _MD:  # y_j dropped after x_i's match: from the left
-        vals[0], vals[1] = v[_MM, i, j - 1], v[_MD, i, j - 1]
-    elif state == _DM:  # x_i dropped: from above
-        vals[0], vals[1] = v[_MM, i - 1, j], v[_DM, i - 1, j]
-    else:
-        vals[0], vals[1] = v[_MD, i - 1, j], v[_DD, i - 1, j]
-    return 2
+def _u(k):
+    """Index ``k`` as unsigned: numba then leaves out its negative-index wrap-around, a select on the address that
+    stops LLVM from vectorizing the lane loops below."""
+    return np.uint64(k)
 
 
-@njit(inline="always")
-def _defined(state, i, j):
-    """Whether state `state` exists at cell (i, j) (MM needs i, j >= 1, MD j >= 1, DM and DD i >= 1)."""
-    if state == _MM:
-        return i >= 1 and j >= 1
-    return j >= 1 if state == _MD else i >= 1
+@njit(nogil=True, cache=True)
+def _pack_drops(src, b0, used, dst):
+    """``dst[t + 1, lane] = min(src[b0 + lane, t], BIG)``, BIG in row 0 and in the lanes past the batch."""
+    dst[:] = BIG
+    for lane in range(used):
+        for t in range(src.shape[1]):
+            dst[t + 1, lane] = min(src[b0 + lane, t], BIG)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _forward_pair(b, cost, drop_x, drop_y, len_x, len_y, gamma, code, tables, score):
-    """Fill ``tables[b] (4, N+1, M+1)`` for the pair's ``len_x x len_y`` cells and ``score[b]``."""
-    v = tables[b]
-    v[:] = math.inf
-    v[_MM, 0, 0] = 0.0
-    vals, ders = np.empty(8), np.empty(8)
-    n, m = len_x[b], len_y[b]
-    for i in range(n + 1):
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _cell(out, v, left, up, diag, cost, drop_x, drop_y, i, j, lanes, gamma, inv_gamma, code):
+    """The four states of cell (i, j) for all lanes into ``out[state * L + lane]``, from the cells of ``v`` that
+    start at ``left``, ``up`` and ``diag``, and the local costs ``cost[j L + lane]``, ``drop_x[i L + lane]``,
+    ``drop_y[j L + lane]``. (``out`` is not ``v``: with reads and writes in one array LLVM does not vectorize the
+    loop.)"""
+    md, dm, dd = _MD * lanes, _DM * lanes, _DD * lanes
+    for lane in range(lanes):
+        x_mm = x_md = x_dm = x_dd = BIG
+        xi, yj = _u(i * lanes + lane), _u(j * lanes + lane)
+        if i >= 1 and j >= 1:
+            x_mm = cost[yj] + _match(v, diag + lane, up + lane, left + lane, lanes, gamma, inv_gamma, code)[0]
+        if j >= 1:
+            x_md = drop_y[yj] + _softmin2(v[_u(left + lane)], v[_u(left + md + lane)], gamma, inv_gamma, code)[0]
+        if i >= 1:
+            x_dm = drop_x[xi] + _softmin2(v[_u(up + lane)], v[_u(up + dm + lane)], gamma, inv_gamma, code)[0]
+            x_dd = drop_x[xi] + _softmin2(v[_u(up + md + lane)], v[_u(up + dd + lane)], gamma, inv_gamma, code)[0]
+        out[_u(lane)], out[_u(md + lane)], out[_u(dm + lane)], out[_u(dd + lane)] = x_mm, x_md, x_dm, x_dd
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _cell_pushes(push, g, c, v, left, up, diag, has_up, has_left, lanes, gamma, inv_gamma, code):
+    """What cell (i, j) adds to the adjoints of the cells it came from, into ``push[lane * 10 + k]``: k = 0-3 the
+    diagonal cell's four states, 4-7 the upper cell's, 8-9 the left cell's MM and MD; from its own adjoints
+    ``g[c + state * L + lane]`` and the kept values of those cells at ``left``, ``up``, ``diag`` in ``v``.
+    ``has_up`` / ``has_left``: whether i >= 1 / j >= 1."""
+    md, dm, dd = _MD * lanes, _DM * lanes, _DD * lanes
+    for lane in range(lanes):
+        a_mm, a_md = g[_u(c + lane)], g[_u(c + md + lane)]
+        a_dm, a_dd = g[_u(c + dm + lane)], g[_u(c + dd + lane)]
+        m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = 0.0  # MM's derivatives, 0 where it is undefined
+        if has_up and has_left:
+            _, m0, m1, m2, m3, m4, m5, m6, m7 = _match(v, diag + lane, up + lane, left + lane, lanes, gamma, inv_gamma,
+                                                       code)
+        y0 = y1 = 0.0  # MD's
+        if has_left:
+            _, y0, y1 = _softmin2(v[_u(left + lane)], v[_u(left + md + lane)], gamma, inv_gamma, code)
+        x0 = x1 = z0 = z1 = 0.0  # DM's and DD's
+        if has_up:
+            _, x0, x1 = _softmin2(v[_u(up + lane)], v[_u(up + dm + lane)], gamma, inv_gamma, code)
+            _, z0, z1 = _softmin2(v[_u(up + md + lane)], v[_u(up + dd + lane)], gamma, inv_gamma, code)
+        at = _u(lane * _PUSHES)
+        push[at], push[at + 1], push[at + 2], push[at + 3] = a_mm * m0, a_mm * m1, a_mm * m2, a_mm * m3
+        push[at + 4], push[at + 5] = a_mm * m4 + a_dm * x0, a_dd * z0
+        push[at + 6], push[at + 7] = a_mm * m5 + a_dm * x1, a_dd * z1
+        push[at + 8], push[at + 9] = a_mm * m6 + a_md * y0, a_mm * m7 + a_md * y1
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _final(s, gamma, inv_gamma, code):
+    """The score: the soft minimum of the four states ``s (4,)`` at the pair's last cell, and its derivatives."""
+    return _softmin8(s[0], s[1], s[2], s[3], BIG, BIG, BIG, BIG, gamma, inv_gamma, code)
+
+
+def _make_rows(code):
+    """The forward and backward sweeps of one table row, specialised for relaxation ``code`` (a constant to numba,
+    so that the lane loops carry no branch on it)."""
+
+    @njit(fastmath=FASTMATH, error_model="numpy")
+    def forward_row(i, flat, out, costs, drop_x, drop_y, m, lanes, gamma, inv_gamma):
+        """Row ``i`` of the tables ``flat`` (cell (i, j) at ``(i (M+1) + j) 4 L``), through the buffer ``out``."""
+        width = _STATES * lanes
         for j in range(m + 1):
-            for state in range(4):
-                if not _defined(state, i, j):
-                    continue
-                count = _candidates(v, state, i, j, vals)
-                local = (cost[b, i - 1, j - 1] if state == _MM else drop_y[b, j - 1] if state == _MD
-                         else drop_x[b, i - 1])
-                v[state, i, j] = local + _softmin(vals, count, gamma, code, ders)
-    for state in range(4):
-        vals[state] = v[state, n, m]
-    score[b] = _softmin(vals, 4, gamma, code, ders)
+            at = (i * (m + 1) + j) * width
+            if i == 0 and j == 0:
+                flat[:width] = BIG
+                flat[:lanes] = 0.0  # MM[0, 0]: the empty start counts as a match
+                continue
+            above = at - (m + 1) * width  # negative in row 0, where it is not read
+            _cell(out, flat, at - width, above, above - width, costs, drop_x, drop_y, i, j, lanes, gamma, inv_gamma,
+                  code)
+            for t in range(width):
+                flat[_u(at + t)] = out[t]
+
+    @njit(fastmath=FASTMATH, error_model="numpy")
+    def backward_row(i, flat, g, g_prev, push, grad_cost, grad_y, grad_x, m, lanes, gamma, inv_gamma):
+        """Row ``i`` of the adjoints ``g`` ((M+1) 4 L), right to left, pushing into ``g`` and into the row above's
+        ``g_prev``; ``grad_cost[j L + lane] = G[MM]``, ``grad_y[j L + lane] += G[MD]``, ``grad_x[lane] += G[DM] +
+        G[DD]``."""
+        width = _STATES * lanes
+        md, dm, dd = _MD * lanes, _DM * lanes, _DD * lanes
+        for j in range(m, -1, -1):
+            if i == 0 and j == 0:
+                continue
+            c = j * width
+            at = (i * (m + 1) + j) * width
+            above = at - (m + 1) * width
+            for lane in range(lanes):
+                grad_cost[_u(j * lanes + lane)] = g[_u(c + lane)]
+                grad_y[_u(j * lanes + lane)] += g[_u(c + md + lane)]
+                grad_x[lane] += g[_u(c + dm + lane)] + g[_u(c + dd + lane)]
+            if i >= 1 and j >= 1:  # constant flags: the interior's loop has no branch left
+                _cell_pushes(push, g, c, flat, at - width, above, above - width, True, True, lanes, gamma, inv_gamma,
+                             code)
+            else:
+                _cell_pushes(push, g, c, flat, at - width, above, above - width, i >= 1, j >= 1, lanes, gamma,
+                             inv_gamma, code)
+            for lane in range(lanes):
+                at, up, left = lane * _PUSHES, c + lane, c - width + lane
+                if i >= 1:
+                    for state in range(_STATES):
+                        g_prev[_u(left + state * lanes)] += push[at + state]  # the diagonal cell
+                        g_prev[_u(up + state * lanes)] += push[at + _STATES + state]
+                if j >= 1:
+                    g[_u(left)] += push[at + 8]
+                    g[_u(left + md)] += push[at + 9]
+
+    return forward_row, backward_row
+
+
+_FORWARD_SMOOTHMIN, _BACKWARD_SMOOTHMIN = _make_rows(0)
+_FORWARD_MIN_GAMMA, _BACKWARD_MIN_GAMMA = _make_rows(1)
+_FORWARD_HARD, _BACKWARD_HARD = _make_rows(2)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _backward_pair(b, tables, len_x, len_y, gamma, code, grad, adjoint, grad_cost, grad_x, grad_y):
-    """The gradient of ``score[b]`` (times ``grad[b]``) with respect to the pair's costs and drop costs, through the
-    adjoint tables ``adjoint[b] (4, N+1, M+1)``."""
-    v, g = tables[b], adjoint[b]
-    g[:] = 0.0
-    vals, ders = np.empty(8), np.empty(8)
-    n, m = len_x[b], len_y[b]
-    for state in range(4):
-        vals[state] = v[state, n, m]
-    _softmin(vals, 4, gamma, code, ders)
-    for state in range(4):
-        g[state, n, m] = grad[b] * ders[state]
+def _forward_chunk(chunk, cost, drop_x, drop_y, len_x, len_y, gamma, code, tables, score):
+    """Fill ``tables[chunk] (N+1, M+1, 4, L)`` for the pairs ``chunk * L ..`` of ``cost (B, N, M)``, their drop
+    costs ``(B, N)``, ``(B, M)`` and lengths ``(chunks * L,)``, and their ``score (B,)``."""
+    batch, n, m = cost.shape
+    lanes = tables.shape[4]
+    b0 = chunk * lanes
+    used = min(lanes, batch - b0)
+    inv_gamma = 1.0 / gamma
+    flat = tables[chunk].reshape(-1)
+    dx, dy = np.empty((n + 1) * lanes), np.empty((m + 1) * lanes)
+    _pack_drops(drop_x, b0, used, dx.reshape(n + 1, lanes))
+    _pack_drops(drop_y, b0, used, dy.reshape(m + 1, lanes))
+    costs = np.zeros((m + 1, lanes))  # row i's costs C[i-1, j-1] at [j]; 0 in the lanes past the batch
+    out = np.empty(_STATES * lanes)
+    for i in range(n + 1):
+        if i >= 1:
+            for lane in range(used):
+                costs[1:, lane] = cost[b0 + lane, i - 1]
+        args = (i, flat, out, costs.reshape(-1), dx, dy, m, lanes, gamma, inv_gamma)
+        if code == 0:
+            _FORWARD_SMOOTHMIN(*args)
+        elif code == 1:
+            _FORWARD_MIN_GAMMA(*args)
+        else:
+            _FORWARD_HARD(*args)
+    v = tables[chunk]
+    for lane in range(used):
+        score[b0 + lane] = _final(v[len_x[b0 + lane], len_y[b0 + lane], :, lane], gamma, inv_gamma, code)[0]
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _backward_chunk(chunk, tables, len_x, len_y, gamma, code, grad, grad_cost, grad_x, grad_y):
+    """The gradient of ``sum_b grad[b] score[b]`` for the pairs of chunk ``chunk`` with respect to their costs
+    ``grad_cost (B, N, M)`` and drop costs ``grad_x (B, N)``, ``grad_y (B, M)`` (written, padded cells 0)."""
+    batch, n, m = grad_cost.shape
+    lanes = tables.shape[4]
+    b0 = chunk * lanes
+    used = min(lanes, batch - b0)
+    inv_gamma = 1.0 / gamma
+    width = _STATES * lanes
+    v = tables[chunk]
+    flat = v.reshape(-1)
+    g = np.zeros((2, (m + 1) * width))  # the adjoints of rows i and i - 1
+    gc, gy, gx = np.zeros((m + 1, lanes)), np.zeros((m + 1, lanes)), np.zeros(lanes)
+    push = np.empty(_PUSHES * lanes)
     for i in range(n, -1, -1):
-        for j in range(m, -1, -1):
-            for state in range(4):
-                adj = g[state, i, j]
-                if adj == 0.0 or not _defined(state, i, j):
-                    continue
-                if state == _MM:
-                    grad_cost[b, i - 1, j - 1] = adj
-                elif state == _MD:
-                    grad_y[b, j - 1] += adj
-                else:
-                    grad_x[b, i - 1] += adj
-                count = _candidates(v, state, i, j, vals)
-                _softmin(vals, count, gamma, code, ders)
-                if state == _MM:
-                    for k in range(8):
-                        s, di, dj = _MATCH_FROM[k]
-                        g[s, i - di, j - dj] += adj * ders[k]
-                elif state == _MD:
-                    g[_MM, i, j - 1] += adj * ders[0]
-                    g[_MD, i, j - 1] += adj * ders[1]
-                elif state == _DM:
-                    g[_MM, i - 1, j] += adj * ders[0]
-                    g[_DM, i - 1, j] += adj * ders[1]
-                else:
-                    g[_MD, i - 1, j] += adj * ders[0]
-                    g[_DD, i - 1, j] += adj * ders[1]
+        cur, prev = g[i % 2], g[(i + 1) % 2]
+        prev[:] = 0.0
+        gx[:] = 0.0
+        for lane in range(used):
+            if len_x[b0 + lane] == i:  # the score's derivatives seed the pair's last cell
+                last = len_y[b0 + lane]
+                ders = _final(v[i, last, :, lane], gamma, inv_gamma, code)
+                for state in range(_STATES):
+                    cur[last * width + state * lanes + lane] += grad[b0 + lane] * ders[1 + state]
+        args = (i, flat, cur, prev, push, gc.reshape(-1), gy.reshape(-1), gx, m, lanes, gamma, inv_gamma)
+        if code == 0:
+            _BACKWARD_SMOOTHMIN(*args)
+        elif code == 1:
+            _BACKWARD_MIN_GAMMA(*args)
+        else:
+            _BACKWARD_HARD(*args)
+        if i >= 1:
+            for lane in range(used):
+                grad_cost[b0 + lane, i - 1] = gc[1:, lane]
+                grad_x[b0 + lane, i - 1] = gx[lane]
+    for lane in range(used):
+        grad_y[b0 + lane] = gy[1:, lane]
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _forward_parallel(pairs, *args):
-    for b in prange(pairs):
-        _forward_pair(b, *args)
+def _forward_parallel(chunks, *args):
+    for chunk in prange(chunks):
+        _forward_chunk(chunk, *args)
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _backward_parallel(pairs, *args):
-    for b in prange(pairs):
-        _backward_pair(b, *args)
+def _backward_parallel(chunks, *args):
+    for chunk in prange(chunks):
+        _backward_chunk(chunk, *args)
 
 
 def check_memory(batch: int, n: int, m: int) -> None:
-    """GtalignError before the sweep when the four tables and their adjoints (8 float64 values a cell) exceed the
-    free memory."""
-    need = 8 * batch * (n + 1) * (m + 1) * 8
+    """GtalignError before the sweep when the four tables (4 float64 values a cell) exceed the free memory."""
+    need = _STATES * batch * (n + 1) * (m + 1) * 8
     free = short_of_memory(need)
     if free:
         raise GtalignError(f"Drop-DTW of {batch} pair(s) of {n} x {m} frames needs about {need / 1e9:.2g} GB, more "
@@ -187,25 +360,25 @@ class DropDTWFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cost, drop_x, drop_y, len_x, len_y, gamma: float, relaxation: str):
         arrays = [t.detach().double().contiguous().numpy() for t in (cost, drop_x, drop_y)]
-        lengths = [t.detach().cpu().long().contiguous().numpy() for t in (len_x, len_y)]
         batch, n, m = cost.shape
         check_memory(batch, n, m)
+        lanes = min(MAX_LANES, _lanes(batch, batch * n * m))
+        chunks = -(-batch // lanes)
+        lengths = [_lane_lengths(t.detach().cpu().long(), lanes, full) for t, full in ((len_x, n), (len_y, m))]
         code = RELAXATION_CODES[relaxation]
-        tables = np.empty((batch, 4, n + 1, m + 1))
+        tables = np.empty((chunks, n + 1, m + 1, _STATES, lanes))
         score = np.empty(batch)
-        run_chunks(_forward_pair, _forward_parallel, batch, *arrays, *lengths, float(gamma), code, tables, score)
-        ctx.saved = (tables, lengths, float(gamma), code, cost.dtype, drop_x.dtype, drop_y.dtype)
+        run_chunks(_forward_chunk, _forward_parallel, chunks, *arrays, *lengths, float(gamma), code, tables, score)
+        ctx.saved = (tables, lengths, float(gamma), code, cost.shape, cost.dtype, drop_x.dtype, drop_y.dtype)
         return torch.from_numpy(score).to(cost.dtype)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        tables, lengths, gamma, code, cost_dtype, x_dtype, y_dtype = ctx.saved
-        batch, _, n1, m1 = tables.shape
-        grad_cost = np.zeros((batch, n1 - 1, m1 - 1))
-        grad_x, grad_y = np.zeros((batch, n1 - 1)), np.zeros((batch, m1 - 1))
-        adjoint = np.empty_like(tables)
-        run_chunks(_backward_pair, _backward_parallel, batch, tables, *lengths, gamma, code,
-                   grad.detach().double().contiguous().numpy(), adjoint, grad_cost, grad_x, grad_y)
+        tables, lengths, gamma, code, (batch, n, m), cost_dtype, x_dtype, y_dtype = ctx.saved
+        grad_cost = np.zeros((batch, n, m))
+        grad_x, grad_y = np.zeros((batch, n)), np.zeros((batch, m))
+        run_chunks(_backward_chunk, _backward_parallel, tables.shape[0], tables, *lengths, gamma, code,
+                   grad.detach().double().contiguous().numpy(), grad_cost, grad_x, grad_y)
         return (torch.from_numpy(grad_cost).to(cost_dtype), torch.from_numpy(grad_x).to(x_dtype),
                 torch.from_numpy(grad_y).to(y_dtype), None, None, None, None)
