@@ -80,7 +80,7 @@ def main(argv=None) -> int:
              f"summed scores, median of {args.repeats} interleaved runs. The band and the parallelogram mask the cost "
              "and sweep the whole table (no time saved, some lost to the mask); subsequence sweeps from a free row 0 "
              "and returns the last row; Drop-DTW (drop cost 5 per frame) runs four tables, 14 soft-minimum terms a "
-             "cell, in float64 with 8 pairs as SIMD lanes (its backward runs scalar); the divergence (three DTWs on "
+             "cell, in float64 with 8 pairs as SIMD lanes; the divergence (three DTWs on "
              "D=128 embeddings, costs included) is compared with the same three "
              "`smooth_dtw(sqeuclidean_cost(...))` written by hand.")
     text = write_table(args.out, "DTW variants against the plain sweep (benchmarks/dtw_variants.py)", header, rows,

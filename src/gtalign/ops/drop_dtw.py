@@ -19,10 +19,10 @@ Four tables, by what the last frame of each prefix does (the paper's zx, z-, -x,
 
 with ``MM[0, 0] = 0`` (the empty start counts as a match) and +inf where a table is undefined. Between two matches
 the y frames are dropped first, then the x frames, so each alignment is counted exactly once (``min_gamma`` is then
-the log-sum-exp over alignments, as a brute-force enumeration checks). ``drop_dtw`` runs a compiled sweep (pairs as SIMD lanes) with
-an analytic backward on the CPU (:mod:`gtalign.ops.drop_dtw_numba`) and sweeps anti-diagonals in torch elsewhere (any
-device, differentiable by autograd); :func:`drop_dtw_path` is the hard alignment of one long pair (numba), with the
-frames it matched and dropped.
+the log-sum-exp over alignments, as a brute-force enumeration checks). ``drop_dtw`` runs a compiled sweep with the
+pairs as SIMD lanes and an analytic backward on the CPU (:mod:`gtalign.ops.drop_dtw_numba`) and sweeps anti-diagonals
+in torch elsewhere (any device, differentiable by autograd); :func:`drop_dtw_path` is the hard alignment of one long
+pair (numba), with the frames it matched and dropped.
 """
 from __future__ import annotations
 

@@ -2,20 +2,18 @@
 recursion of :mod:`gtalign.ops.drop_dtw`).
 
 The batch is split into chunks of up to ``L = 8`` pairs (lanes), one chunk per thread, as in
-:mod:`gtalign.ops.dtw_numba`. A chunk fills its four tables ``V[i, j, state, lane]`` (states MM, MD, DM, DD) cell
-after cell in row-major order; each cell is one loop over the lanes whose body has no branch that differs between
-lanes, so LLVM turns it into SIMD code (with the exp of :mod:`gtalign.ops.fastmath`; indices are cast to unsigned,
-see :func:`_u`). The tables are kept for the backward, which takes the cells in reverse order, recomputes each
-state's local soft minimum from the kept values and pushes the state's adjoint to the cells it came from:
+:mod:`gtalign.ops.dtw_numba`. A chunk sweeps its four tables (states MM, MD, DM, DD) row by row, cell after cell,
+in two rolling rows; each cell is one loop over the lanes whose body has no branch that differs between lanes, so
+LLVM turns it into SIMD code (with the exp of :mod:`gtalign.ops.fastmath`; indices are cast to unsigned, see
+:func:`_u`). Every cell's four values are also kept, in reverse order (:func:`_kept`), for the backward, which takes
+the cells in reverse order, recomputes each state's local soft minimum from the kept values and pushes the state's
+adjoint to the cells it came from:
 
     G[pred] += G[state] * d softmin / d pred,   grad C[i-1, j-1] = G[MM],   grad drop_y[j-1] += G[MD],
     grad drop_x[i-1] += G[DM] + G[DD].
 
 Every cell's successors come later in row-major order, so reverse row-major order sees each adjoint complete
-before it is pushed on; only two rows of adjoints are kept. The backward's lane loop compiles to SIMD code too, but
-inside the sweep its scalar fallback is what runs (about 125 ns a cell and pair on one thread of a 2-core AMD EPYC,
-against 28 for the forward; the same loop timed alone over a small array runs at 24; the reason was not found), so
-the backward takes about four fifths of the time. Undefined states and forbidden drops (+inf) are held as
+before it is pushed on; only two rows of adjoints are kept. Undefined states and forbidden drops (+inf) are held as
 :data:`BIG`, a finite stand-in whose soft-minimum weight underflows to exactly 0, so that no lane ever computes
 ``inf - inf``. Everything is computed in float64; inputs are validated by the caller.
 """
@@ -30,7 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from gtalign.errors import GtalignError
 from gtalign.ops.buffers import short_of_memory
-from gtalign.ops.dtw_numba import _lane_lengths, _lanes
+from gtalign.ops.dtw_numba import SCRATCH, _lane_lengths, _lanes
 from gtalign.ops.fastmath import FASTMATH, exp_nonpos, log_1_to_3
 from gtalign.ops.smoothmin import RELAXATION_CODES
 from gtalign.ops.threads import run_chunks
@@ -199,96 +197,91 @@ def _final(s, gamma, inv_gamma, code):
     return _softmin8(s[0], s[1], s[2], s[3], BIG, BIG, BIG, BIG, gamma, inv_gamma, code)
 
 
-def _make_rows(code):
-    """The forward and backward sweeps of one table row, specialised for relaxation ``code`` (a constant to numba,
-    so that the lane loops carry no branch on it)."""
+@njit(inline="always")
+def _kept(i, j, n, m, width):
+    """Where cell (i, j) starts in a kept table: ``((N - i) (M+1) + M - j) 4 L``, the cells in reverse order. The
+    backward then reads them at growing offsets; with offsets that fall as the sweep goes on, LLVM cannot bound the
+    addresses of its lane loop and only the loop's scalar fallback runs (3x slower)."""
+    return ((n - i) * (m + 1) + m - j) * width
 
-    @njit(fastmath=FASTMATH, error_model="numpy")
-    def forward_row(i, flat, out, costs, drop_x, drop_y, m, lanes, gamma, inv_gamma):
-        """Row ``i`` of the tables ``flat`` (cell (i, j) at ``(i (M+1) + j) 4 L``), through the buffer ``out``."""
-        width = _STATES * lanes
-        for j in range(m + 1):
-            at = (i * (m + 1) + j) * width
-            if i == 0 and j == 0:
-                flat[:width] = BIG
-                flat[:lanes] = 0.0  # MM[0, 0]: the empty start counts as a match
-                continue
-            above = at - (m + 1) * width  # negative in row 0, where it is not read
-            _cell(out, flat, at - width, above, above - width, costs, drop_x, drop_y, i, j, lanes, gamma, inv_gamma,
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _forward_row(i, n, m, rows, table, out, costs, drop_x, drop_y, lanes, gamma, inv_gamma, code):
+    """Row ``i``: computed in ``rows`` (rows i and i - 1, left to right, cell j of row i at ``((i % 2) (M+1) + j)
+    4 L``), through the buffer ``out``, and kept in ``table`` at :func:`_kept`."""
+    width = _STATES * lanes
+    here, above = (i % 2) * (m + 1) * width, ((i + 1) % 2) * (m + 1) * width
+    for j in range(m + 1):
+        at = here + j * width
+        if i == 0 and j == 0:
+            out[:] = BIG
+            out[:lanes] = 0.0  # MM[0, 0]: the empty start counts as a match
+        else:
+            up = above + j * width  # row i - 1 (not read in row 0)
+            _cell(out, rows, at - width, up, up - width, costs, drop_x, drop_y, i, j, lanes, gamma, inv_gamma,
                   code)
-            for t in range(width):
-                flat[_u(at + t)] = out[t]
+        kept = _kept(i, j, n, m, width)
+        for t in range(width):
+            rows[_u(at + t)] = out[t]
+            table[_u(kept + t)] = out[t]
 
-    @njit(fastmath=FASTMATH, error_model="numpy")
-    def backward_row(i, flat, g, g_prev, push, grad_cost, grad_y, grad_x, m, lanes, gamma, inv_gamma):
-        """Row ``i`` of the adjoints ``g`` ((M+1) 4 L), right to left, pushing into ``g`` and into the row above's
-        ``g_prev``; ``grad_cost[j L + lane] = G[MM]``, ``grad_y[j L + lane] += G[MD]``, ``grad_x[lane] += G[DM] +
-        G[DD]``."""
-        width = _STATES * lanes
-        md, dm, dd = _MD * lanes, _DM * lanes, _DD * lanes
-        for j in range(m, -1, -1):
-            if i == 0 and j == 0:
-                continue
-            c = j * width
-            at = (i * (m + 1) + j) * width
-            above = at - (m + 1) * width
-            for lane in range(lanes):
-                grad_cost[_u(j * lanes + lane)] = g[_u(c + lane)]
-                grad_y[_u(j * lanes + lane)] += g[_u(c + md + lane)]
-                grad_x[lane] += g[_u(c + dm + lane)] + g[_u(c + dd + lane)]
-            if i >= 1 and j >= 1:  # constant flags: the interior's loop has no branch left
-                _cell_pushes(push, g, c, flat, at - width, above, above - width, True, True, lanes, gamma, inv_gamma,
-                             code)
-            else:
-                _cell_pushes(push, g, c, flat, at - width, above, above - width, i >= 1, j >= 1, lanes, gamma,
-                             inv_gamma, code)
-            for lane in range(lanes):
-                at, up, left = lane * _PUSHES, c + lane, c - width + lane
-                if i >= 1:
-                    for state in range(_STATES):
-                        g_prev[_u(left + state * lanes)] += push[at + state]  # the diagonal cell
-                        g_prev[_u(up + state * lanes)] += push[at + _STATES + state]
-                if j >= 1:
-                    g[_u(left)] += push[at + 8]
-                    g[_u(left + md)] += push[at + 9]
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _backward_row(i, n, m, table, g, g_prev, push, grad_cost, grad_y, grad_x, lanes, gamma, inv_gamma, code):
+    """Row ``i`` of the adjoints ``g`` (column j at ``(M - j) 4 L``), right to left, pushing into ``g`` and into
+    the row above's ``g_prev``; ``grad_cost[(M - j) L + lane] = G[MM]``, ``grad_y[(M - j) L + lane] += G[MD]``,
+    ``grad_x[lane] += G[DM] + G[DD]``. Every offset grows as the sweep goes on (see :func:`_kept`)."""
+    width = _STATES * lanes
+    md, dm, dd = _MD * lanes, _DM * lanes, _DD * lanes
+    row = (n - i) * (m + 1)
+    for step in range(m + 1):  # j = m .. 0
+        j = m - step
+        if i == 0 and j == 0:
+            continue
+        c = step * width
+        at = (row + step) * width  # _kept(i, j); its left, upper and diagonal cells follow it
+        for lane in range(lanes):
+            grad_cost[_u(step * lanes + lane)] = g[_u(c + lane)]
+            grad_y[_u(step * lanes + lane)] += g[_u(c + md + lane)]
+            grad_x[lane] += g[_u(c + dm + lane)] + g[_u(c + dd + lane)]
+        up = at + (m + 1) * width
+        _cell_pushes(push, g, c, table, at + width, up, up + width, i >= 1, j >= 1, lanes, gamma, inv_gamma, code)
+        for lane in range(lanes):
+            at, here, left = lane * _PUSHES, c + lane, c + width + lane
+            if i >= 1:
+                for state in range(_STATES):
+                    g_prev[_u(left + state * lanes)] += push[at + state]  # the diagonal cell
+                    g_prev[_u(here + state * lanes)] += push[at + _STATES + state]  # the upper cell
+            if j >= 1:
+                g[_u(left)] += push[at + 8]
+                g[_u(left + md)] += push[at + 9]
 
-    return forward_row, backward_row
-
-
-_FORWARD_SMOOTHMIN, _BACKWARD_SMOOTHMIN = _make_rows(0)
-_FORWARD_MIN_GAMMA, _BACKWARD_MIN_GAMMA = _make_rows(1)
-_FORWARD_HARD, _BACKWARD_HARD = _make_rows(2)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _forward_chunk(chunk, cost, drop_x, drop_y, len_x, len_y, gamma, code, tables, score):
-    """Fill ``tables[chunk] (N+1, M+1, 4, L)`` for the pairs ``chunk * L ..`` of ``cost (B, N, M)``, their drop
-    costs ``(B, N)``, ``(B, M)`` and lengths ``(chunks * L,)``, and their ``score (B,)``."""
+    """Fill ``tables[chunk]`` (:func:`_kept` layout, ``(N+1) (M+1) 4 L``) for the pairs ``chunk * L ..`` of ``cost
+    (B, N, M)``, their drop costs ``(B, N)``, ``(B, M)`` and lengths ``(chunks * L,)``, and their ``score (B,)``."""
     batch, n, m = cost.shape
-    lanes = tables.shape[4]
+    lanes = tables.shape[2]
+    width = _STATES * lanes
     b0 = chunk * lanes
     used = min(lanes, batch - b0)
     inv_gamma = 1.0 / gamma
-    flat = tables[chunk].reshape(-1)
+    table = tables[chunk].reshape(-1)
     dx, dy = np.empty((n + 1) * lanes), np.empty((m + 1) * lanes)
     _pack_drops(drop_x, b0, used, dx.reshape(n + 1, lanes))
     _pack_drops(drop_y, b0, used, dy.reshape(m + 1, lanes))
     costs = np.zeros((m + 1, lanes))  # row i's costs C[i-1, j-1] at [j]; 0 in the lanes past the batch
-    out = np.empty(_STATES * lanes)
+    rows = np.empty(2 * (m + 1) * width)
+    out = np.empty(width)
     for i in range(n + 1):
         if i >= 1:
             for lane in range(used):
                 costs[1:, lane] = cost[b0 + lane, i - 1]
-        args = (i, flat, out, costs.reshape(-1), dx, dy, m, lanes, gamma, inv_gamma)
-        if code == 0:
-            _FORWARD_SMOOTHMIN(*args)
-        elif code == 1:
-            _FORWARD_MIN_GAMMA(*args)
-        else:
-            _FORWARD_HARD(*args)
-    v = tables[chunk]
+        _forward_row(i, n, m, rows, table, out, costs.reshape(-1), dx, dy, lanes, gamma, inv_gamma, code)
     for lane in range(used):
-        score[b0 + lane] = _final(v[len_x[b0 + lane], len_y[b0 + lane], :, lane], gamma, inv_gamma, code)[0]
+        at = _kept(len_x[b0 + lane], len_y[b0 + lane], n, m, width) + lane
+        score[b0 + lane] = _final(table[at:at + width:lanes], gamma, inv_gamma, code)[0]
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -296,39 +289,37 @@ def _backward_chunk(chunk, tables, len_x, len_y, gamma, code, grad, grad_cost, g
     """The gradient of ``sum_b grad[b] score[b]`` for the pairs of chunk ``chunk`` with respect to their costs
     ``grad_cost (B, N, M)`` and drop costs ``grad_x (B, N)``, ``grad_y (B, M)`` (written, padded cells 0)."""
     batch, n, m = grad_cost.shape
-    lanes = tables.shape[4]
+    lanes = tables.shape[2]
     b0 = chunk * lanes
     used = min(lanes, batch - b0)
     inv_gamma = 1.0 / gamma
     width = _STATES * lanes
-    v = tables[chunk]
-    flat = v.reshape(-1)
-    g = np.zeros((2, (m + 1) * width))  # the adjoints of rows i and i - 1
-    gc, gy, gx = np.zeros((m + 1, lanes)), np.zeros((m + 1, lanes)), np.zeros(lanes)
+    table = tables[chunk].reshape(-1)
+    g = np.zeros((2, (m + 1) * width))  # the adjoints of rows i and i - 1, column j at (M - j) 4 L
+    gc, gy, gx = np.zeros((m + 1, lanes)), np.zeros((m + 1, lanes)), np.zeros(lanes)  # gc, gy: column j at M - j
     push = np.empty(_PUSHES * lanes)
-    for i in range(n, -1, -1):
+    for step in range(n + 1):  # i = n .. 0
+        i = n - step
         cur, prev = g[i % 2], g[(i + 1) % 2]
         prev[:] = 0.0
         gx[:] = 0.0
         for lane in range(used):
             if len_x[b0 + lane] == i:  # the score's derivatives seed the pair's last cell
                 last = len_y[b0 + lane]
-                ders = _final(v[i, last, :, lane], gamma, inv_gamma, code)
+                at = _kept(i, last, n, m, width) + lane
+                ders = _final(table[at:at + width:lanes], gamma, inv_gamma, code)
                 for state in range(_STATES):
-                    cur[last * width + state * lanes + lane] += grad[b0 + lane] * ders[1 + state]
-        args = (i, flat, cur, prev, push, gc.reshape(-1), gy.reshape(-1), gx, m, lanes, gamma, inv_gamma)
-        if code == 0:
-            _BACKWARD_SMOOTHMIN(*args)
-        elif code == 1:
-            _BACKWARD_MIN_GAMMA(*args)
-        else:
-            _BACKWARD_HARD(*args)
+                    cur[(m - last) * width + state * lanes + lane] += grad[b0 + lane] * ders[1 + state]
+        _backward_row(i, n, m, table, cur, prev, push, gc.reshape(-1), gy.reshape(-1), gx, lanes, gamma, inv_gamma,
+                      code)
         if i >= 1:
             for lane in range(used):
-                grad_cost[b0 + lane, i - 1] = gc[1:, lane]
+                for j in range(1, m + 1):
+                    grad_cost[b0 + lane, i - 1, j - 1] = gc[m - j, lane]
                 grad_x[b0 + lane, i - 1] = gx[lane]
     for lane in range(used):
-        grad_y[b0 + lane] = gy[1:, lane]
+        for j in range(1, m + 1):
+            grad_y[b0 + lane, j - 1] = gy[m - j, lane]
 
 
 @njit(parallel=True, nogil=True, cache=True)
@@ -353,6 +344,18 @@ def check_memory(batch: int, n: int, m: int) -> None:
                            "fewer pairs at a time (drop_dtw_path gives the hard alignment of a long pair in less)")
 
 
+class _KeptTables:
+    """The tables one forward keeps for its backward, lent by the scratch pool (:data:`gtalign.ops.dtw_numba.SCRATCH`)
+    until this object is collected: repeated calls then reuse memory instead of faulting fresh pages in, which two
+    threads do at half speed (measured: the forward at B = 16, N = M = 256 took 70 ms on two threads with fresh
+    tables, 38 ms on one)."""
+
+    __slots__ = ("tables", "__weakref__")
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.tables = SCRATCH.lend(self, shape, np.float64)
+
+
 class DropDTWFunction(torch.autograd.Function):
     """Scores ``(B,)`` of ``cost (B, N, M)`` with drop costs ``drop_x (B, N)``, ``drop_y (B, M)`` (+inf: never
     dropped) and lengths ``(B,)``; differentiable with respect to the three float inputs. Computed in float64."""
@@ -366,16 +369,17 @@ class DropDTWFunction(torch.autograd.Function):
         chunks = -(-batch // lanes)
         lengths = [_lane_lengths(t.detach().cpu().long(), lanes, full) for t, full in ((len_x, n), (len_y, m))]
         code = RELAXATION_CODES[relaxation]
-        tables = np.empty((chunks, n + 1, m + 1, _STATES, lanes))
+        kept = _KeptTables((chunks, (n + 1) * (m + 1) * _STATES, lanes))
         score = np.empty(batch)
-        run_chunks(_forward_chunk, _forward_parallel, chunks, *arrays, *lengths, float(gamma), code, tables, score)
-        ctx.saved = (tables, lengths, float(gamma), code, cost.shape, cost.dtype, drop_x.dtype, drop_y.dtype)
+        run_chunks(_forward_chunk, _forward_parallel, chunks, *arrays, *lengths, float(gamma), code, kept.tables, score)
+        ctx.saved = (kept, lengths, float(gamma), code, cost.shape, cost.dtype, drop_x.dtype, drop_y.dtype)
         return torch.from_numpy(score).to(cost.dtype)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        tables, lengths, gamma, code, (batch, n, m), cost_dtype, x_dtype, y_dtype = ctx.saved
+        kept, lengths, gamma, code, (batch, n, m), cost_dtype, x_dtype, y_dtype = ctx.saved
+        tables = kept.tables
         grad_cost = np.zeros((batch, n, m))
         grad_x, grad_y = np.zeros((batch, n)), np.zeros((batch, m))
         run_chunks(_backward_chunk, _backward_parallel, tables.shape[0], tables, *lengths, gamma, code,
