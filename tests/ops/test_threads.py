@@ -50,6 +50,21 @@ def test_every_chunk_runs_once(path, chunks):
     assert numba.get_num_threads() == numba_threads  # the call's team size is undone
 
 
+@pytest.mark.parametrize("chunks", [1, 2, 5])
+def test_without_a_parallel_loop_chunks_run_once_on_python_threads(two_threads, chunks):
+    hits = np.zeros(chunks, np.int64)
+    ran_on = set()
+
+    def kernel(chunk, hits):
+        ran_on.add(threading.current_thread().name)
+        count_chunk(chunk, hits)
+
+    threads.run_chunks(kernel, None, chunks, hits)
+    assert hits.tolist() == [1] * chunks
+    if chunks > 1:  # the calling thread and a pool thread share the chunks (either may take them all)
+        assert ran_on <= {threading.current_thread().name} | {f"gtalign-dtw_{k}" for k in range(4)}
+
+
 def dtw_case():
     """Three chunks of up to 16 pairs (B = 40) on two threads, 252,000 cells: the parallel path."""
     gen = torch.Generator().manual_seed(3)

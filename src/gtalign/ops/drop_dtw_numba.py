@@ -2,12 +2,13 @@
 recursion of :mod:`gtalign.ops.drop_dtw`).
 
 The batch is split into chunks of up to ``L = 8`` pairs (lanes), one chunk per thread, as in
-:mod:`gtalign.ops.dtw_numba`. A chunk sweeps its four tables (states MM, MD, DM, DD) row by row, cell after cell,
-in two rolling rows; each cell is one loop over the lanes whose body has no branch that differs between lanes, so
-LLVM turns it into SIMD code (with the exp of :mod:`gtalign.ops.fastmath`; indices are cast to unsigned, see
-:func:`_u`). Every cell's four values are also kept, in reverse order (:func:`_kept`), for the backward, which takes
-the cells in reverse order, recomputes each state's local soft minimum from the kept values and pushes the state's
-adjoint to the cells it came from:
+:mod:`gtalign.ops.dtw_numba` but always on Python threads: a ``prange`` loop would compile the kernels a second
+time (the first call with an empty numba cache took 61 s instead of 22). A chunk sweeps its four tables (states MM,
+MD, DM, DD) row by row, cell after cell, in two rolling rows; each cell is one loop over the lanes whose body has no
+branch (not even on the relaxation: see :func:`_value`), so LLVM turns it into SIMD code (with the exp of
+:mod:`gtalign.ops.fastmath`; indices are cast to unsigned, see :func:`_u`). Every cell's four values are also
+kept, in reverse order (:func:`_kept`), for the backward, which takes the cells in reverse order, recomputes each
+state's local soft minimum from the kept values and pushes the state's adjoint to the cells it came from:
 
     G[pred] += G[state] * d softmin / d pred,   grad C[i-1, j-1] = G[MM],   grad drop_y[j-1] += G[MD],
     grad drop_x[i-1] += G[DM] + G[DD].
@@ -23,7 +24,7 @@ import math
 
 import numpy as np
 import torch
-from numba import njit, prange
+from numba import njit
 from torch.autograd.function import once_differentiable
 
 from gtalign.errors import GtalignError
@@ -45,9 +46,12 @@ _PUSHES = 10
 #: the sums of a whole table of them stay finite.
 BIG = 1e200
 _LN4 = math.log(4.0)
+#: ``1 / gamma`` of the hard minimum: every candidate above the lowest gets ``exp(-inf) = 0`` (a tie shares the
+#: weight, as torch's ``amin`` shares its gradient).
+HARD_INV_GAMMA = 1e300
 
 
-# --- the local soft minima; code 0 smoothmin, 1 min_gamma (log-sum-exp), 2 hard (smoothmin.RELAXATION_CODES) ---
+# --- the local soft minima; blend 0 smoothmin, 1 min_gamma (log-sum-exp), 2 hard (smoothmin.RELAXATION_CODES) ---
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
 def _log_1_to_8(s):
@@ -56,73 +60,70 @@ def _log_1_to_8(s):
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _term(v, low, inv_gamma, code, taken):
-    """Candidate ``v``'s unnormalised weight ``e``, ``e * (v - low)``, and whether the first minimum is taken (hard:
-    the weight is the one-hot of the first minimum)."""
-    if code == 2:
-        hit = v == low
-        return (1.0 if (hit and not taken) else 0.0), 0.0, taken or hit
+def _term(v, low, inv_gamma):
+    """Candidate ``v``'s unnormalised weight ``e = exp(-(v - low) / gamma)`` and ``e * (v - low)``."""
     e = exp_nonpos((low - v) * inv_gamma)
-    return e, (e * (v - low) if e > 0.0 else 0.0), taken
+    return e, (e * (v - low) if e > 0.0 else 0.0)
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _value(low, total, spread, gamma, code):
-    """The soft minimum from the lowest value, the weights' sum and ``sum e (v - low)``; and ``1 / total``."""
+def _value(low, total, spread, gamma, blend):
+    """The soft minimum from the lowest value, the weights' sum and ``sum e (v - low)``: smoothmin's ``low +
+    spread / total`` where ``blend`` is 1, the log-sum-exp ``low - gamma log(total)`` where it is 0; and
+    ``1 / total``. (Both are computed and blended, so that the lane loops carry no branch on the relaxation: with
+    one, LLVM compiles each loop once per relaxation, and the kernels took 98 s to compile.)"""
     inv_total = 1.0 / total
-    if code == 1:
-        return low - gamma * _log_1_to_8(total), inv_total
-    return low + spread * inv_total, inv_total
+    return blend * (low + spread * inv_total) + (1.0 - blend) * (low - gamma * _log_1_to_8(total)), inv_total
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _der(e, v, low, inv_total, excess, inv_gamma, code):
-    """d softmin / d v of one candidate: its weight, and for smoothmin ``w (1 - (v - low - excess) / gamma)``."""
+def _der(e, v, low, inv_total, excess, inv_gamma, blend):
+    """d softmin / d v of one candidate: smoothmin's ``w (1 - (v - low - excess) / gamma)`` where ``blend`` is 1,
+    the weight ``w`` where it is 0."""
     w = e * inv_total
-    if code != 0:
-        return w
-    return w * (1.0 - (v - low - excess) * inv_gamma) if w > 0.0 else 0.0
+    return w * (1.0 - blend * (v - low - excess) * inv_gamma) if w > 0.0 else 0.0
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _softmin2(a, b, gamma, inv_gamma, code):
+def _softmin2(a, b, gamma, inv_gamma, blend):
     """The soft minimum of two values and its two derivatives."""
     low = min(a, b)
-    ea, sa, taken = _term(a, low, inv_gamma, code, False)
-    eb, sb, taken = _term(b, low, inv_gamma, code, taken)
-    value, inv_total = _value(low, ea + eb, sa + sb, gamma, code)
+    ea, sa = _term(a, low, inv_gamma)
+    eb, sb = _term(b, low, inv_gamma)
+    value, inv_total = _value(low, ea + eb, sa + sb, gamma, blend)
     excess = value - low
-    return (value, _der(ea, a, low, inv_total, excess, inv_gamma, code),
-            _der(eb, b, low, inv_total, excess, inv_gamma, code))
+    return (value, _der(ea, a, low, inv_total, excess, inv_gamma, blend),
+            _der(eb, b, low, inv_total, excess, inv_gamma, blend))
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _softmin8(a0, a1, a2, a3, a4, a5, a6, a7, gamma, inv_gamma, code):
+def _softmin8(a0, a1, a2, a3, a4, a5, a6, a7, gamma, inv_gamma, blend):
     """The soft minimum of the eight candidates of MM and their derivatives (a 9-tuple)."""
     low = min(min(min(a0, a1), min(a2, a3)), min(min(a4, a5), min(a6, a7)))
-    e0, s0, taken = _term(a0, low, inv_gamma, code, False)
-    e1, s1, taken = _term(a1, low, inv_gamma, code, taken)
-    e2, s2, taken = _term(a2, low, inv_gamma, code, taken)
-    e3, s3, taken = _term(a3, low, inv_gamma, code, taken)
-    e4, s4, taken = _term(a4, low, inv_gamma, code, taken)
-    e5, s5, taken = _term(a5, low, inv_gamma, code, taken)
-    e6, s6, taken = _term(a6, low, inv_gamma, code, taken)
-    e7, s7, taken = _term(a7, low, inv_gamma, code, taken)
+    e0, s0 = _term(a0, low, inv_gamma)
+    e1, s1 = _term(a1, low, inv_gamma)
+    e2, s2 = _term(a2, low, inv_gamma)
+    e3, s3 = _term(a3, low, inv_gamma)
+    e4, s4 = _term(a4, low, inv_gamma)
+    e5, s5 = _term(a5, low, inv_gamma)
+    e6, s6 = _term(a6, low, inv_gamma)
+    e7, s7 = _term(a7, low, inv_gamma)
     value, inv_total = _value(low, ((e0 + e1) + (e2 + e3)) + ((e4 + e5) + (e6 + e7)),
-                              ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), gamma, code)
-    x = value - low  # the excess for smoothmin (unused otherwise)
-    return (value, _der(e0, a0, low, inv_total, x, inv_gamma, code), _der(e1, a1, low, inv_total, x, inv_gamma, code),
-            _der(e2, a2, low, inv_total, x, inv_gamma, code), _der(e3, a3, low, inv_total, x, inv_gamma, code),
-            _der(e4, a4, low, inv_total, x, inv_gamma, code), _der(e5, a5, low, inv_total, x, inv_gamma, code),
-            _der(e6, a6, low, inv_total, x, inv_gamma, code), _der(e7, a7, low, inv_total, x, inv_gamma, code))
+                              ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), gamma, blend)
+    x = value - low  # the excess for smoothmin (unused by min_gamma)
+    return (value, _der(e0, a0, low, inv_total, x, inv_gamma, blend), _der(e1, a1, low, inv_total, x, inv_gamma, blend),
+            _der(e2, a2, low, inv_total, x, inv_gamma, blend), _der(e3, a3, low, inv_total, x, inv_gamma, blend),
+            _der(e4, a4, low, inv_total, x, inv_gamma, blend), _der(e5, a5, low, inv_total, x, inv_gamma, blend),
+            _der(e6, a6, low, inv_total, x, inv_gamma, blend), _der(e7, a7, low, inv_total, x, inv_gamma, blend))
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _match(v, diag, up, left, lanes, gamma, inv_gamma, code):
+def _match(v, diag, up, left, lanes, gamma, inv_gamma, blend):
     """MM's soft minimum over the diagonal cell's four states, the upper cell's MM and DM and the left cell's MM
     and MD (``diag``, ``up``, ``left``: the lane's MM value of each cell in ``v``, the states ``lanes`` apart)."""
     return _softmin8(v[_u(diag)], v[_u(diag + _MD * lanes)], v[_u(diag + _DM * lanes)], v[_u(diag + _DD * lanes)],
-                     v[_u(up)], v[_u(up + _DM * lanes)], v[_u(left)], v[_u(left + _MD * lanes)], gamma, inv_gamma, code)
+                     v[_u(up)], v[_u(up + _DM * lanes)], v[_u(left)], v[_u(left + _MD * lanes)], gamma, inv_gamma,
+                     blend)
 
 
 # --- the sweeps ---
@@ -144,7 +145,7 @@ def _pack_drops(src, b0, used, dst):
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _cell(out, v, left, up, diag, cost, drop_x, drop_y, i, j, lanes, gamma, inv_gamma, code):
+def _cell(out, v, left, up, diag, cost, drop_x, drop_y, i, j, lanes, gamma, inv_gamma, blend):
     """The four states of cell (i, j) for all lanes into ``out[state * L + lane]``, from the cells of ``v`` that
     start at ``left``, ``up`` and ``diag``, and the local costs ``cost[j L + lane]``, ``drop_x[i L + lane]``,
     ``drop_y[j L + lane]``. (``out`` is not ``v``: with reads and writes in one array LLVM does not vectorize the
@@ -154,17 +155,17 @@ def _cell(out, v, left, up, diag, cost, drop_x, drop_y, i, j, lanes, gamma, inv_
         x_mm = x_md = x_dm = x_dd = BIG
         xi, yj = _u(i * lanes + lane), _u(j * lanes + lane)
         if i >= 1 and j >= 1:
-            x_mm = cost[yj] + _match(v, diag + lane, up + lane, left + lane, lanes, gamma, inv_gamma, code)[0]
+            x_mm = cost[yj] + _match(v, diag + lane, up + lane, left + lane, lanes, gamma, inv_gamma, blend)[0]
         if j >= 1:
-            x_md = drop_y[yj] + _softmin2(v[_u(left + lane)], v[_u(left + md + lane)], gamma, inv_gamma, code)[0]
+            x_md = drop_y[yj] + _softmin2(v[_u(left + lane)], v[_u(left + md + lane)], gamma, inv_gamma, blend)[0]
         if i >= 1:
-            x_dm = drop_x[xi] + _softmin2(v[_u(up + lane)], v[_u(up + dm + lane)], gamma, inv_gamma, code)[0]
-            x_dd = drop_x[xi] + _softmin2(v[_u(up + md + lane)], v[_u(up + dd + lane)], gamma, inv_gamma, code)[0]
+            x_dm = drop_x[xi] + _softmin2(v[_u(up + lane)], v[_u(up + dm + lane)], gamma, inv_gamma, blend)[0]
+            x_dd = drop_x[xi] + _softmin2(v[_u(up + md + lane)], v[_u(up + dd + lane)], gamma, inv_gamma, blend)[0]
         out[_u(lane)], out[_u(md + lane)], out[_u(dm + lane)], out[_u(dd + lane)] = x_mm, x_md, x_dm, x_dd
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _cell_pushes(push, g, c, v, left, up, diag, has_up, has_left, lanes, gamma, inv_gamma, code):
+def _cell_pushes(push, g, c, v, left, up, diag, has_up, has_left, lanes, gamma, inv_gamma, blend):
     """What cell (i, j) adds to the adjoints of the cells it came from, into ``push[lane * 10 + k]``: k = 0-3 the
     diagonal cell's four states, 4-7 the upper cell's, 8-9 the left cell's MM and MD; from its own adjoints
     ``g[c + state * L + lane]`` and the kept values of those cells at ``left``, ``up``, ``diag`` in ``v``.
@@ -176,14 +177,14 @@ def _cell_pushes(push, g, c, v, left, up, diag, has_up, has_left, lanes, gamma, 
         m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = 0.0  # MM's derivatives, 0 where it is undefined
         if has_up and has_left:
             _, m0, m1, m2, m3, m4, m5, m6, m7 = _match(v, diag + lane, up + lane, left + lane, lanes, gamma, inv_gamma,
-                                                       code)
+                                                       blend)
         y0 = y1 = 0.0  # MD's
         if has_left:
-            _, y0, y1 = _softmin2(v[_u(left + lane)], v[_u(left + md + lane)], gamma, inv_gamma, code)
+            _, y0, y1 = _softmin2(v[_u(left + lane)], v[_u(left + md + lane)], gamma, inv_gamma, blend)
         x0 = x1 = z0 = z1 = 0.0  # DM's and DD's
         if has_up:
-            _, x0, x1 = _softmin2(v[_u(up + lane)], v[_u(up + dm + lane)], gamma, inv_gamma, code)
-            _, z0, z1 = _softmin2(v[_u(up + md + lane)], v[_u(up + dd + lane)], gamma, inv_gamma, code)
+            _, x0, x1 = _softmin2(v[_u(up + lane)], v[_u(up + dm + lane)], gamma, inv_gamma, blend)
+            _, z0, z1 = _softmin2(v[_u(up + md + lane)], v[_u(up + dd + lane)], gamma, inv_gamma, blend)
         at = _u(lane * _PUSHES)
         push[at], push[at + 1], push[at + 2], push[at + 3] = a_mm * m0, a_mm * m1, a_mm * m2, a_mm * m3
         push[at + 4], push[at + 5] = a_mm * m4 + a_dm * x0, a_dd * z0
@@ -192,9 +193,9 @@ def _cell_pushes(push, g, c, v, left, up, diag, has_up, has_left, lanes, gamma, 
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _final(s, gamma, inv_gamma, code):
+def _final(s, gamma, inv_gamma, blend):
     """The score: the soft minimum of the four states ``s (4,)`` at the pair's last cell, and its derivatives."""
-    return _softmin8(s[0], s[1], s[2], s[3], BIG, BIG, BIG, BIG, gamma, inv_gamma, code)
+    return _softmin8(s[0], s[1], s[2], s[3], BIG, BIG, BIG, BIG, gamma, inv_gamma, blend)
 
 
 @njit(inline="always")
@@ -206,7 +207,7 @@ def _kept(i, j, n, m, width):
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _forward_row(i, n, m, rows, table, out, costs, drop_x, drop_y, lanes, gamma, inv_gamma, code):
+def _forward_row(i, n, m, rows, table, out, costs, drop_x, drop_y, lanes, gamma, inv_gamma, blend):
     """Row ``i``: computed in ``rows`` (rows i and i - 1, left to right, cell j of row i at ``((i % 2) (M+1) + j)
     4 L``), through the buffer ``out``, and kept in ``table`` at :func:`_kept`."""
     width = _STATES * lanes
@@ -219,14 +220,14 @@ def _forward_row(i, n, m, rows, table, out, costs, drop_x, drop_y, lanes, gamma,
         else:
             up = above + j * width  # row i - 1 (not read in row 0)
             _cell(out, rows, at - width, up, up - width, costs, drop_x, drop_y, i, j, lanes, gamma, inv_gamma,
-                  code)
+                  blend)
         kept = _kept(i, j, n, m, width)
         for t in range(width):
             rows[_u(at + t)] = out[t]
             table[_u(kept + t)] = out[t]
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _backward_row(i, n, m, table, g, g_prev, push, grad_cost, grad_y, grad_x, lanes, gamma, inv_gamma, code):
+def _backward_row(i, n, m, table, g, g_prev, push, grad_cost, grad_y, grad_x, lanes, gamma, inv_gamma, blend):
     """Row ``i`` of the adjoints ``g`` (column j at ``(M - j) 4 L``), right to left, pushing into ``g`` and into
     the row above's ``g_prev``; ``grad_cost[(M - j) L + lane] = G[MM]``, ``grad_y[(M - j) L + lane] += G[MD]``,
     ``grad_x[lane] += G[DM] + G[DD]``. Every offset grows as the sweep goes on (see :func:`_kept`)."""
@@ -244,7 +245,7 @@ def _backward_row(i, n, m, table, g, g_prev, push, grad_cost, grad_y, grad_x, la
             grad_y[_u(step * lanes + lane)] += g[_u(c + md + lane)]
             grad_x[lane] += g[_u(c + dm + lane)] + g[_u(c + dd + lane)]
         up = at + (m + 1) * width
-        _cell_pushes(push, g, c, table, at + width, up, up + width, i >= 1, j >= 1, lanes, gamma, inv_gamma, code)
+        _cell_pushes(push, g, c, table, at + width, up, up + width, i >= 1, j >= 1, lanes, gamma, inv_gamma, blend)
         for lane in range(lanes):
             at, here, left = lane * _PUSHES, c + lane, c + width + lane
             if i >= 1:
@@ -257,6 +258,15 @@ def _backward_row(i, n, m, table, g, g_prev, push, grad_cost, grad_y, grad_x, la
 
 
 
+@njit(inline="always")
+def _relaxation(code, gamma):
+    """``(blend, 1 / gamma)`` of relaxation ``code`` (:data:`gtalign.ops.smoothmin.RELAXATION_CODES`): smoothmin
+    (0) blends 1, min_gamma (1) blends 0, hard (2) is smoothmin with ``1 / gamma`` at :data:`HARD_INV_GAMMA`."""
+    if code == 2:
+        return 1.0, HARD_INV_GAMMA
+    return (0.0 if code == 1 else 1.0), 1.0 / gamma
+
+
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _forward_chunk(chunk, cost, drop_x, drop_y, len_x, len_y, gamma, code, tables, score):
     """Fill ``tables[chunk]`` (:func:`_kept` layout, ``(N+1) (M+1) 4 L``) for the pairs ``chunk * L ..`` of ``cost
@@ -266,7 +276,7 @@ def _forward_chunk(chunk, cost, drop_x, drop_y, len_x, len_y, gamma, code, table
     width = _STATES * lanes
     b0 = chunk * lanes
     used = min(lanes, batch - b0)
-    inv_gamma = 1.0 / gamma
+    blend, inv_gamma = _relaxation(code, gamma)
     table = tables[chunk].reshape(-1)
     dx, dy = np.empty((n + 1) * lanes), np.empty((m + 1) * lanes)
     _pack_drops(drop_x, b0, used, dx.reshape(n + 1, lanes))
@@ -278,10 +288,10 @@ def _forward_chunk(chunk, cost, drop_x, drop_y, len_x, len_y, gamma, code, table
         if i >= 1:
             for lane in range(used):
                 costs[1:, lane] = cost[b0 + lane, i - 1]
-        _forward_row(i, n, m, rows, table, out, costs.reshape(-1), dx, dy, lanes, gamma, inv_gamma, code)
+        _forward_row(i, n, m, rows, table, out, costs.reshape(-1), dx, dy, lanes, gamma, inv_gamma, blend)
     for lane in range(used):
         at = _kept(len_x[b0 + lane], len_y[b0 + lane], n, m, width) + lane
-        score[b0 + lane] = _final(table[at:at + width:lanes], gamma, inv_gamma, code)[0]
+        score[b0 + lane] = _final(table[at:at + width:lanes], gamma, inv_gamma, blend)[0]
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -292,7 +302,7 @@ def _backward_chunk(chunk, tables, len_x, len_y, gamma, code, grad, grad_cost, g
     lanes = tables.shape[2]
     b0 = chunk * lanes
     used = min(lanes, batch - b0)
-    inv_gamma = 1.0 / gamma
+    blend, inv_gamma = _relaxation(code, gamma)
     width = _STATES * lanes
     table = tables[chunk].reshape(-1)
     g = np.zeros((2, (m + 1) * width))  # the adjoints of rows i and i - 1, column j at (M - j) 4 L
@@ -307,11 +317,11 @@ def _backward_chunk(chunk, tables, len_x, len_y, gamma, code, grad, grad_cost, g
             if len_x[b0 + lane] == i:  # the score's derivatives seed the pair's last cell
                 last = len_y[b0 + lane]
                 at = _kept(i, last, n, m, width) + lane
-                ders = _final(table[at:at + width:lanes], gamma, inv_gamma, code)
+                ders = _final(table[at:at + width:lanes], gamma, inv_gamma, blend)
                 for state in range(_STATES):
                     cur[(m - last) * width + state * lanes + lane] += grad[b0 + lane] * ders[1 + state]
         _backward_row(i, n, m, table, cur, prev, push, gc.reshape(-1), gy.reshape(-1), gx, lanes, gamma, inv_gamma,
-                      code)
+                      blend)
         if i >= 1:
             for lane in range(used):
                 for j in range(1, m + 1):
@@ -320,18 +330,6 @@ def _backward_chunk(chunk, tables, len_x, len_y, gamma, code, grad, grad_cost, g
     for lane in range(used):
         for j in range(1, m + 1):
             grad_y[b0 + lane, j - 1] = gy[m - j, lane]
-
-
-@njit(parallel=True, nogil=True, cache=True)
-def _forward_parallel(chunks, *args):
-    for chunk in prange(chunks):
-        _forward_chunk(chunk, *args)
-
-
-@njit(parallel=True, nogil=True, cache=True)
-def _backward_parallel(chunks, *args):
-    for chunk in prange(chunks):
-        _backward_chunk(chunk, *args)
 
 
 def check_memory(batch: int, n: int, m: int) -> None:
@@ -371,7 +369,7 @@ class DropDTWFunction(torch.autograd.Function):
         code = RELAXATION_CODES[relaxation]
         kept = _KeptTables((chunks, (n + 1) * (m + 1) * _STATES, lanes))
         score = np.empty(batch)
-        run_chunks(_forward_chunk, _forward_parallel, chunks, *arrays, *lengths, float(gamma), code, kept.tables, score)
+        run_chunks(_forward_chunk, None, chunks, *arrays, *lengths, float(gamma), code, kept.tables, score)
         ctx.saved = (kept, lengths, float(gamma), code, cost.shape, cost.dtype, drop_x.dtype, drop_y.dtype)
         return torch.from_numpy(score).to(cost.dtype)
 
@@ -382,7 +380,7 @@ class DropDTWFunction(torch.autograd.Function):
         tables = kept.tables
         grad_cost = np.zeros((batch, n, m))
         grad_x, grad_y = np.zeros((batch, n)), np.zeros((batch, m))
-        run_chunks(_backward_chunk, _backward_parallel, tables.shape[0], tables, *lengths, gamma, code,
+        run_chunks(_backward_chunk, None, tables.shape[0], tables, *lengths, gamma, code,
                    grad.detach().double().contiguous().numpy(), grad_cost, grad_x, grad_y)
         return (torch.from_numpy(grad_cost).to(cost_dtype), torch.from_numpy(grad_x).to(x_dtype),
                 torch.from_numpy(grad_y).to(y_dtype), None, None, None, None)

@@ -65,14 +65,16 @@ def use_openmp() -> bool:
     return _OPENMP_PID == os.getpid()
 
 
-def run_chunks(kernel: Callable, parallel: Callable, chunks: int, *args) -> None:
+def run_chunks(kernel: Callable, parallel: Callable | None, chunks: int, *args) -> None:
     """``kernel(chunk, *args)`` for ``chunk in range(chunks)``, on up to :func:`threads` threads.
 
     ``parallel(chunks, *args)`` must do the same with a ``numba.prange`` loop (a ``parallel=True, nogil=True``
-    function); ``kernel`` must release the GIL. One chunk, or one thread, runs in the calling thread.
+    function); ``kernel`` must release the GIL. One chunk, or one thread, runs in the calling thread. ``parallel``
+    None: Python threads always (for a kernel so large that compiling it a second time into a ``prange`` loop costs
+    more than the OpenMP layer saves).
     """
     workers = min(chunks, threads())
-    if workers > 1 and use_openmp():
+    if workers > 1 and parallel is not None and use_openmp():
         workers = min(workers, numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined] # set at run time
         previous = numba.get_num_threads()
         numba.set_num_threads(workers)  # this thread's team: no more threads than torch's
