@@ -51,7 +51,7 @@ _LN4 = math.log(4.0)
 HARD_INV_GAMMA = 1e300
 
 
-# --- the local soft minima; blend 0 smoothmin, 1 min_gamma (log-sum-exp), 2 hard (smoothmin.RELAXATION_CODES) ---
+# --- the local soft minima: smoothmin (blend 1), log-sum-exp (blend 0), hard (smoothmin, see _relaxation) ---
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
 def _log_1_to_8(s):
@@ -226,6 +226,7 @@ def _forward_row(i, n, m, rows, table, out, costs, drop_x, drop_y, lanes, gamma,
             rows[_u(at + t)] = out[t]
             table[_u(kept + t)] = out[t]
 
+
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
 def _backward_row(i, n, m, table, g, g_prev, push, grad_cost, grad_y, grad_x, lanes, gamma, inv_gamma, blend):
     """Row ``i`` of the adjoints ``g`` (column j at ``(M - j) 4 L``), right to left, pushing into ``g`` and into
@@ -247,14 +248,14 @@ def _backward_row(i, n, m, table, g, g_prev, push, grad_cost, grad_y, grad_x, la
         up = at + (m + 1) * width
         _cell_pushes(push, g, c, table, at + width, up, up + width, i >= 1, j >= 1, lanes, gamma, inv_gamma, blend)
         for lane in range(lanes):
-            at, here, left = lane * _PUSHES, c + lane, c + width + lane
+            pushed, here, left = lane * _PUSHES, c + lane, c + width + lane
             if i >= 1:
                 for state in range(_STATES):
-                    g_prev[_u(left + state * lanes)] += push[at + state]  # the diagonal cell
-                    g_prev[_u(here + state * lanes)] += push[at + _STATES + state]  # the upper cell
+                    g_prev[_u(left + state * lanes)] += push[pushed + state]  # the diagonal cell
+                    g_prev[_u(here + state * lanes)] += push[pushed + _STATES + state]  # the upper cell
             if j >= 1:
-                g[_u(left)] += push[at + 8]
-                g[_u(left + md)] += push[at + 9]
+                g[_u(left)] += push[pushed + 8]
+                g[_u(left + md)] += push[pushed + 9]
 
 
 
