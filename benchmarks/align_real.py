@@ -31,11 +31,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration import calibration_error, fit_platt, left_out, reliability, roc_auc  # noqa: E402
 from common import machine_info, machine_line, markdown_table, publish  # noqa: E402
 from fetch_clips import cache_dir  # noqa: E402
 
 from gtalign.apps.align import FEATURE_WORKERS, align_features, threads_per_worker  # noqa: E402
 from gtalign.apps.alignment import PathSettings, align_costs, align_embeddings, cycle_frames  # noqa: E402
+from gtalign.apps.confidence import CONFIDENCE_GAMMA, PLATT, frame_near  # noqa: E402
 from gtalign.apps.contextual import contextual_cost  # noqa: E402
 from gtalign.apps.features import (  # noqa: E402
     DEFAULT_FEATURES,
@@ -60,6 +62,9 @@ CLIPS = (("demo.mp4", None, None), ("vtest.avi", None, 400), ("bikes.mp4", None,
 MULTIVIEW = (("p2s_single", ((1, 2), (1, 3), (2, 4), (3, 4), (1, 4))),
              ("p2s_multi", ((1, 2), (1, 3), (2, 4), (3, 4), (1, 4))))
 SOURCE_SIDE = 720  # copies are made from frames scaled to this longest side
+#: Temperatures of the posterior whose mass near the position is compared as the confidence's signal (the shipped
+#: one is `gtalign.apps.confidence.CONFIDENCE_GAMMA`).
+TEMPERATURES = (0.05, 0.2, CONFIDENCE_GAMMA, 1.0, 2.0)
 
 SPECS = ("imagenet", "imagenet+motion:0.25", "crop", "pose", "pose+crop:0.5", "pose+imagenet:0.5",
          "pose+crop:0.5+imagenet:0.5")
@@ -279,9 +284,15 @@ def _pair_rows(k: int) -> dict[str, dict]:
                                             "used": found.streams, "people": found.people,
                                             "confidence": float(np.mean(al.confidence[pair.covered]))})
             if spec_text == DEFAULT_FEATURES and path_name == "soft":
+                run = settings.max_run(pair.fps_a, pair.fps_b)
                 out[f"{spec_text}, soft"].update(
                     cycle=cycle_frames(al, pair.fps_a, pair.fps_b, settings),
+                    overall_confidence=al.overall_confidence,
                     frame_confidence=al.confidence[pair.covered].round(4).tolist(),
+                    frame_matched=al.matched[pair.covered].round(4).tolist(),
+                    frame_near={str(g): frame_near(al.cost, al.b_of_a, run, settings.skip, settings.open_ends,
+                                                   pair.fps_a, pair.fps_b, g)[pair.covered].round(5).tolist()
+                                for g in TEMPERATURES},
                     frame_within3=(frame_errors(al.b_of_a, pair) <= 3).tolist())
         if spec_text == DEFAULT_FEATURES:
             t = time.perf_counter()
@@ -389,24 +400,49 @@ def predictors_line(rows: list[dict]) -> str:
     for key, label in [("confidence", "mean confidence"), ("cycle", "cycle inconsistency")]:
         rho, p = spearmanr([r[key] for r in rows], err)
         parts.append(f"{label} rho = {rho:.2f} (p = {p:.3f})")
-    confidence = np.concatenate([r["frame_confidence"] for r in rows])
+    return f"Rank correlation with the default's error over the {len(rows)} pairs: {'; '.join(parts)}.\n"
+
+
+def clip_of(pair_name: str) -> str:
+    """The clip (or multi-camera scene) a pair comes from: the group left out together when the confidence's
+    scaling is checked."""
+    return pair_name.split("/")[0].split(" ")[0]
+
+
+def confidence_section(rows: list[dict]) -> str:
+    """The calibrated confidence on the default's frames: how it separates frames within 3 frames of the truth from
+    the rest, how its values match the share that is, per frame and per pair; the posterior temperature compared;
+    the scaling refitted on all frames and, left out one clip at a time, how it does on the clip it did not see."""
+    from scipy.stats import spearmanr
+
     within3 = np.concatenate([r["frame_within3"] for r in rows]).astype(bool)
-    return (f"Rank correlation with the default's error over the {len(rows)} pairs: {'; '.join(parts)}. Per frame, "
-            f"the confidence tells a frame within 3 frames of the truth from one further off with an area under the "
-            f"ROC curve of {roc_auc(confidence, within3):.2f} over {len(within3)} frames (0.5: chance).\n")
-
-
-def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
-    """The area under the ROC curve of `score` (n,) for the boolean labels `positive` (n,): the chance that a random
-    positive scores above a random negative, ties counting half (the Mann-Whitney U over the product of the counts);
-    nan when either class is empty."""
-    from scipy.stats import rankdata
-
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(score)
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    confidence = np.concatenate([r["frame_confidence"] for r in rows])
+    matched = np.concatenate([r["frame_matched"] for r in rows])
+    group = np.concatenate([[clip_of(r["pair"])] * len(r["frame_within3"]) for r in rows])
+    near = {g: np.concatenate([r["frame_near"][str(g)] for r in rows]) for g in TEMPERATURES}
+    shipped = near[CONFIDENCE_GAMMA]
+    refit = fit_platt(shipped, within3)
+    held_out = matched * left_out(shipped, within3, group)
+    temperature_rows = [[g, round(roc_auc(near[g], within3), 3)] for g in TEMPERATURES]
+    share = [float(np.mean(r["frame_within3"])) for r in rows]
+    predicted = [r["confidence"] for r in rows]
+    rho = spearmanr(predicted, share).statistic
+    bins = markdown_table(["confidence", "frames", "mean confidence", "share within 3 frames"],
+                          [[b, n, round(c, 3), round(p, 3)] for b, n, c, p in reliability(confidence, within3)])
+    return (f"**The per-frame confidence** (`gtalign.apps.confidence`): the probability that a frame is within 3 "
+            f"frames of the truth, from the share of a soft posterior at temperature {CONFIDENCE_GAMMA} that lies near "
+            f"the position, Platt-scaled with (a, b) = {PLATT}. Over the {len(within3)} frames of the {len(rows)} "
+            f"pairs ({100 * within3.mean():.1f}% within 3 frames):\n\n"
+            f"- area under the ROC curve {roc_auc(confidence, within3):.3f} (0.5: chance); expected calibration error "
+            f"{calibration_error(confidence, within3):.3f};\n"
+            f"- left out one clip at a time ({len(np.unique(group))} clips and scenes, the scaling fitted on the "
+            f"others): area {roc_auc(held_out, within3):.3f}, calibration error "
+            f"{calibration_error(held_out, within3):.3f};\n"
+            f"- refitted on all frames of this run: (a, b) = ({refit[0]:.3f}, {refit[1]:.3f});\n"
+            f"- per pair, the mean confidence against the share of its frames within 3 frames: Spearman's rho "
+            f"{rho:.2f}, mean |difference| {np.mean(np.abs(np.subtract(predicted, share))):.3f}.\n\n"
+            f"{bins}\nThe posterior's temperature, by the area under the ROC curve of its mass near the position: "
+            + ", ".join(f"{g}: {a}" for g, a in temperature_rows) + ".\n")
 
 
 def main() -> int:
@@ -430,7 +466,7 @@ def main() -> int:
                                "default cycle (frames)"], [
         [pr.name, pr.warp, round(d["mean"], 2), round(b["mean"], 2), round(d["confidence"], 2), round(d["cycle"], 2)]
         for pr, d, b in zip(pairs, default, results["before: imagenet 224px, plain DTW"])])
-    per_pair += "\n" + predictors_line(default)
+    per_pair += "\n" + predictors_line(default) + "\n" + confidence_section(default)
     (out / "results.json").write_text(json.dumps({"results": results, "feature_seconds": seconds}, indent=1))
     total = time.perf_counter() - t0
     reused = (f"The features of {cached} of the {videos} videos came from an earlier run's cache: the time above "

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gtalign.errors import GtalignError
-from gtalign.ops.constrained import constrained_dtw
+from gtalign.ops.constrained import constrained_dtw, constrained_posterior
 
 
 def _paths(n, m, run, open_begin, open_end):
@@ -60,6 +60,8 @@ def test_hard_and_soft_equal_enumeration(shape, run, open_begin, open_end):
     if not paths:
         with pytest.raises(GtalignError, match="no path"):
             constrained_dtw(cost, run, skip, open_begin, open_end)
+        with pytest.raises(GtalignError, match="no path"):
+            constrained_posterior(cost, run, skip, open_begin, open_end, gamma=gamma)
         return
     costs = np.array([_path_cost(cost, c, d, skip) for c, d in paths])
     hard = constrained_dtw(cost, run, skip, open_begin, open_end)
@@ -84,6 +86,9 @@ def test_hard_and_soft_equal_enumeration(shape, run, open_begin, open_end):
             matched[r] += w
     np.testing.assert_allclose(soft.posterior, post, atol=1e-9)
     np.testing.assert_allclose(soft.matched, matched, atol=1e-9)
+    alone, alone_matched = constrained_posterior(cost, run, skip, open_begin, open_end, gamma=gamma)
+    np.testing.assert_allclose(alone, post, atol=1e-9)
+    np.testing.assert_allclose(alone_matched, matched, atol=1e-9)
 
 
 def test_slope_limit_and_open_ends_recover_a_cut_and_a_speed_change():
@@ -107,6 +112,11 @@ def test_slope_limit_and_open_ends_recover_a_cut_and_a_speed_change():
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(GtalignError, match=match):
         constrained_dtw(np.ones((3, 3)), **kwargs)
+
+
+def test_the_posterior_alone_needs_a_temperature():
+    with pytest.raises(GtalignError, match="gamma > 0"):
+        constrained_posterior(np.ones((3, 3)), gamma=0.0)
 
 
 def test_non_finite_cost_is_named():

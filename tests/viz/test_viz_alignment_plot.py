@@ -17,6 +17,23 @@ def test_plot_alignment_writes_a_png(tmp_path):
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
 
 
+def test_unsure_frames_are_drawn_in_orange_on_the_path(tmp_path):
+    cost = np.zeros((40, 40))
+    path = np.stack([np.arange(40)] * 2, axis=1)
+    unsure = np.zeros(40, bool)
+    unsure[10:20] = True
+
+    def orange(png):
+        px = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        return int(((px[..., 0] > 200) & (abs(px[..., 1] - 165) < 40) & (px[..., 2] < 60)).sum())
+
+    plain = orange(plot_alignment(cost, path, tmp_path / "plain.png", unsure=np.zeros(40, bool)))
+    marked = orange(plot_alignment(cost, path, tmp_path / "marked.png", unsure=unsure))
+    assert marked > plain + 50
+    with pytest.raises(GtalignError, match="one flag per frame"):
+        plot_alignment(cost, path, tmp_path / "x.png", unsure=np.zeros(3, bool))
+
+
 def test_plot_alignment_rejects_bad_input(tmp_path):
     with pytest.raises(GtalignError, match="path indices"):
         plot_alignment(np.zeros((3, 4)), np.array([[0, 0], [3, 3]]), tmp_path / "x.png")

@@ -42,7 +42,8 @@ from gtalign.viz.video import write_browser_video, write_side_by_side
 from gtalign.viz.viewer import viewer_data, write_viewer
 
 CSV_COLUMNS = ("frame_a", "time_a_s", "frame_b", "time_b_s", "cost")
-#: With feature streams (`--features`): B's sub-frame position, whether A's frame has a counterpart, a confidence.
+#: With feature streams (`--features`): B's sub-frame position, whether A's frame has a counterpart, and the
+#: probability that the position is within 3 frames of the truth (`apps.confidence`).
 CSV_EXTRA = ("position_b", "matched", "confidence")
 
 
@@ -98,6 +99,28 @@ def dropped_json(alignment: Alignment) -> dict[str, Any] | None:
             "b_stretches": stretches(b)}
 
 
+#: A matched frame whose calibrated confidence is below this is "unsure" (`unsure_json`): more likely than not more
+#: than 3 frames off.
+UNSURE_CONFIDENCE = 0.5
+
+
+def unsure_frames(alignment: Alignment) -> np.ndarray | None:
+    """(N,) bool: the matched frames of A (probability > 0.5) whose confidence is below `UNSURE_CONFIDENCE`; None
+    without a calibrated confidence."""
+    if alignment.confidence is None or alignment.matched is None:
+        return None
+    return (alignment.matched > 0.5) & (alignment.confidence < UNSURE_CONFIDENCE)
+
+
+def unsure_json(alignment: Alignment) -> dict[str, Any] | None:
+    """`unsure_frames` as their count and stretches [[first, last], ...]; None without a calibrated confidence."""
+    unsure = unsure_frames(alignment)
+    if unsure is None:
+        return None
+    frames = np.flatnonzero(unsure)
+    return {"frames": int(len(frames)), "stretches": stretches(frames), "below": UNSURE_CONFIDENCE}
+
+
 def span_message(alignment: Alignment, names: tuple[str, str], fps: tuple[float, float]) -> str:
     """A sentence on the matched span, naming leading/trailing content that only one video has."""
     (a0, a1), (b0, b1) = alignment.span
@@ -115,7 +138,8 @@ def write_csv_and_plot(alignment: Alignment, folder: Path, names: tuple[str, str
     atomic_write_text(folder / "correspondence.csv", correspondence_csv(alignment, *fps))
     plot_alignment(alignment.cost, alignment.display_path() if alignment.soft else alignment.path,
                    folder / "alignment.png", title=f"{names[0]} (rows) vs {names[1]} (columns)",
-                   labels=(f"{names[0]} frame", f"{names[1]} frame"), span=alignment.span)
+                   labels=(f"{names[0]} frame", f"{names[1]} frame"), span=alignment.span,
+                   unsure=unsure_frames(alignment) if alignment.soft else None)
 
 
 def write_pair(source: VideoSource, index: int, alignment: Alignment, test: SamenessTest, folder: Path,
@@ -339,7 +363,7 @@ def align_videos(source: VideoSource, encoder: FrameEncoder | None, out_dir: str
         if (dropped := dropped_json(alignment)) is not None:
             pairs[-1]["dropped"] = dropped
         if alignment.confidence is not None:
-            pairs[-1] |= {"confidence": alignment.overall_confidence,
+            pairs[-1] |= {"confidence": alignment.overall_confidence, "unsure": unsure_json(alignment),
                           "matched_frames": int((alignment.matched > 0.5).sum()), "path_score": alignment.score,
                           "cycle_frames": cycle_frames(alignment, a.fps, b.fps, path_settings)}
         if extractor is not None:

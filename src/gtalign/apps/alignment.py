@@ -13,12 +13,13 @@ frame of A.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from scipy.linalg import solveh_banded
 
+from gtalign.apps.confidence import calibrated_confidence, frame_near
 from gtalign.checks import check_finite
 from gtalign.errors import GtalignError, describe
 from gtalign.ops import dtw_path, path_to_mapping, soft_alignment, sqeuclidean_cost
@@ -38,13 +39,18 @@ class Alignment:
     span: Span                # ((first, last) frame of A, (first, last) frame of B) that match each other
     soft: bool
     matched: np.ndarray | None = None     # (N,) probability that frame i of A has a counterpart in B
-    confidence: np.ndarray | None = None  # (N,) in [0, 1]: how sure the alignment is of frame i's position
+    confidence: np.ndarray | None = None  # (N,) probability that frame i's position is within 3 frames of the truth
+    #                                       (`apps.confidence`)
+    certainty: np.ndarray | None = None   # (N,) in [0, 1]: matched * exp(-spread) of the position's own posterior,
+    #                                       `frame_certainty` (the weights of `gtalign sync`'s clock fit)
+    near: np.ndarray | None = None        # (N,) the confidence's signal before scaling (`apps.confidence`)
     score: float | None = None            # constrained path only: its cost per frame of A and B, skips included
     dropped: tuple[np.ndarray, np.ndarray] | None = None  # `PathSettings.drop` only: frames of A and of B dropped
 
     @property
     def overall_confidence(self) -> float | None:
-        """Mean confidence over the frames of A that are matched (probability > 0.5); None without confidences."""
+        """Mean confidence over the frames of A that are matched (probability > 0.5): the expected share of them
+        within 3 frames of the truth; None without confidences."""
         if self.confidence is None or self.matched is None:
             return None
         conf = self.confidence[self.matched > 0.5]
@@ -138,8 +144,10 @@ class PathSettings:
     #                          only where its best match is worse than a typical frame (lead-in / trailing footage)
     gamma: float = 0.05      # soft-minimum temperature of the posterior that gives sub-frame positions
     open_ends: bool = True
-    spread_scale: float = 1.0  # posterior spread (in frames of B) at which the confidence falls to 1/e
+    spread_scale: float = 1.0  # posterior spread (in frames of B) at which the certainty falls to 1/e
     smooth_s: float = 0.1    # time scale (seconds of A) of the smooth-speed prior on positions (`smooth_warp`); 0: off
+    calibrate: bool = True   # the calibrated per-frame confidence (`apps.confidence`: one more soft sweep); without
+    #                          it `confidence` is None (`gtalign sync` reads only the certainty)
     drop: bool = False       # Drop-DTW instead (`drop_alignment`): any frame, not only at the ends, may be dropped at
     #                          the `skip` cost; no slope limit, posterior or smoothing
 
@@ -156,7 +164,7 @@ class PathSettings:
                 max(1, int(np.ceil(self.max_speed * fps_b / fps_a - 0.01))))
 
 
-def frame_confidence(matched: np.ndarray, spread: np.ndarray, scale: float) -> np.ndarray:
+def frame_certainty(matched: np.ndarray, spread: np.ndarray, scale: float) -> np.ndarray:
     """(N,) in [0, 1]: the probability that a frame is matched times exp(-spread / scale), spread being the
     posterior's standard deviation of its position in B (frames)."""
     spread = np.where(np.isfinite(spread), spread, np.inf)
@@ -214,7 +222,8 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     follow a smooth speed where the posterior is unsure (`smooth_warp`, over `settings.smooth_s` seconds).
 
     Frames of A that the path leaves out (lead-in or trailing footage B lacks) are given B's first or last frame,
-    with `matched` near 0 and a confidence near 0.
+    with `matched` near 0 and a confidence near 0. The confidence is calibrated (`apps.confidence`): one more soft
+    sweep, at a higher temperature.
     """
     cost = np.asarray(cost, dtype=np.float64)
     check_finite("cost", cost)
@@ -233,8 +242,10 @@ def align_costs(cost: np.ndarray, fps_a: float, fps_b: float, settings: PathSett
     inside = (rows >= r0) & (rows <= r1)  # rows the path leaves out keep B's first or last frame
     position = np.clip(np.where(inside, smooth, position), 0, m - 1)
     span = ((int(r0), int(r1)), (int(c0), int(c1)))
+    near = frame_near(cost, position, run, settings.skip, ends, fps_a, fps_b) if settings.calibrate else None
     return Alignment(cost=cost, path=soft.path, b_of_a=position, span=span, soft=True, matched=soft.matched,
-                     confidence=frame_confidence(soft.matched, soft.spread, settings.spread_scale),
+                     confidence=None if near is None else calibrated_confidence(near, soft.matched),
+                     certainty=frame_certainty(soft.matched, soft.spread, settings.spread_scale), near=near,
                      score=float(soft.value) / (n + m))
 
 
@@ -243,7 +254,8 @@ def drop_alignment(cost: np.ndarray, drop: float) -> Alignment:
     either video is matched or dropped at cost `drop` (a pause, a stretch of background or of something else that
     the other video lacks, anywhere, not only at the ends).
 
-    A matched frame of A lies at the mean of its matched frames of B, with `matched` and `confidence` 1; a dropped one
+    A matched frame of A lies at the mean of its matched frames of B, with `matched`, `confidence` and `certainty` 1
+    (Drop-DTW has no posterior to read them from); a dropped one
     is placed between its matched neighbours (linearly; B's first or last matched frame beyond them), with 0.
     ``dropped`` holds the dropped frames of A and of B. The hard path has no slope limit: a run of frames may all be
     matched to one frame of the other video, as in plain DTW.
@@ -260,7 +272,7 @@ def drop_alignment(cost: np.ndarray, drop: float) -> Alignment:
     matched = (counts > 0).astype(np.float64)
     span = ((int(rows[0]), int(rows[-1])), (int(found.path[:, 1].min()), int(found.path[:, 1].max())))
     return Alignment(cost=cost, path=found.path, b_of_a=position, span=span, soft=True, matched=matched,
-                     confidence=matched.copy(), score=found.score / (n + m),
+                     confidence=matched.copy(), certainty=matched.copy(), score=found.score / (n + m),
                      dropped=(found.dropped_x, found.dropped_y))
 
 
@@ -278,7 +290,7 @@ def cycle_frames(alignment: Alignment, fps_a: float, fps_b: float,
     """
     if alignment.matched is None:
         return None
-    back = align_costs(np.ascontiguousarray(alignment.cost.T), fps_b, fps_a, settings)
+    back = align_costs(np.ascontiguousarray(alignment.cost.T), fps_b, fps_a, replace(settings, calibrate=False))
     sent = np.isfinite(alignment.b_of_a) & (alignment.matched > 0.5)
     known = np.flatnonzero(np.isfinite(back.b_of_a))
     if not sent.any() or len(known) < 2:

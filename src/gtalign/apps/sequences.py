@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from gtalign.apps.align import dropped_json, span_json, span_message, write_csv_and_plot
+from gtalign.apps.align import dropped_json, span_json, span_message, unsure_json, write_csv_and_plot
 from gtalign.apps.alignment import Alignment, PathSettings, align_costs
 from gtalign.apps.sameness import sameness_test
 from gtalign.apps.transfer import TRACK_SUFFIXES, read_track
@@ -85,7 +85,7 @@ def align_sequence_files(paths: Sequence[str | Path], fps: float, out_dir: str |
         pairs.append({"a": names[0], "b": names[1], "folder": str(folder), "frames": [len(arrays[0]), len(arrays[k])],
                       "fps": [fps, fps], "span": span_json(alignment, fps, fps),
                       "span_message": span_message(alignment, names, (fps, fps)), "same_process": test.to_json(),
-                      "confidence": alignment.overall_confidence})
+                      "confidence": alignment.overall_confidence, "unsure": unsure_json(alignment)})
         if (dropped := dropped_json(alignment)) is not None:
             pairs[-1]["dropped"] = dropped
     summary = {"reference": files[0].stem, "encoder": "per-frame arrays, each value scaled by its spread",

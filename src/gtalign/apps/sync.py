@@ -3,9 +3,9 @@
 Times are seconds from the start of each file; ``t_ref`` and ``t_cam`` show the same instant. Steps:
 
 1. Every pair of cameras (a, b) is aligned by the feature streams (`gtalign.apps.align.align_features`): each frame
-   of a gets a sub-frame position on b and a confidence.
+   of a gets a sub-frame position on b and a certainty (the posterior's own: `apps.alignment.frame_certainty`).
 2. A clock ``t_b = offset + rate * t_a`` is found from two candidates (`pair_clock`): a robust line fit to the
-   path's positions (`fit_clock`: Tukey's biweight on the residual in frames of b, weighted by the confidence),
+   path's positions (`fit_clock`: Tukey's biweight on the residual in frames of b, weighted by the certainty),
    and the constant offset whose line through the whole cost matrix costs least (`search_offset`, which also says
    how much that line stands out). The cheaper line is kept and moved to the sub-frame offset with the lowest mean
    cost along it (`refine_clock`). Drift (``rate != 1``) comes from the path fit and is kept only where it is
@@ -267,18 +267,18 @@ def pair_clock(alignment: Alignment, fps_a: float, fps_b: float, a: int = 0, b: 
     """The clock of b against a from their alignment (`align_costs`, with its cost matrix).
 
     Two candidates: `fit_clock` on the path (frames of a matched with probability > 0.5, weighted by their
-    confidence) and `search_offset` over the whole cost matrix. The one whose line costs less is kept, refined to a
-    sub-frame offset (`refine_clock`), with the path's drift where the path agrees with it. There is a clock when
-    the path fit found one or the searched line stands out (contrast >= `MIN_CONTRAST`); the path's frames within
-    `INLIER_FRAMES` of the line are its inliers.
+    certainty, `frame_certainty`) and `search_offset` over the whole cost matrix. The one whose line costs less is
+    kept, refined to a sub-frame offset (`refine_clock`), with the path's drift where the path agrees with it. There
+    is a clock when the path fit found one or the searched line stands out (contrast >= `MIN_CONTRAST`); the path's
+    frames within `INLIER_FRAMES` of the line are its inliers.
     """
-    if alignment.confidence is None or alignment.matched is None:
-        raise GtalignError("pair_clock needs an alignment from align_costs (with matched and confidence)")
+    if alignment.certainty is None or alignment.matched is None:
+        raise GtalignError("pair_clock needs an alignment from align_costs (with matched and certainty)")
     cost = alignment.cost
     n, m = cost.shape
     rows = np.flatnonzero(alignment.matched > 0.5)
     t_a, t_b = rows / fps_a, alignment.b_of_a[rows] / fps_b
-    fit = fit_clock(t_a, t_b, alignment.confidence[rows] + 1e-3, fps_b, a, b)
+    fit = fit_clock(t_a, t_b, alignment.certainty[rows] + 1e-3, fps_b, a, b)
     offset, contrast = search_offset(cost, fps_a, fps_b)
     candidates = [Clock(offset, 1.0)] + ([fit.clock] if fit.clock is not None else [])
     scored = [(line_cost(cost, fps_a, fps_b, c, _overlap_rows(c, n, m, fps_a, fps_b)), c) for c in candidates]

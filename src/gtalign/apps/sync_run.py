@@ -61,8 +61,9 @@ def reference_index(source: VideoSource, reference: str | None) -> int:
 
 #: The path for clocks: no smooth-speed prior (`PathSettings.smooth_s`), since the clock line is the prior here, and
 #: smoothing would tie neighbouring frames' residuals together and overstate how many frames lie on the line (on
-#: the sync benchmark it marked a camera 2.8 frames off "ok").
-SYNC_PATH = PathSettings(smooth_s=0.0)
+#: the sync benchmark it marked a camera 2.8 frames off "ok"); and no calibrated per-frame confidence, which the clocks
+#: do not read (they weigh frames by the posterior's certainty).
+SYNC_PATH = PathSettings(smooth_s=0.0, calibrate=False)
 
 
 def pairwise_clocks(feats: list, fps: list[float], spec, settings: PathSettings = SYNC_PATH,

@@ -260,6 +260,43 @@ def _check_memory(n: int, m: int, states: int) -> None:
                            "both sequences (per-frame arrays: subsample them, and divide --fps by k)")
 
 
+def _soft_sweeps(cost: np.ndarray, run: int, hrun: int, skip: float, open_begin: bool, open_end: bool,
+                 gamma: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """(soft value, posterior (N, M), entries (N, M)) of the forward-backward sweeps at `gamma` > 0; the value is
+    +inf where no path fits."""
+    alpha = _forward(cost, run, hrun, skip, open_begin, gamma)
+    total = _total(alpha, skip, open_end, gamma)
+    if not np.isfinite(total):
+        return float(total), np.zeros(cost.shape), np.zeros(cost.shape)
+    post, entry = _posterior(cost, alpha, run, hrun, skip, open_end, gamma, total)
+    return float(total), post, entry
+
+
+def constrained_posterior(cost: np.ndarray, max_run: int | tuple[int, int] = 3, skip: float = 1.0,
+                          open_begin: bool = True, open_end: bool = True, gamma: float = 0.5
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """The soft posterior alone, without the hard path: ((N, M) probability that cell (i, j) lies on the path,
+    (N,) probability that frame i of A is matched). Arguments as in `constrained_dtw`, with `gamma` > 0.
+
+    A higher temperature than the one used for positions spreads the posterior over the paths that cost nearly
+    as much as the best; `gtalign.apps.confidence` reads how much of it stays near the chosen position.
+
+    Raises:
+        GtalignError: bad arguments, or no path fits.
+    """
+    run, hrun = _runs(max_run)
+    cost = _check(cost, skip, gamma)
+    if gamma <= 0:
+        raise GtalignError(f"constrained_posterior needs a temperature gamma > 0, got {gamma!r}")
+    n, m = cost.shape
+    _check_memory(n, m, run + hrun - 1)
+    value, post, entry = _soft_sweeps(cost, run, hrun, float(skip), bool(open_begin), bool(open_end), float(gamma))
+    if not np.isfinite(value):
+        raise GtalignError(f"no path with max_run={max_run} joins a {n}-frame and an {m}-frame sequence without "
+                           "open ends; allow open ends or raise max_run")
+    return post, np.clip(entry.sum(axis=1), 0.0, 1.0)
+
+
 def constrained_dtw(cost: np.ndarray, max_run: int | tuple[int, int] = 3, skip: float = 1.0,
                     open_begin: bool = True, open_end: bool = True, gamma: float = 0.0) -> ConstrainedAlignment:
     """Align the rows of ``cost`` (N, M) to its columns under a slope limit and open ends (module docstring).
@@ -287,10 +324,7 @@ def constrained_dtw(cost: np.ndarray, max_run: int | tuple[int, int] = 3, skip: 
     path = _backtrack(cost, hard_alpha, run, float(skip), bool(open_begin), bool(open_end))
     del hard_alpha  # the soft sweep's values take its place
     if gamma > 0:
-        alpha = _forward(cost, run, hrun, float(skip), bool(open_begin), float(gamma))
-        total = _total(alpha, float(skip), bool(open_end), float(gamma))
-        post, entry = _posterior(cost, alpha, run, hrun, float(skip), bool(open_end), float(gamma), total)
-        value = float(total)
+        value, post, entry = _soft_sweeps(cost, run, hrun, float(skip), bool(open_begin), bool(open_end), float(gamma))
     else:
         post = np.zeros((n, m))
         post[path[:, 0], path[:, 1]] = 1.0

@@ -24,10 +24,13 @@ def check_path(path_pairs: np.ndarray, n: int, m: int, name: str = "path") -> np
 
 def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, title: str = "",
                    labels: tuple[str, str] = ("video A frame", "video B frame"),
-                   span: tuple[tuple[int, int], tuple[int, int]] | None = None) -> Path:
+                   span: tuple[tuple[int, int], tuple[int, int]] | None = None,
+                   unsure: np.ndarray | None = None) -> Path:
     """Save the cost matrix `cost` (N, M) as an image (rows: frames of A) with `path` (P, 2) drawn over it.
 
-    `span`, ((a_first, a_last), (b_first, b_last)), outlines the matched part of both videos. Returns `out_png`.
+    `span`, ((a_first, a_last), (b_first, b_last)), outlines the matched part of both videos. `unsure` (N,) bool
+    marks the frames of A whose position is unsure (`gtalign.apps.align.unsure_json`): their path steps are drawn
+    in orange. Returns `out_png`.
     """
     cost = np.asarray(cost, dtype=np.float64)
     if cost.ndim != 2 or cost.size == 0:
@@ -40,6 +43,12 @@ def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, titl
                           extent=(-0.5, m - 0.5, n - 0.5, -0.5))
         fig.colorbar(image, ax=ax, label="frame cost")
         ax.plot(pairs[:, 1], pairs[:, 0], color="red", linewidth=1.5, label="alignment path")
+        if unsure is not None:
+            marked = pairs[np.asarray(unsure, dtype=bool)[pairs[:, 0]]] if len(unsure) == n else None
+            if marked is None:
+                raise GtalignError(f"unsure must have one flag per frame of A ({n}), got {describe(unsure)}")
+            if len(marked):
+                ax.scatter(marked[:, 1], marked[:, 0], s=6, color="orange", zorder=3, label="unsure position")
         if span is not None:
             (a0, a1), (b0, b1) = span
             ax.add_patch(matplotlib.patches.Rectangle((b0 - 0.5, a0 - 0.5), b1 - b0 + 1, a1 - a0 + 1, fill=False,

@@ -86,6 +86,18 @@ def run_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confidence_message(pair: dict) -> str:
+    """The pair's confidence as a sentence: the expected share of frames within 3 frames, and where it is unsure."""
+    text = f"confidence {pair['confidence']:.2f} (the expected share of frames within 3 frames of the truth)"
+    unsure = pair.get("unsure")
+    if unsure and unsure["frames"]:
+        shown = ", ".join(f"{a}-{b}" for a, b in unsure["stretches"][:3])
+        more = f" and {len(unsure['stretches']) - 3} more" if len(unsure["stretches"]) > 3 else ""
+        text += (f"; {unsure['frames']} frame(s) of {pair['a']} below {unsure['below']:g} in "
+                 f"{len(unsure['stretches'])} stretch(es): frames {shown}{more}")
+    return text
+
+
 def _report_pairs(summary: dict, out: Path) -> None:
     """Print each aligned pair's folder, matched span and same-process verdict (a warning too when it fails)."""
     for pair in summary["pairs"]:
@@ -96,6 +108,8 @@ def _report_pairs(summary: dict, out: Path) -> None:
             d = pair["dropped"]
             print(f"  dropped (matched nothing): {d['a_frames']} frame(s) of {pair['a']} in {len(d['a_stretches'])} "
                   f"stretch(es), {d['b_frames']} of {pair['b']} in {len(d['b_stretches'])}")
+        if pair.get("confidence") is not None:
+            print(f"  {_confidence_message(pair)}")
         if pair.get("cycle_frames") is not None:
             print(f"  aligned the other way round, frames come back {pair['cycle_frames']:.2f} frames off on average "
                   f"(the higher, the likelier the pair is off)")
