@@ -159,7 +159,9 @@ def test_a_frozen_trunk_runs_channels_last_and_gives_the_plain_trunks_maps(trunk
 
 def test_the_head_convolutions_run_channels_last_3d_and_give_the_default_layouts_maps():
     """The 3D convolutions of the head run channels-last (faster on CPU, forward and backward): maps and weight
-    gradients equal the same weights run by F.conv3d in the default layout, to float rounding."""
+    gradients equal the same weights run by F.conv3d in the default layout, to float rounding (float32 sums over
+    tens of thousands of terms, in another order: the gradient's tolerance is relative to its largest value)."""
+    torch.manual_seed(0)
     model = small_embedder().train()
     conv = next(x for x in model.head.convs if isinstance(x, nn.Conv3d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last_3d) and not conv.weight.is_contiguous()
@@ -173,4 +175,4 @@ def test_the_head_convolutions_run_channels_last_3d_and_give_the_default_layouts
             h.contiguous(), layer.weight.detach().contiguous(), padding=1)
     ref_grad, = torch.autograd.grad(h.square().sum(), weight)
     torch.testing.assert_close(maps, h, rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(grad, ref_grad, rtol=1e-3, atol=1e-4)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-3, atol=1e-5 * float(ref_grad.abs().max()))
