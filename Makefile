@@ -30,8 +30,11 @@ $(CORE): pyproject.toml Makefile
 	$(PIP) install --quiet -e . $(TORCH_PINS)
 	touch $(CORE)
 
+# The numba kernels are compiled once here, into numba's cache beside the sources (`gtalign.ops.precompile`, about a
+# minute on 2 cores), instead of in each test process that first calls one.
 $(STAMP): $(CORE)
 	$(PIP) install --quiet -e '.[test,pose]' $(TORCH_PINS) $(TOOL_PINS)
+	$(PY) -m gtalign.ops.precompile
 	touch $(STAMP)
 
 weights: $(MOBILENET)
