@@ -46,6 +46,19 @@ def test_user_strings_cannot_fill_template_placeholders():
     assert "<title>__DATA__</title>" in page and 'src="__DATA__.mp4"' in page and "__NAME_B__" in page
 
 
+def test_the_confidence_goes_to_the_page_when_given_and_must_be_a_probability():
+    ta, tb, cost = warped_alignment()
+    assert viewer_data(ta, tb, cost, FPS_A, FPS_B)["confidence"] is None
+    conf = np.linspace(0.0, 1.0, len(ta))
+    page = render_viewer("a.mp4", "b.mp4", viewer_data(ta, tb, cost, FPS_A, FPS_B, confidence=conf))
+    inline = re.search(r'<script type="application/json" id="alignment">(.*?)</script>', page, re.S).group(1)
+    np.testing.assert_allclose(json.loads(inline)["confidence"], conf, atol=1e-6)
+    with pytest.raises(GtalignError, match="confidence must lie in"):
+        viewer_data(ta, tb, cost, FPS_A, FPS_B, confidence=conf + 0.5)
+    with pytest.raises(GtalignError, match="confidence must be .* of length"):
+        viewer_data(ta, tb, cost, FPS_A, FPS_B, confidence=conf[:3])
+
+
 def test_viewer_data_checks_lengths():
     with pytest.raises(GtalignError, match="time_b must be .* of length 3"):
         viewer_data([0, 1, 2], [0, 1], [0, 0, 0], 1, 1)
@@ -61,7 +74,9 @@ def open_viewer(folder, chrome):
     ta, tb, cost = warped_alignment()
     video_a = write_browser_video(coded_frames(N), folder / "a.mp4", FPS_A)
     video_b = write_browser_video(coded_frames(M), folder / "b.mp4", FPS_B)
-    write_viewer(folder / "viewer.html", video_a, video_b, viewer_data(ta, tb, cost, FPS_A, FPS_B))
+    confidence = np.linspace(0.2, 1.0, len(ta))  # a low stretch first: the page draws and shades it as it plays
+    write_viewer(folder / "viewer.html", video_a, video_b,
+                 viewer_data(ta, tb, cost, FPS_A, FPS_B, confidence=confidence))
     chrome.get((folder / "viewer.html").as_uri())
     wait = WebDriverWait(chrome, 20, poll_frequency=0.05)
     wait.until(lambda d: d.execute_script(

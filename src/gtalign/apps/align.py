@@ -153,7 +153,7 @@ def write_pair(source: VideoSource, index: int, alignment: Alignment, test: Same
     video_b = write_browser_video(frames_b, folder / "video_b.mp4", b.fps)
     data = viewer_data(np.arange(len(frames_a)) / a.fps, alignment.b_of_a / b.fps, alignment.frame_cost, a.fps,
                        b.fps, duration_b=b.num_frames / b.fps, verdict=test.message(),
-                       same_process=test.same_process)
+                       same_process=test.same_process, confidence=alignment.confidence)
     write_viewer(folder / "viewer.html", video_a, video_b, data, title=f"{a.id} <-> {b.id}", names=(a.id, b.id))
 
 

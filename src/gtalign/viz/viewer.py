@@ -1,8 +1,8 @@
 """The synchronized viewer: one self-contained HTML page (no network) that plays two aligned videos in sync.
 
 The videos are files next to the page (relative paths); the alignment is inline JSON: for every frame i of A its
-time `time_a[i]`, the aligned time of B `time_b[i]` and the frame cost `cost[i]`. Seeking or playing A moves B to
-the linearly interpolated aligned time.
+time `time_a[i]`, the aligned time of B `time_b[i]`, the frame cost `cost[i]` and, where known, the confidence
+`confidence[i]` (null otherwise). Seeking or playing A moves B to the linearly interpolated aligned time.
 """
 from __future__ import annotations
 
@@ -31,16 +31,21 @@ def _vector(name: str, value: Any, n: int | None) -> list[float]:
 
 
 def viewer_data(time_a: np.ndarray, time_b: np.ndarray, cost: np.ndarray, fps_a: float, fps_b: float,
-                duration_b: float | None = None, verdict: str = "", same_process: bool = True) -> dict[str, Any]:
-    """The JSON the page reads: per frame of A (N,), its time, B's aligned time (s) and the frame cost."""
+                duration_b: float | None = None, verdict: str = "", same_process: bool = True,
+                confidence: np.ndarray | None = None) -> dict[str, Any]:
+    """The JSON the page reads: per frame of A (N,), its time, B's aligned time (s), the frame cost and, when
+    given, the confidence in [0, 1] (`gtalign.apps.confidence`: drawn under the cost, low stretches marked)."""
     ta = _vector("time_a", time_a, None)
     if any(t1 <= t0 for t0, t1 in zip(ta, ta[1:])):
         raise GtalignError("time_a must be strictly increasing (one time per frame of A)")
     for name, fps in (("fps_a", fps_a), ("fps_b", fps_b)):
         if not float(fps) > 0:
             raise GtalignError(f"{name} must be > 0, got {fps!r}")
+    conf = None if confidence is None else _vector("confidence", confidence, len(ta))
+    if conf is not None and not all(0.0 <= c <= 1.0 for c in conf):
+        raise GtalignError("confidence must lie in [0, 1] (a probability per frame of A)")
     return {"time_a": ta, "time_b": _vector("time_b", time_b, len(ta)), "cost": _vector("cost", cost, len(ta)),
-            "fps_a": float(fps_a), "fps_b": float(fps_b),
+            "confidence": conf, "fps_a": float(fps_a), "fps_b": float(fps_b),
             "duration_b": float(duration_b) if duration_b else None, "verdict": verdict,
             "same_process": bool(same_process)}
 
