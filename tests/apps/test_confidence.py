@@ -76,11 +76,21 @@ def test_unsure_frames_are_the_matched_ones_below_one_half_and_the_command_names
     confidence = np.array([0.9, 0.4, 0.3, 0.9, 0.2, 0.1, 0.8, 0.05])
     matched = np.array([1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 1.0, 0.1])  # the last frame has no counterpart
     al = Alignment(cost=np.ones((8, 8)), path=np.stack([np.arange(8)] * 2, 1), b_of_a=np.arange(8.0),
-                   span=((0, 7), (0, 7)), soft=True, matched=matched, confidence=confidence)
+                   span=((0, 7), (0, 7)), soft=True, matched=matched, confidence=confidence, near=confidence)
     unsure = unsure_json(al)
     assert unsure == {"frames": 4, "stretches": [[1, 2], [4, 5]], "below": 0.5}
     message = _confidence_message({"a": "a.mp4", "confidence": al.overall_confidence, "unsure": unsure})
     assert message.startswith(f"confidence {confidence[:7].mean():.2f}")
     assert "4 frame(s) of a.mp4 below 0.5 in 2 stretch(es): frames 1-2, 4-5" in message
+    al.near = None  # a confidence that is not calibrated (Drop-DTW's: matched or not) is not summarised
+    assert unsure_json(al) is None and al.overall_confidence is None
     al.confidence = None
     assert unsure_json(al) is None
+
+
+def test_drop_dtw_has_no_calibrated_confidence_to_summarise():
+    t = np.arange(30, dtype=float)
+    cost = _cost(t, t, lambda x: np.stack([np.sin(x / 5.0), np.cos(x / 7.0)], axis=1))
+    al = align_costs(cost, 30.0, 30.0, PathSettings(drop=True))
+    assert al.confidence is not None and set(np.unique(al.confidence)) <= {0.0, 1.0}  # matched or dropped
+    assert al.overall_confidence is None

@@ -50,8 +50,9 @@ class Alignment:
     @property
     def overall_confidence(self) -> float | None:
         """Mean confidence over the frames of A that are matched (probability > 0.5): the expected share of them
-        within 3 frames of the truth; None without confidences."""
-        if self.confidence is None or self.matched is None:
+        within 3 frames of the truth; None without a calibrated confidence (none asked for, or Drop-DTW's, which
+        only says whether a frame is matched)."""
+        if self.confidence is None or self.matched is None or self.near is None:
             return None
         conf = self.confidence[self.matched > 0.5]
         return float(conf.mean()) if conf.size else 0.0
