@@ -282,7 +282,8 @@ def _pair_rows(k: int) -> dict[str, dict]:
             add(f"{spec_text}, {path_name}",
                 metrics(al.b_of_a, pair) | {"pair": pair.name, "seconds": dp + feature_s,
                                             "used": found.streams, "people": found.people,
-                                            "confidence": float(np.mean(al.confidence[pair.covered]))})
+                                            "confidence": None if al.near is None else
+                                            float(np.mean(al.confidence[pair.covered]))})
             if spec_text == DEFAULT_FEATURES and path_name == "soft":
                 run = settings.max_run(pair.fps_a, pair.fps_b)
                 out[f"{spec_text}, soft"].update(
@@ -445,6 +446,26 @@ def confidence_section(rows: list[dict]) -> str:
             + ", ".join(f"{g}: {a}" for g, a in temperature_rows) + ".\n")
 
 
+def confidence_by_option(results: dict) -> str:
+    """Per feature/path option: its mean confidence over the pairs' covered frames against the share of them within 3
+    frames (the scaling was fitted on the default features' soft path only)."""
+    from scipy.stats import spearmanr
+
+    rows = []
+    for name, per_pair in results.items():
+        if per_pair[0].get("confidence") is None:  # no calibrated confidence (Drop-DTW, the plain paths)
+            continue
+        promised = np.array([r["confidence"] for r in per_pair])
+        share = np.array([r["within3"] for r in per_pair])
+        rho = spearmanr(promised, share).statistic
+        rows.append([name, round(float(promised.mean()), 3), round(float(share.mean()), 3),
+                     round(float(np.abs(promised - share).mean()), 3), round(float(rho), 2)])
+    return ("\nThe confidence of every option, its mean over each pair's frames against the share of them within 3 "
+            "frames (the scaling was fitted on the default only):\n\n"
+            + markdown_table(["features, path", "mean confidence", "share within 3", "mean |difference| per pair",
+                              "Spearman's rho over pairs"], rows))
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="one copy per clip instead of two")
@@ -466,7 +487,7 @@ def main() -> int:
                                "default cycle (frames)"], [
         [pr.name, pr.warp, round(d["mean"], 2), round(b["mean"], 2), round(d["confidence"], 2), round(d["cycle"], 2)]
         for pr, d, b in zip(pairs, default, results["before: imagenet 224px, plain DTW"])])
-    per_pair += "\n" + predictors_line(default) + "\n" + confidence_section(default)
+    per_pair += "\n" + predictors_line(default) + "\n" + confidence_section(default) + confidence_by_option(results)
     (out / "results.json").write_text(json.dumps({"results": results, "feature_seconds": seconds}, indent=1))
     total = time.perf_counter() - t0
     reused = (f"The features of {cached} of the {videos} videos came from an earlier run's cache: the time above "
