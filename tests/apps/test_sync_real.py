@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gtalign.cli import main
+from gtalign.cli.commands import apps as commands
 from gtalign.data.retime import Warp
 from gtalign.data.video import iter_video, probe_video, write_video
 
@@ -85,18 +86,24 @@ def test_sync_recovers_drift_on_longer_footage_and_writes_synced_videos(tmp_path
     assert probe_video(synced[0]).num_frames == probe_video(synced[1]).num_frames
 
 
-def test_audit_lists_the_camera_that_is_off_and_strict_fails(tmp_path):
+def test_audit_lists_the_camera_that_is_off_and_strict_fails(tmp_path, monkeypatch):
     folder = tmp_path / "dataset"
     folder.mkdir()
     _camera(CLIPS / "p2s_single_cam01.mp4", folder / "cam1.mp4", 0.0, 60.0)
     _camera(CLIPS / "p2s_single_cam03.mp4", folder / "cam3.mp4", 0.0, 60.0)  # in sync
     _camera(CLIPS / "p2s_single_cam02.mp4", folder / "cam2.mp4", 0.2, 60.0)  # 12 frames late
+    synced = []
+    real_sync = commands.sync_videos
+    monkeypatch.setattr(commands, "sync_videos", lambda *a, **k: synced.append(real_sync(*a, **k)) or synced[-1])
     assert main(["audit", str(folder), "--quiet"]) == 0
     audit = json.loads((folder / "gtalign_audit" / "audit.json").read_text())
     off = {c["video"]: c["off"] for c in audit["cameras"]}
     # cam3 is in sync but seen from behind: within tolerance, or "cannot tell" (None) on 1.7 s of footage
     assert off["cam1.mp4"] is False and off["cam2.mp4"] is True and off["cam3.mp4"] is not True, audit
+    # --strict on the same cameras: the clocks found above (synchronising them again would only repeat that work)
+    monkeypatch.setattr(commands, "sync_videos", lambda *a, **k: synced[0])
     assert main(["audit", str(folder), "--quiet", "--strict", "-o", str(tmp_path / "again")]) == 1
+    assert json.loads((tmp_path / "again" / "audit.json").read_text())["cameras"] == audit["cameras"]
 
 
 def test_sync_and_audit_refuse_bad_input_before_any_work(tmp_path, capsys):
