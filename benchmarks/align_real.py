@@ -288,11 +288,11 @@ def _pair_rows(k: int) -> dict[str, dict]:
                 run = settings.max_run(pair.fps_a, pair.fps_b)
                 out[f"{spec_text}, soft"].update(
                     cycle=cycle_frames(al, pair.fps_a, pair.fps_b, settings),
-                    overall_confidence=al.overall_confidence,
                     frame_confidence=al.confidence[pair.covered].round(4).tolist(),
                     frame_matched=al.matched[pair.covered].round(4).tolist(),
-                    frame_near={str(g): frame_near(al.cost, al.b_of_a, run, settings.skip, settings.open_ends,
-                                                   pair.fps_a, pair.fps_b, g)[pair.covered].round(5).tolist()
+                    frame_near={str(g): (al.near if g == CONFIDENCE_GAMMA else  # align_costs computed the shipped one
+                                         frame_near(al.cost, al.b_of_a, run, settings.skip, settings.open_ends,
+                                                    pair.fps_a, pair.fps_b, g))[pair.covered].round(5).tolist()
                                 for g in TEMPERATURES},
                     frame_within3=(frame_errors(al.b_of_a, pair) <= 3).tolist())
         if spec_text == DEFAULT_FEATURES:

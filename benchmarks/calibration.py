@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gtalign.apps.confidence import NEAR_EPS, platt
+from gtalign.apps.confidence import logit, platt
 
 #: Reliability bins of the confidence (lower edges; the last bin closed at 1).
 BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -24,11 +24,6 @@ def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
         return float("nan")
     ranks = rankdata(score)
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def logit(near: np.ndarray) -> np.ndarray:
-    q = np.clip(near, NEAR_EPS, 1.0 - NEAR_EPS)
-    return np.log(q / (1.0 - q))
 
 
 def fit_platt(near: np.ndarray, positive: np.ndarray) -> tuple[float, float]:

@@ -107,8 +107,9 @@ UNSURE_CONFIDENCE = 0.5
 def unsure_frames(alignment: Alignment) -> np.ndarray | None:
     """(N,) bool: the matched frames of A (probability > 0.5) whose confidence is below `UNSURE_CONFIDENCE`; None
     without a calibrated confidence (as `Alignment.overall_confidence`)."""
-    if alignment.confidence is None or alignment.matched is None or alignment.near is None:
+    if not alignment.calibrated:
         return None
+    assert alignment.confidence is not None and alignment.matched is not None  # for mypy: `calibrated` checked them
     return (alignment.matched > 0.5) & (alignment.confidence < UNSURE_CONFIDENCE)
 
 

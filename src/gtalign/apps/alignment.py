@@ -48,12 +48,19 @@ class Alignment:
     dropped: tuple[np.ndarray, np.ndarray] | None = None  # `PathSettings.drop` only: frames of A and of B dropped
 
     @property
+    def calibrated(self) -> bool:
+        """Whether `confidence` is the calibrated probability (`apps.confidence`), not absent or Drop-DTW's
+        matched flags."""
+        return self.confidence is not None and self.matched is not None and self.near is not None
+
+    @property
     def overall_confidence(self) -> float | None:
         """Mean confidence over the frames of A that are matched (probability > 0.5): the expected share of them
         within 3 frames of the truth; None without a calibrated confidence (none asked for, or Drop-DTW's, which
         only says whether a frame is matched)."""
-        if self.confidence is None or self.matched is None or self.near is None:
+        if not self.calibrated:
             return None
+        assert self.confidence is not None and self.matched is not None  # for mypy: `calibrated` checked them
         conf = self.confidence[self.matched > 0.5]
         return float(conf.mean()) if conf.size else 0.0
 

@@ -54,10 +54,15 @@ def mass_near(posterior: np.ndarray, position: np.ndarray, half_width: float) ->
     return np.where(total > 0, inside / np.where(total > 0, total, 1.0), 0.0)
 
 
+def logit(near: np.ndarray) -> np.ndarray:
+    """(N,) log(q / (1 - q)) of near (N,) clipped to [NEAR_EPS, 1 - NEAR_EPS]."""
+    q = np.clip(near, NEAR_EPS, 1.0 - NEAR_EPS)
+    return np.log(q / (1.0 - q))
+
+
 def platt(near: np.ndarray, coefficients: tuple[float, float] = PLATT) -> np.ndarray:
     """(N,) sigmoid(a + b * logit(near)) for near (N,) in [0, 1]."""
-    q = np.clip(near, NEAR_EPS, 1.0 - NEAR_EPS)
-    return 1.0 / (1.0 + np.exp(-(coefficients[0] + coefficients[1] * np.log(q / (1.0 - q)))))
+    return 1.0 / (1.0 + np.exp(-(coefficients[0] + coefficients[1] * logit(near))))
 
 
 def frame_near(cost: np.ndarray, position: np.ndarray, max_run: tuple[int, int], skip: float, open_ends: bool,

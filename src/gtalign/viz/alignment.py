@@ -44,9 +44,9 @@ def plot_alignment(cost: np.ndarray, path: np.ndarray, out_png: str | Path, titl
         fig.colorbar(image, ax=ax, label="frame cost")
         ax.plot(pairs[:, 1], pairs[:, 0], color="red", linewidth=1.5, label="alignment path")
         if unsure is not None:
-            marked = pairs[np.asarray(unsure, dtype=bool)[pairs[:, 0]]] if len(unsure) == n else None
-            if marked is None:
+            if len(unsure) != n:
                 raise GtalignError(f"unsure must have one flag per frame of A ({n}), got {describe(unsure)}")
+            marked = pairs[np.asarray(unsure, dtype=bool)[pairs[:, 0]]]
             if len(marked):
                 ax.scatter(marked[:, 1], marked[:, 0], s=6, color="orange", zorder=3, label="unsure position")
         if span is not None:
