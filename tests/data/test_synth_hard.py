@@ -2,12 +2,17 @@
 the easy data stays exactly as it was."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from gtalign.data.synth import VideoSpec, sample_spec
-from gtalign.data.synth.timeline import Warp, canonical_times
+from gtalign.data.synth.skeleton import JOINTS
+from gtalign.data.synth.timeline import Warp, canonical_times, sample_warp
 from gtalign.errors import GtalignError
+from gtalign.evaluate.alignment import mapping_scores, true_correspondence
+from gtalign.ops.path import dtw_path, path_to_mapping
 
 
 def _clock_error(a: VideoSpec, b: VideoSpec) -> float:
@@ -64,3 +69,29 @@ def test_easy_specs_are_unchanged_and_hard_ones_render_again_from_their_meta():
 def test_unknown_difficulty_is_named():
     with pytest.raises(GtalignError, match="difficulty must be one of"):
         sample_spec(0, 0, 0, 40, 120, 32, "medium")
+
+
+def _dtw_error(features_a: np.ndarray, features_b: np.ndarray, a: VideoSpec, b: VideoSpec) -> float:
+    cost = ((features_a[:, None] - features_b[None]) ** 2).reshape(len(features_a), len(features_b), -1).sum(-1)
+    path = np.asarray(dtw_path(cost), dtype=np.int64).reshape(-1, 2)
+    truth = true_correspondence(a.canonical_time, b.canonical_time)
+    return mapping_scores(path_to_mapping(path, len(features_a)), truth)[0]
+
+
+def test_true_pose_aligns_hard_copies_far_better_than_a_clock():
+    """The performer's true 3D joints are the same whatever the camera, and DTW on them recovers a hard warp that a
+    clock (the frames' relative times) gets wrong: the benchmark rewards seeing the pose."""
+    rng = np.random.default_rng(5)
+    pose_errors, clock_errors = [], []
+    for c in range(4):
+        spec = sample_spec(0, c, 3, 60, 60, 32, "hard")
+        elsewhere = sample_spec(0, c, 4, 60, 60, 32, "hard").appearance  # another camera, scene and light
+        copy = replace(spec.retimed(sample_warp(spec.action_def.num_phases, rng, "hard"), 80), appearance=elsewhere)
+        joints = spec.body_joints()
+        assert joints.shape == (60, len(JOINTS), 3) and np.isfinite(joints).all()
+        np.testing.assert_array_equal(replace(spec, appearance=elsewhere).body_joints(), joints)
+        flat = [s.body_joints().reshape(s.num_frames, -1) for s in (spec, copy)]
+        pose_errors.append(_dtw_error(*flat, spec, copy))
+        clocks = [np.linspace(0, 1, s.num_frames)[:, None] for s in (spec, copy)]
+        clock_errors.append(_dtw_error(*clocks, spec, copy))
+    assert np.mean(pose_errors) < 0.5 * np.mean(clock_errors), (pose_errors, clock_errors)

@@ -2,6 +2,7 @@
 pair's scores. Fast: no training."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from scipy import stats
 
 from gtalign.apps.demo import table
-from gtalign.apps.demo.embed_cached import frame_time
+from gtalign.apps.demo.embed_cached import embed_true_pose, frame_time
 from gtalign.apps.demo.pipeline import jobs_for, pair_scores, start_order
 from gtalign.apps.demo.settings import REFERENCES, UNTRAINED, load_settings, quick_settings, settings_hash
+from gtalign.data.synth import VideoSpec, generate_dataset
+from gtalign.data.synth.skeleton import JOINTS
 from gtalign.errors import GtalignError
 from gtalign.evaluate import EmbeddingSet, VideoEmbedding
 
@@ -100,6 +103,26 @@ def test_table_means_spreads_and_best():
 def test_frame_time_reference():
     np.testing.assert_allclose(frame_time(5)[:, 0], [0, 0.25, 0.5, 0.75, 1.0])
     assert frame_time(1).tolist() == [[0.0]]
+
+
+def test_true_pose_reference_writes_each_performers_joints_and_needs_synthetic_videos(tmp_path):
+    manifest = generate_dataset(tmp_path / "synth", num_classes=2, videos_per_class=2, min_frames=8, max_frames=10,
+                                image_size=32, workers=0, progress=False)
+    index = json.loads(embed_true_pose(manifest, tmp_path / "pose", progress=False).read_text(encoding="utf-8"))
+    entries = json.loads(manifest.read_text(encoding="utf-8"))["videos"]
+    assert len(index["videos"]) == len(entries) == 4
+    for entry in entries:
+        emb = np.load(tmp_path / "pose" / f"{entry['id']}.npy")
+        joints = VideoSpec.from_meta(entry["meta"]).body_joints()
+        assert emb.shape == (entry["num_frames"], len(JOINTS) * 3) and emb.dtype == np.float32
+        np.testing.assert_allclose(emb, joints.reshape(len(joints), -1), rtol=1e-6, atol=1e-6)
+
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["videos"][0]["meta"] = {}  # a video the generator did not make
+    other = manifest.parent / "other.json"
+    other.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(GtalignError, match=f"needs synthetic videos; '{entries[0]['id']}'"):
+        embed_true_pose(other, tmp_path / "pose2", progress=False)
 
 
 def _video(vid: str, emb: np.ndarray, times: np.ndarray) -> VideoEmbedding:

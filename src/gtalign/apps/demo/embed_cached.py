@@ -1,5 +1,6 @@
 """The demo's embeddings: a frozen-trunk checkpoint's (`gtalign embed`, on the trunk-feature cache the training
-filled), and two references that learn nothing (the trunk's pooled maps, the frame time), in the same format.
+filled), and three references that learn nothing (the trunk's pooled maps, the frame time, the true pose), in the
+same format.
 
 The cache is completed first, so every method of the demo runs the trunk on a video only once; with the maps
 cached, only the small 3D-conv embedder runs (`gtalign.train.embed.embed_dataset` reads them).
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from gtalign.data import open_source
 from gtalign.data.embeddings import file_name, index_entry, write_index
 from gtalign.data.source import VideoSource
+from gtalign.data.synth import VideoSpec
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save_npy
 from gtalign.train.embed import embed_dataset, load_embedder
@@ -87,3 +89,24 @@ def embed_frame_time(manifest: str | os.PathLike, out_dir: str | os.PathLike, pr
 def frame_time(num_frames: int) -> np.ndarray:
     """(num_frames, 1) float32: t / (num_frames - 1) (0 for a single frame)."""
     return (np.arange(num_frames, dtype=np.float32) / max(1, num_frames - 1))[:, None]
+
+
+def embed_true_pose(manifest: str | os.PathLike, out_dir: str | os.PathLike, progress: bool = True) -> Path:
+    """The reference that reads the pose perfectly: frame t's "embedding" is the performer's true 3D joints
+    (`VideoSpec.body_joints`, J x 3 values in the figure's own frame), known only for synthetic videos.
+
+    It is what a flawless, viewpoint-free 3D pose estimator would give: the alignment error it reaches is what
+    the pose itself can tell (a bound for frame-level representations, not zero: phases that look alike, holds and
+    idling stay ambiguous), against the frame time's error, which is what the time warps alone cost.
+    """
+    source = open_source(manifest)
+
+    def joints(i: int) -> np.ndarray:
+        entry = source.entries[i]
+        try:
+            spec = VideoSpec.from_meta(entry.meta)
+        except GtalignError as e:
+            raise GtalignError(f"the true-pose reference needs synthetic videos; {entry.id!r}: {e}") from e
+        return spec.body_joints().reshape(spec.num_frames, -1).astype(np.float32)
+
+    return write_embeddings(out_dir, source, joints, "", manifest, progress)

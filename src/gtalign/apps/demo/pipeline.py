@@ -22,9 +22,18 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from gtalign.apps.demo.embed_cached import embed_cached, embed_frame_time, embed_trunk_features
+from gtalign.apps.demo.embed_cached import embed_cached, embed_frame_time, embed_true_pose, embed_trunk_features
 from gtalign.apps.demo.report import write_report
-from gtalign.apps.demo.settings import REFERENCES, TIME, TRUNK, UNTRAINED, DemoSettings, Method, settings_hash
+from gtalign.apps.demo.settings import (
+    POSE,
+    REFERENCES,
+    TIME,
+    TRUNK,
+    UNTRAINED,
+    DemoSettings,
+    Method,
+    settings_hash,
+)
 from gtalign.apps.demo.showcase import build_showcase
 from gtalign.data import load_manifest, open_source
 from gtalign.data.synth import generate_dataset
@@ -48,7 +57,7 @@ from gtalign.train.features import FeatureCache
 from gtalign.train.trainer import Trainer, build_embedder
 
 RESULTS_FORMAT = "gtalign-demo-result"
-NOT_TRAINED = (TIME, TRUNK, UNTRAINED)
+NOT_TRAINED = (TIME, POSE, TRUNK, UNTRAINED)
 #: The trunk-feature cache is filled in this many shares per worker process (so its bar moves).
 TRUNK_CACHE_PARTS = 4
 
@@ -180,8 +189,8 @@ def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[
 
 def embed_job(job: Job, config, manifest: Path, embed_dir: Path, cache_dir: Path, progress: bool) -> str:
     """Train (or not) and embed every video for one job; returns the checkpoint used ("" for none)."""
-    if job.method.key == TIME:
-        embed_frame_time(manifest, embed_dir, progress)
+    if job.method.key in (TIME, POSE):
+        (embed_frame_time if job.method.key == TIME else embed_true_pose)(manifest, embed_dir, progress)
         return ""
     checkpoint = train(config, job.method.key in NOT_TRAINED, progress)
     embed = embed_trunk_features if job.method.key == TRUNK else embed_cached

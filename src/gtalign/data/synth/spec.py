@@ -7,10 +7,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from gtalign.data.synth.actions import ACTIONS, Action, phase_of
+from gtalign.data.synth.actions import ACTIONS, Action, phase_of, pose_at
 from gtalign.data.synth.appearance import Appearance, sample_appearance, with_scene_motion
 from gtalign.data.synth.render import render_frames
-from gtalign.data.synth.style import Style, sample_style
+from gtalign.data.synth.skeleton import forward_kinematics
+from gtalign.data.synth.style import Style, sample_style, styled_poses
 from gtalign.data.synth.timeline import DIFFICULTIES, Warp, canonical_times, sample_warp
 from gtalign.errors import GtalignError
 from gtalign.registry import check_choice
@@ -70,6 +71,13 @@ class VideoSpec:
         """The same performer, appearance and noise on another timeline: a copy of this video with a known time
         warp (`num_frames` frames sampling `warp`)."""
         return replace(self, canonical_time=canonical_times(warp, num_frames), warp=warp)
+
+    def body_joints(self) -> np.ndarray:
+        """The performer's 3D joints in every frame, in the figure's own frame (no camera, no image): (num_frames,
+        J, 3) float64, as rendered (the video's style included). What a perfect 3D pose estimator would read off
+        the frames, whatever the viewpoint, light or background."""
+        poses = pose_at(self.action_def, self.canonical_time, styled_poses(self.action_def, self.style))
+        return np.stack([forward_kinematics(pose) for pose in poses])
 
     def frames(self) -> Iterator[np.ndarray]:
         """The video's frames, one (S, S, 3) uint8 array at a time."""
