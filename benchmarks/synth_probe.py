@@ -1,4 +1,4 @@
-"""How well can the demo's synthetic frames be aligned at all? Bounds beside the clock, on a finished demo's data.
+"""How well can the demo's synthetic frames be aligned? The clock, the true pose and a probe of the frozen trunk.
 
 Every row is scored by the demo's own alignment protocol (`gtalign.evaluate.alignment`: the hard DTW path on
 squared Euclidean distances between the val videos of each class, its mean frame error against the true warp):
@@ -10,7 +10,8 @@ squared Euclidean distances between the val videos of each class, its mean frame
   fitted on the *train* videos' cached trunk maps, with labels no method of the demo gets; the square roots of its
   class probabilities are the frame's features. Once on the whole maps (F x h x w, where the figure is) and once
   on the maps averaged over space (the demo's "trunk features" row). It says how much of the phase the frozen
-  trunk's features hold for a learner that is told the answer on other videos: a ceiling for the trained rows.
+  trunk's features hold for a learner that is told the answer on other videos: an estimate of the ceiling for
+  the trained rows.
 
 Usage: ``python benchmarks/synth_probe.py demo_out [--no-docs]`` after ``gtalign demo -o demo_out`` (it reads the
 dataset and the trunk-feature cache there). ``docs/results.md`` gets the table (section synth-probe).
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     table = markdown_table(["features", "align DTW error (frames)", "labels used"],
                            [(label, round(err, 2), used) for label, err, used in rows])
     text = "\n".join([
-        "### What the synthetic frames allow: bounds beside the clock (`benchmarks/synth_probe.py`)", "",
+        "### What the synthetic frames allow: the clock, the true pose and a probe of the trunk "
+        "(`benchmarks/synth_probe.py`)", "",
         machine_line(machine_info()), "", f"Dataset: `{manifests[0].parent.name}`, val pairs of every class.", "",
         table.rstrip(), "",
         f"The probe: per class, a logistic classifier of the canonical time in {BINS} bins (C = {PROBE_C}, "

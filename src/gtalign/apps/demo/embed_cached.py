@@ -96,8 +96,9 @@ def embed_true_pose(manifest: str | os.PathLike, out_dir: str | os.PathLike, pro
     (`VideoSpec.body_joints`, J x 3 values in the figure's own frame), known only for synthetic videos.
 
     It is what a flawless, viewpoint-free 3D pose estimator would give: the alignment error it reaches is what
-    the pose itself can tell (a bound for frame-level representations, not zero: phases that look alike, holds and
-    idling stay ambiguous), against the frame time's error, which is what the time warps alone cost.
+    the raw pose can tell (not zero: phases that look alike, holds, idling and each performer's own style remain),
+    against the frame time's error, which is what the time warps alone cost. It is a reference, not a ceiling: a
+    representation that also factors out the performer's style can do better.
     """
     source = open_source(manifest)
 
