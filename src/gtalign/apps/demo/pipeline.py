@@ -58,6 +58,8 @@ from gtalign.train.trainer import Trainer, build_embedder
 
 RESULTS_FORMAT = "gtalign-demo-result"
 NOT_TRAINED = (TIME, POSE, TRUNK, UNTRAINED)
+#: The references that see no pixels: their embeddings come from the manifest alone.
+WITHOUT_PIXELS = {TIME: embed_frame_time, POSE: embed_true_pose}
 #: The trunk-feature cache is filled in this many shares per worker process (so its bar moves).
 TRUNK_CACHE_PARTS = 4
 
@@ -189,8 +191,8 @@ def evaluate(embed_dir: Path, protocols: dict[str, dict[str, Any]], pair: tuple[
 
 def embed_job(job: Job, config, manifest: Path, embed_dir: Path, cache_dir: Path, progress: bool) -> str:
     """Train (or not) and embed every video for one job; returns the checkpoint used ("" for none)."""
-    if job.method.key in (TIME, POSE):
-        (embed_frame_time if job.method.key == TIME else embed_true_pose)(manifest, embed_dir, progress)
+    if job.method.key in WITHOUT_PIXELS:
+        WITHOUT_PIXELS[job.method.key](manifest, embed_dir, progress)
         return ""
     checkpoint = train(config, job.method.key in NOT_TRAINED, progress)
     embed = embed_trunk_features if job.method.key == TRUNK else embed_cached

@@ -70,8 +70,8 @@ class DatasetSettings:
 # clock, the trunk and the untrained network; the true pose is the other end: the synthetic generator's own 3D
 # joints of the performer, which no method sees, show how well the raw pose, read perfectly whatever the viewpoint,
 # light and background, does on each column (not a ceiling: a representation may also factor out each performer's
-# style). Their runs took 0.1x (no pixels), 0.1x,
-# 1x (the trunk over every frame, which builds the shared feature cache) and 0.5x (evaluation only) of GTA's.
+# style). Their runs took 0.1x (the time and the pose: no pixels), 1x (the trunk over every frame, which builds the
+# shared feature cache) and 0.5x (evaluation only) of GTA's.
 REFERENCES: tuple[Method, ...] = (
     Method(TIME, "Frame time only (no video)", {"name": "gta"}, cost=0.1),
     Method(POSE, "True 3D pose (no video)", {"name": "gta"}, cost=0.1),
