@@ -19,6 +19,7 @@ from gtalign.data.sampling import iter_video_chunks
 from gtalign.data.source import VideoSource
 from gtalign.errors import GtalignError
 from gtalign.models import IMAGENET, Embedder
+from gtalign.models.folded import FoldedTrunk
 from gtalign.train.embed import file_sha1, iter_feature_clips, load_embedder, whole_sequence
 from gtalign.train.features import frozen_trunk_cache, weights_digest
 from gtalign.train.trainer import choose_device
@@ -100,6 +101,7 @@ class ImagenetEncoder:
         self.device = _device(device)
         self.embedder = Embedder(self.trunk, IMAGENET, regime="frozen", conv_channels=8, fc_channels=8,
                                  embedding_dim=8).eval().to(self.device)  # only its trunk is used
+        self.maps = FoldedTrunk(self.embedder.trunk)
         self.description = f"ImageNet {self.trunk} conv4 features ({self.grid}x{self.grid} grid, {image_size}px)"
 
         self.fingerprint = f"imagenet-{self.trunk}-{weights_digest(self.embedder.trunk)}-{image_size}-{grid}"
@@ -107,7 +109,7 @@ class ImagenetEncoder:
     @torch.no_grad()
     def conv_maps(self, source: VideoSource, i: int) -> np.ndarray:
         """The trunk's conv4 maps (T, F, h, w)."""
-        parts = [self.embedder.trunk_features(frames[:, 0].to(self.device)).float().cpu().numpy()
+        parts = [self.maps(frames[:, 0].to(self.device)).float().cpu().numpy()
                  for _, frames in iter_video_chunks(source, i, CHUNK, 0, 1, self.image_size, "imagenet")]
         return np.concatenate(parts)
 

@@ -41,6 +41,7 @@ from gtalign.data.video import scale_frame
 from gtalign.errors import GtalignError
 from gtalign.io import atomic_save
 from gtalign.models import IMAGENET, Embedder
+from gtalign.models.folded import FoldedTrunk
 from gtalign.ops import sqeuclidean_cost
 
 STREAMS = ("pose", "crop", "imagenet", "motion")
@@ -144,18 +145,19 @@ class VideoFeatures:
 
 
 class _Trunk:
-    """ImageNet MobileNetV2 up to conv4 (the local weights file), batched."""
+    """ImageNet MobileNetV2 up to conv4 (the local weights file), batched, its BatchNorm folded (`FoldedTrunk`)."""
 
     def __init__(self, image_size: int, grid: int, device: torch.device):
         self.image_size, self.grid, self.device = image_size, grid, device
         self.embedder = Embedder("mobilenet_v2", IMAGENET, regime="frozen", conv_channels=8, fc_channels=8,
                                  embedding_dim=8).eval().to(device)
+        self.maps = FoldedTrunk(self.embedder.trunk)
 
     @torch.no_grad()
     def __call__(self, frames: list[np.ndarray]) -> np.ndarray:
         """uint8 RGB frames (any sizes) -> features pooled over `grid` horizontal bands (n, F * grid)."""
         batch = torch.cat([resize_frames(to_float_frames(np.array(f[None])), self.image_size) for f in frames])
-        maps = self.embedder.trunk_features(normalize_frames(batch, "imagenet").to(self.device))
+        maps = self.maps(normalize_frames(batch, "imagenet").to(self.device))
         # horizontal bands (grid x 1): unchanged by a mirror image, unlike a grid of cells
         return F.adaptive_avg_pool2d(maps.float(), (self.grid, 1)).flatten(1).cpu().numpy()
 
