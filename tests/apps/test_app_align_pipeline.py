@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gtalign.apps.align import CSV_COLUMNS, align_videos
+from gtalign.apps.alignment import PathSettings
 from gtalign.apps.inputs import open_videos
 from gtalign.data.video import probe_video
 from tests._helpers.apps import PixelEncoder, nearest_frame, write_coded
@@ -110,3 +111,21 @@ def test_display_frames_stream_a_video_file_once(tmp_path, monkeypatch):
         assert got.shape == expected.shape and got.dtype == np.uint8
         assert np.abs(got.astype(int) - expected.astype(int)).mean() < (3 if i == 0 else 1e-9)
         assert len(opened) == (1 if i == 0 else 0)
+
+
+def _viewer_data(folder):
+    page = (folder / "viewer.html").read_text()
+    return json.loads(re.search(r'id="alignment">(.*?)</script>', page, re.S).group(1))
+
+
+def test_the_viewer_draws_a_calibrated_confidence_and_not_drop_dtws_matched_flags(tmp_path):
+    a = write_coded(tmp_path / "a.avi", U_A, fps=FPS_A)
+    b = write_coded(tmp_path / "b.avi", U_B, fps=FPS_B)
+    source = open_videos([a, b])
+    align_videos(source, PixelEncoder(), tmp_path / "path", constrained=True, max_side=64, progress=False)
+    confidence = _viewer_data(tmp_path / "path")["confidence"]
+    assert len(confidence) == len(U_A) and all(0.0 <= c <= 1.0 for c in confidence)
+    assert len(set(confidence)) > 2  # a probability per frame, not matched-or-not flags
+    align_videos(source, PixelEncoder(), tmp_path / "drop", constrained=True, path_settings=PathSettings(drop=True),
+                 max_side=64, progress=False)
+    assert _viewer_data(tmp_path / "drop")["confidence"] is None

@@ -107,10 +107,11 @@ UNSURE_CONFIDENCE = 0.5
 def unsure_frames(alignment: Alignment) -> np.ndarray | None:
     """(N,) bool: the matched frames of A (probability > 0.5) whose confidence is below `UNSURE_CONFIDENCE`; None
     without a calibrated confidence (as `Alignment.overall_confidence`)."""
-    if not alignment.calibrated:
+    calibrated = alignment.calibrated
+    if calibrated is None:
         return None
-    assert alignment.confidence is not None and alignment.matched is not None  # for mypy: `calibrated` checked them
-    return (alignment.matched > 0.5) & (alignment.confidence < UNSURE_CONFIDENCE)
+    confidence, matched = calibrated
+    return (matched > 0.5) & (confidence < UNSURE_CONFIDENCE)
 
 
 def unsure_json(alignment: Alignment) -> dict[str, Any] | None:
@@ -140,7 +141,7 @@ def write_csv_and_plot(alignment: Alignment, folder: Path, names: tuple[str, str
     plot_alignment(alignment.cost, alignment.display_path() if alignment.soft else alignment.path,
                    folder / "alignment.png", title=f"{names[0]} (rows) vs {names[1]} (columns)",
                    labels=(f"{names[0]} frame", f"{names[1]} frame"), span=alignment.span,
-                   unsure=unsure_frames(alignment) if alignment.soft else None)
+                   unsure=unsure_frames(alignment))
 
 
 def write_pair(source: VideoSource, index: int, alignment: Alignment, test: SamenessTest, folder: Path,
@@ -152,9 +153,10 @@ def write_pair(source: VideoSource, index: int, alignment: Alignment, test: Same
     write_side_by_side(frames_a, frames_b, alignment.display_path(), folder / "side_by_side.mp4", a.fps, progress)
     video_a = write_browser_video(frames_a, folder / "video_a.mp4", a.fps)
     video_b = write_browser_video(frames_b, folder / "video_b.mp4", b.fps)
+    calibrated = alignment.calibrated  # Drop-DTW's matched flags are not a confidence to draw
     data = viewer_data(np.arange(len(frames_a)) / a.fps, alignment.b_of_a / b.fps, alignment.frame_cost, a.fps,
                        b.fps, duration_b=b.num_frames / b.fps, verdict=test.message(),
-                       same_process=test.same_process, confidence=alignment.confidence)
+                       same_process=test.same_process, confidence=None if calibrated is None else calibrated[0])
     write_viewer(folder / "viewer.html", video_a, video_b, data, title=f"{a.id} <-> {b.id}", names=(a.id, b.id))
 
 

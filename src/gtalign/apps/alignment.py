@@ -48,20 +48,23 @@ class Alignment:
     dropped: tuple[np.ndarray, np.ndarray] | None = None  # `PathSettings.drop` only: frames of A and of B dropped
 
     @property
-    def calibrated(self) -> bool:
-        """Whether `confidence` is the calibrated probability (`apps.confidence`), not absent or Drop-DTW's
-        matched flags."""
-        return self.confidence is not None and self.matched is not None and self.near is not None
+    def calibrated(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(confidence, matched), (N,) each, when `confidence` is the calibrated probability (`apps.confidence`);
+        None when it is absent or Drop-DTW's matched flags."""
+        if self.confidence is None or self.matched is None or self.near is None:
+            return None
+        return self.confidence, self.matched
 
     @property
     def overall_confidence(self) -> float | None:
         """Mean confidence over the frames of A that are matched (probability > 0.5): the expected share of them
         within 3 frames of the truth; None without a calibrated confidence (none asked for, or Drop-DTW's, which
         only says whether a frame is matched)."""
-        if not self.calibrated:
+        calibrated = self.calibrated
+        if calibrated is None:
             return None
-        assert self.confidence is not None and self.matched is not None  # for mypy: `calibrated` checked them
-        conf = self.confidence[self.matched > 0.5]
+        confidence, matched = calibrated
+        conf = confidence[matched > 0.5]
         return float(conf.mean()) if conf.size else 0.0
 
     @property
