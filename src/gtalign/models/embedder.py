@@ -16,7 +16,7 @@ from torch import nn
 from gtalign.errors import GtalignError, describe
 from gtalign.models.regimes import apply_regime, check_regime
 from gtalign.models.temporal import build_temporal
-from gtalign.models.trunks import build_trunk
+from gtalign.models.trunks import build_trunk, check_frames, run_channels_last
 
 
 class ContextEmbedder(nn.Module):
@@ -112,12 +112,11 @@ class Embedder(nn.Module):
 
     def trunk_features(self, frames: torch.Tensor) -> torch.Tensor:
         """Conv4 maps of single frames: (N, 3, H, W) -> (N, F, h, w)."""
-        if frames.dim() != 4 or frames.shape[1] != 3:
-            raise GtalignError(f"frames must have shape (N, 3, H, W), got {describe(frames)}")
+        check_frames(frames)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.trunk_frozen):
             if not self.trunk_frozen:
                 return self.trunk(frames)
-            return self.trunk(frames.contiguous(memory_format=torch.channels_last)).contiguous()
+            return run_channels_last(self.trunk, frames)
 
     def embed_features(self, feats: torch.Tensor, return_maps: bool = False, lengths: torch.Tensor | None = None,
                        sequence: bool = True) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from gtalign.errors import GtalignError, describe
+from gtalign.models.trunks import check_frames, run_channels_last
 
 
 def fold_batchnorm(trunk: nn.Module) -> nn.Module:
@@ -44,6 +44,5 @@ class FoldedTrunk:
 
     @torch.no_grad()
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
-        if frames.dim() != 4 or frames.shape[1] != 3:
-            raise GtalignError(f"frames must have shape (N, 3, H, W), got {describe(frames)}")
-        return self.net(frames.contiguous(memory_format=torch.channels_last)).contiguous()
+        check_frames(frames)
+        return run_channels_last(self.net, frames)

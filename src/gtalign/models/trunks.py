@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import torch
 import torchvision
 from torch import nn
 
-from gtalign.errors import GtalignError
+from gtalign.errors import GtalignError, describe
 from gtalign.models.weights import IMAGENET, imagenet_state_dict, load_state_dict_file
 from gtalign.registry import Registry
 
@@ -82,3 +83,15 @@ def build_trunk(name: str, weights: str | Path | None = None) -> tuple[nn.Module
     spec = trunk_spec(name)
     return spec.cut(load_classifier(name, weights)), spec.channels
 
+
+
+def check_frames(frames: torch.Tensor) -> None:
+    """Refuse anything but a trunk's input: single normalised frames (N, 3, H, W)."""
+    if frames.dim() != 4 or frames.shape[1] != 3:
+        raise GtalignError(f"frames must have shape (N, 3, H, W), got {describe(frames)}")
+
+
+def run_channels_last(trunk: nn.Module, frames: torch.Tensor) -> torch.Tensor:
+    """A frozen trunk's maps (N, F, h, w) of frames (N, 3, H, W), run channels-last (MobileNetV2's conv4 trunk
+    was 2x faster on CPU, equal to float rounding), returned contiguous."""
+    return trunk(frames.contiguous(memory_format=torch.channels_last)).contiguous()
